@@ -1,0 +1,131 @@
+import { z } from "zod";
+
+/**
+ * The only config contract. Every leaf has a type, a default and a description; `config print`
+ * and the `ENCLAVE_<SECTION>_<KEY>` environment overrides are derived from this schema, so a new
+ * setting needs no other registration. Objects are strict: a misspelt key is an error, not a
+ * silently ignored line.
+ */
+
+const tlsSchema = z
+  .strictObject({
+    cert: z.string().min(1).describe("PEM certificate chain file; with key, serve HTTPS"),
+    key: z.string().min(1).describe("PEM private key file for cert"),
+  })
+  .describe("TLS in transit; both cert and key, or neither");
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1").describe("address to listen on; 0.0.0.0 for every interface"),
+  port: z.number().int().min(0).max(65535).default(8080).describe("TCP port (0 picks a free one)"),
+  body_limit_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024)
+    .describe("largest request body accepted; larger bodies get 413"),
+  cors_origins: z
+    .array(z.string())
+    .default([])
+    .describe("origins allowed to call the API from a browser; empty means no CORS headers"),
+  shutdown_grace_seconds: z
+    .number()
+    .min(0)
+    .default(10)
+    .describe("on SIGTERM/SIGINT, how long in-flight requests may finish before they are cut"),
+  tls: tlsSchema.optional(),
+});
+
+const storageSchema = z.strictObject({
+  data_dir: z.string().min(1).default("./data").describe("directory for the SQLite store and forged demo models"),
+});
+
+const engineSchema = z.strictObject({
+  gpu: z
+    .enum(["auto", "cuda", "vulkan", "cpu"])
+    .default("auto")
+    .describe("llama.cpp backend; auto uses a GPU build when one is embedded and a device is found"),
+  max_threads: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("CPU threads llama.cpp may use in all; 0 means the number of cores"),
+});
+
+const draftSchema = z.strictObject({
+  path: z.string().min(1).describe("GGUF file of the draft model (same tokenizer family as the target)"),
+  min_tokens: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe("tokens the draft must propose before the target validates; at least 1 so the target never runs ahead"),
+  max_tokens: z.number().int().min(1).default(16).describe("most tokens drafted per step"),
+  min_confidence: z.number().min(0).max(1).default(0.6).describe("stop drafting a step when the draft's confidence falls below this"),
+  threads: z.number().int().min(0).default(0).describe("CPU threads for the draft context; 0 shares the target's"),
+  adaptive: z
+    .boolean()
+    .default(true)
+    .describe("turn drafting off while it costs time (low acceptance or all sequences busy), back on when it pays"),
+});
+
+const modelSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' or '-'").describe("name clients pass as `model`"),
+  path: z.string().min(1).describe("local GGUF file"),
+  default: z.boolean().default(false).describe("loaded at start-up and used by /ready; the first model if none is marked"),
+  context_size: z.number().int().min(64).default(4096).describe("tokens of context per sequence"),
+  parallel: z.number().int().min(1).default(2).describe("sequences (llama.cpp slots) decoded together"),
+  queue_size: z.number().int().min(0).default(32).describe("requests that may wait for a free sequence; beyond it 503"),
+  threads: z.number().int().min(0).default(0).describe("CPU threads for this model's context; 0 means engine.max_threads"),
+  gpu_layers: z
+    .union([z.literal("auto"), z.literal("max"), z.number().int().min(0)])
+    .default("auto")
+    .describe("layers offloaded to the GPU"),
+  keep_alive_seconds: z
+    .number()
+    .min(0)
+    .default(300)
+    .describe("a non-default model is unloaded after this many idle seconds; 0 keeps it"),
+  speculative: z
+    .enum(["auto", "draft", "lookup", "none"])
+    .default("auto")
+    .describe("speculative decoding: draft model, prompt lookup, or none; auto = draft when one is configured"),
+  draft: draftSchema.optional(),
+});
+
+const loggingSchema = z.strictObject({
+  level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("least severe level written"),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    engine: engineSchema.prefault({}),
+    models: z
+      .array(modelSchema)
+      .default([])
+      .describe("GGUF models to serve; empty serves the forged demo pair from data_dir"),
+    logging: loggingSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.models.forEach((model, index) => {
+      if (seen.has(model.id)) ctx.addIssue({ code: "custom", path: ["models", index, "id"], message: `duplicate model id '${model.id}'` });
+      seen.add(model.id);
+      if (model.speculative === "draft" && model.draft == null)
+        ctx.addIssue({ code: "custom", path: ["models", index, "draft"], message: "speculative = \"draft\" needs a [models.draft] table" });
+      if (model.draft != null && model.draft.min_tokens > model.draft.max_tokens)
+        ctx.addIssue({
+          code: "custom",
+          path: ["models", index, "draft", "min_tokens"],
+          message: `min_tokens (${model.draft.min_tokens}) is larger than max_tokens (${model.draft.max_tokens})`,
+        });
+    });
+    if (config.models.filter((model) => model.default).length > 1)
+      ctx.addIssue({ code: "custom", path: ["models"], message: "more than one model has default = true" });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ModelConfig = Config["models"][number];
+export type DraftConfig = NonNullable<ModelConfig["draft"]>;

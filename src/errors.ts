@@ -1,0 +1,112 @@
+/**
+ * Every error a client can see is one of these: a stable `code`, the HTTP status and the OpenAI
+ * error `type`. The API's single error handler turns them into `{error:{message,type,param,code}}`;
+ * anything else becomes a 500 with no detail, so internal messages (which may quote input) never
+ * reach a client.
+ */
+export type OpenAiErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "api_error"
+  | "overloaded";
+
+export class EnclaveError extends Error {
+  readonly status: number;
+  readonly type: OpenAiErrorType;
+  readonly code: string;
+  readonly param: string | null;
+  /** Extra machine-readable facts (e.g. n_prompt_tokens, n_ctx) returned beside the message. */
+  readonly details: Record<string, number | string>;
+  /** Seconds a client should wait before retrying; sent as Retry-After. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(options: {
+    message: string;
+    status: number;
+    type: OpenAiErrorType;
+    code: string;
+    param?: string | null;
+    details?: Record<string, number | string>;
+    retryAfterSeconds?: number;
+  }) {
+    super(options.message);
+    this.name = new.target.name;
+    this.status = options.status;
+    this.type = options.type;
+    this.code = options.code;
+    this.param = options.param ?? null;
+    this.details = options.details ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export class InvalidRequestError extends EnclaveError {
+  constructor(message: string, options: { param?: string | null; code?: string; details?: Record<string, number | string> } = {}) {
+    super({ message, status: 400, type: "invalid_request_error", code: options.code ?? "invalid_request", ...options });
+  }
+}
+
+export class ContextLengthExceededError extends EnclaveError {
+  constructor(promptTokens: number, contextSize: number) {
+    super({
+      message: `prompt has ${promptTokens} tokens; context size is ${contextSize}`,
+      status: 400,
+      type: "invalid_request_error",
+      code: "context_length_exceeded",
+      param: "messages",
+      details: { n_prompt_tokens: promptTokens, n_ctx: contextSize },
+    });
+  }
+}
+
+export class ModelNotFoundError extends EnclaveError {
+  constructor(model: string) {
+    super({
+      message: `model '${model}' does not exist`,
+      status: 404,
+      type: "not_found_error",
+      code: "model_not_found",
+      param: "model",
+    });
+  }
+}
+
+export class NotFoundError extends EnclaveError {
+  constructor(message: string) {
+    super({ message, status: 404, type: "not_found_error", code: "not_found" });
+  }
+}
+
+export class PayloadTooLargeError extends EnclaveError {
+  constructor(limitBytes: number, gotBytes: number) {
+    super({
+      message: `request body is ${gotBytes} bytes; the limit is ${limitBytes}`,
+      status: 413,
+      type: "invalid_request_error",
+      code: "request_too_large",
+      details: { limit_bytes: limitBytes, body_bytes: gotBytes },
+    });
+  }
+}
+
+/** The server is at capacity (queue full) or a model is still loading: retry later. */
+export class OverloadedError extends EnclaveError {
+  constructor(message: string, retryAfterSeconds: number, code = "overloaded") {
+    super({ message, status: 503, type: "overloaded", code, retryAfterSeconds });
+  }
+}
+
+export class EngineError extends EnclaveError {
+  constructor(requestId: string) {
+    super({
+      message: `the inference engine failed on request ${requestId}`,
+      status: 500,
+      type: "api_error",
+      code: "engine_error",
+      details: { request_id: requestId },
+    });
+  }
+}

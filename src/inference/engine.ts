@@ -1,0 +1,18 @@
+import type { EmbeddingRequest, EmbeddingResult, GenerationEvent, GenerationRequest, ModelStatus } from "./types";
+
+/**
+ * What the API needs from inference. Implemented by the llama.cpp engine and by a deterministic
+ * fake for tests that need no model. Errors are EnclaveError subclasses (src/errors.ts):
+ * ModelNotFoundError, ContextLengthExceededError, OverloadedError (queue full, model loading),
+ * InvalidRequestError, EngineError.
+ */
+export interface Engine extends AsyncDisposable {
+  /** Loads the default model; resolves when it is ready. */
+  start(): Promise<void>;
+  /** True when the default model is loaded. */
+  isReady(): boolean;
+  models(): ModelStatus[];
+  /** Text events, then exactly one `done` event. Throws before the first event on bad input. */
+  generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
+  embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+}

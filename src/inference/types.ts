@@ -1,0 +1,117 @@
+/**
+ * The engine's own shapes. The HTTP layer translates OpenAI JSON into these (and back); the engine
+ * and scheduler never see wire formats.
+ */
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text of the arguments, as OpenAI returns it. */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
+  | { role: "tool"; content: string; toolCallId: string };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters?: Record<string, unknown>;
+}
+
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema: Record<string, unknown> };
+
+export interface Sampling {
+  /** null: until a stop, end of generation, or the context is full. */
+  maxTokens: number | null;
+  temperature: number;
+  topP: number;
+  seed?: number;
+  stop: string[];
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** token id -> bias in [-100, 100] */
+  logitBias: Record<number, number>;
+}
+
+export type GenerationInput =
+  | { kind: "chat"; messages: ChatMessage[]; tools: ToolDefinition[]; toolChoice: ToolChoice }
+  | { kind: "text"; prompt: string };
+
+export interface GenerationRequest {
+  requestId: string;
+  /** A configured model id; the engine resolves it or throws ModelNotFoundError. */
+  model: string;
+  input: GenerationInput;
+  sampling: Sampling;
+  responseFormat: ResponseFormat;
+  /** null: no logprobs; n: logprobs with the n most likely alternatives per token. */
+  topLogprobs: number | null;
+  /** Fires when the client goes away; generation stops and the sequence is freed. */
+  signal: AbortSignal;
+  /** false: answer 503 at once while the model is still loading instead of waiting for it. */
+  waitForModel: boolean;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls";
+
+export type GenerationEvent =
+  | { type: "text"; text: string; logprobs?: TokenLogprob[] }
+  | { type: "done"; finishReason: FinishReason; toolCalls: ToolCall[]; usage: Usage };
+
+export interface EmbeddingRequest {
+  requestId: string;
+  model: string;
+  inputs: string[];
+  signal: AbortSignal;
+  waitForModel: boolean;
+}
+
+export interface EmbeddingResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+export type ModelState = "unloaded" | "loading" | "ready" | "failed";
+
+export interface SpeculativeStatus {
+  mode: "draft" | "lookup" | "none";
+  /** Whether drafting is on right now (adaptive drafting may switch it off). */
+  active: boolean;
+  /** Accepted draft tokens / generated tokens over the recent window; null before any data. */
+  acceptance: number | null;
+  draftTokensProposed: number;
+  draftTokensAccepted: number;
+}
+
+export interface ModelStatus {
+  id: string;
+  isDefault: boolean;
+  state: ModelState;
+  /** Unix seconds when the model entered the config (OpenAI's `created`). */
+  created: number;
+  contextSize: number;
+  parallel: number;
+  busySequences: number;
+  queueDepth: number;
+  speculative: SpeculativeStatus;
+}
