@@ -12,7 +12,11 @@ export interface Engine extends AsyncDisposable {
   /** True when the default model is loaded. */
   isReady(): boolean;
   models(): ModelStatus[];
-  /** Text events, then exactly one `done` event. Throws before the first event on bad input. */
-  generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
+  /**
+   * Resolves once the request holds a sequence and its prompt fits the context, so the API can
+   * still answer an error status before it starts a stream; rejects with the errors above. The
+   * iterable yields text events, then exactly one `done` event.
+   */
+  generate(request: GenerationRequest): Promise<AsyncIterable<GenerationEvent>>;
   embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
 }
