@@ -1,0 +1,54 @@
+import { ConfigError, formatProblem } from "../config/config-error";
+import { loadConfig } from "../config/load";
+import { settings } from "../config/settings";
+import { parseOptions } from "./parse-options";
+
+/** `enclave config check|print [--config PATH] [--json]` */
+export async function configCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, { config: { type: "string" }, json: { type: "boolean" } }, true);
+  const action = positionals[0];
+  if (action !== "check" && action !== "print") {
+    console.error("usage: enclave config check|print [--config PATH] [--json]");
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ path: values.config });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`config has ${error.problems.length} problem(s):`);
+    for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
+    return 1;
+  }
+  const source = loaded.file ?? "built-in defaults (no config file found)";
+  if (action === "check") {
+    console.log(`config ok: ${source}`);
+    return 0;
+  }
+  const rows = settings.map((setting) => ({
+    key: setting.path.join("."),
+    value: valueAt(loaded.config, setting.path),
+    default: setting.defaultValue ?? null,
+    description: setting.description,
+    env: setting.env,
+  }));
+  if (values.json) {
+    console.log(JSON.stringify({ file: loaded.file, settings: rows }, null, 2));
+    return 0;
+  }
+  console.log(`# ${source}`);
+  for (const row of rows) {
+    console.log(`${row.key} = ${format(row.value)}`);
+    console.log(`    default ${format(row.default)}; env ${row.env ?? "(none: set in the file)"}`);
+    console.log(`    ${row.description}`);
+  }
+  return 0;
+}
+
+function valueAt(config: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config) ?? null;
+}
+
+function format(value: unknown): string {
+  return value == null ? "(unset)" : JSON.stringify(value);
+}

@@ -1,0 +1,4 @@
+CREATE TABLE `instance` (
+	`id` text PRIMARY KEY NOT NULL,
+	`created_at` integer NOT NULL
+);

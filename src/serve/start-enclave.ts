@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "bun";
+import { createApp } from "../api/app";
+import type { Config } from "../config/schema";
+import { openStore, type Store } from "../db/client";
+import { migrate } from "../db/migrate";
+import { instance } from "../db/schema";
+import type { Engine } from "../inference/engine";
+import type { Logger } from "../logging/logger";
+import { ENCLAVE_VERSION } from "../version";
+import { isLoopback } from "./is-loopback";
+
+export interface EnclaveDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  /** Builds the engine once the store is open (the demo model is forged into the data dir). */
+  createEngine: (config: Readonly<Config>) => Promise<Engine>;
+  createRoutes?: (deps: { engine: Engine; store: Store }) => Parameters<typeof createApp>[0]["routes"];
+}
+
+export interface RunningEnclave extends AsyncDisposable {
+  readonly url: URL;
+  readonly engine: Engine;
+  readonly store: Store;
+  /** Resolves when the default model is loaded (or rejects when it fails to load). */
+  readonly ready: Promise<void>;
+  /** Stops accepting, lets in-flight requests finish within the grace period, then disposes in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start-up in dependency order: store, engine, HTTP. The server listens before the default model
+ * is loaded so /health answers at once and /ready tells when inference can start.
+ */
+export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
+  const { config, logger } = deps;
+  const store = openStore(config.storage.data_dir);
+  migrate(store);
+  ensureInstanceRow(store);
+  logger.info({ path: store.path }, "store open");
+
+  const engine = await deps.createEngine(config);
+  let storeOpen = true;
+  const app = createApp({
+    config,
+    engine,
+    logger,
+    version: ENCLAVE_VERSION,
+    storeIsOpen: () => storeOpen,
+    routes: deps.createRoutes?.({ engine, store }),
+  });
+
+  const { host, port, tls, body_limit_bytes } = config.server;
+  const server: Server<unknown> = Bun.serve({
+    hostname: host,
+    port,
+    maxRequestBodySize: body_limit_bytes,
+    // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
+    idleTimeout: 255,
+    tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
+    fetch: (request) => app.handle(request),
+  });
+  const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
+  logger.info({ url: url.origin, tls: tls != null }, "listening");
+  if (!tls && !isLoopback(host))
+    logger.warn({ host }, "serving plain HTTP on a non-loopback address: traffic, prompts and API keys cross the network unencrypted; set [server.tls] cert and key");
+
+  const ready = engine.start().then(
+    () => logger.info("default model ready"),
+    (error: unknown) => {
+      logger.error({ err: { type: (error as Error)?.name, message: (error as Error)?.message } }, "default model failed to load");
+      throw error;
+    },
+  );
+  ready.catch(() => {});
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info({ graceSeconds: config.server.shutdown_grace_seconds }, "shutting down");
+      const drained = server.stop(false);
+      const grace = Bun.sleep(config.server.shutdown_grace_seconds * 1000).then(() => "timeout" as const);
+      if ((await Promise.race([drained.then(() => "drained" as const), grace])) === "timeout") {
+        logger.warn("grace period over; closing the remaining connections");
+        await server.stop(true);
+      }
+      await engine[Symbol.asyncDispose]();
+      storeOpen = false;
+      store[Symbol.dispose]();
+      logger.info("stopped");
+    })());
+
+  return { url, engine, store, ready, stop, [Symbol.asyncDispose]: stop };
+}
+
+function ensureInstanceRow(store: Store): void {
+  if (store.db.select().from(instance).get() == null) store.db.insert(instance).values({ id: randomUUID(), createdAt: new Date() }).run();
+}
