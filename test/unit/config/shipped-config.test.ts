@@ -16,6 +16,10 @@ describe("config/enclave.toml", () => {
   test("Should document every setting - a new setting needs its comment there", () => {
     const text = readFileSync(shippedPath, "utf8");
     for (const setting of settings.filter((setting) => setting.env != null)) expect(text).toContain(`${setting.path.at(-1)} =`);
-    for (const key of Object.keys(configSchema.def.shape.models.unwrap().element.shape)) expect(text).toContain(`# ${key} =`);
+    const modelShape = configSchema.def.shape.models.unwrap().element.shape;
+    const { draft, ...modelKeys } = modelShape;
+    for (const key of Object.keys(modelKeys)) expect(text).toContain(`# ${key} =`);
+    expect(text).toContain("# [models.draft]");
+    for (const key of Object.keys(draft.unwrap().shape)) expect(text).toContain(`# ${key} =`);
   });
 });
