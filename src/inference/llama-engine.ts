@@ -1,0 +1,472 @@
+import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import {
+  getLlama,
+  type Llama,
+  LlamaChat,
+  LlamaCompletion,
+  type LlamaGrammar,
+  LlamaLogLevel,
+  TokenBias,
+  type ChatModelFunctions,
+  type LLamaContextualRepeatPenalty,
+  type Token,
+} from "node-llama-cpp";
+import type { Config, ModelConfig } from "../config/schema";
+import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestError, ModelNotFoundError, OverloadedError } from "../errors";
+import type { Logger } from "../logging/logger";
+import { toChatHistory } from "./chat-history";
+import type { Engine } from "./engine";
+import { createEventChannel, type EventChannel } from "./event-channel";
+import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
+import { createScheduler, type Lease, type Scheduler } from "./scheduler";
+import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
+import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
+
+export interface LlamaEngineDeps {
+  config: Pick<Config, "engine" | "models">;
+  logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
+  /** Cores when engine.max_threads is 0; default os.availableParallelism(). */
+  cpuCount?: number;
+  /** Starts llama.cpp; default getLlama with the engine section. Tests pass one shared instance. */
+  loadLlama?: () => Promise<Llama>;
+  /** Tuning of adaptive drafting (see speculative-controller.ts). */
+  speculative?: Pick<SpeculativeControllerOptions, "minAcceptance" | "windowTokens" | "probeEvery">;
+}
+
+interface ModelEntry {
+  config: ModelConfig;
+  isDefault: boolean;
+  created: number;
+  mode: SpeculativeStatus["mode"];
+  scheduler: Scheduler;
+  controller: SpeculativeController;
+  state: ModelState;
+  runtime: ModelRuntime | null;
+  loading: Promise<ModelRuntime> | null;
+  idleTimer: ReturnType<typeof setTimeout> | null;
+}
+
+/** Seconds a client is told to wait for a model that is still loading. */
+const LOADING_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The Engine on llama.cpp. Each model has one context with `parallel` sequences that llama.cpp
+ * decodes in one batch; the scheduler hands them out, and a speculative controller per model
+ * decides when the sequence's draft predictor runs. The default model loads at start(); others
+ * on first use, and unload after keep_alive_seconds idle.
+ */
+export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
+  const { config, logger } = deps;
+  const budget = config.engine.max_threads > 0 ? config.engine.max_threads : (deps.cpuCount ?? availableParallelism());
+  const loadLlama =
+    deps.loadLlama ??
+    (() =>
+      getLlama({
+        gpu: config.engine.gpu === "cpu" ? false : config.engine.gpu,
+        build: "never",
+        skipDownload: true,
+        maxThreads: budget,
+        logLevel: LlamaLogLevel.warn,
+        // llama.cpp's own lines name files and sizes; at info and below they can echo tokens, so only warnings pass.
+        logger: (level, message) => logger.warn({ llamaLevel: level, message: message.trim().slice(0, 300) }, "llama.cpp"),
+      }));
+  const ownsLlama = deps.loadLlama == null;
+  let llama: Promise<Llama> | null = null;
+  let disposed = false;
+  const defaultId = (config.models.find((model) => model.default) ?? config.models[0])?.id;
+
+  const entries = new Map<string, ModelEntry>(
+    config.models.map((model) => {
+      const scheduler = createScheduler({ name: model.id, parallel: model.parallel, queueSize: model.queue_size });
+      const mode = speculativeMode(model);
+      const controller = createSpeculativeController({
+        mode,
+        adaptive: model.draft?.adaptive ?? true,
+        busySequences: () => scheduler.busy,
+        ...deps.speculative,
+      });
+      const entry: ModelEntry = {
+        config: model,
+        isDefault: model.id === defaultId,
+        created: fileCreated(model.path),
+        mode,
+        scheduler,
+        controller,
+        state: "unloaded",
+        runtime: null,
+        loading: null,
+        idleTimer: null,
+      };
+      scheduler.onIdle(() => scheduleUnload(entry));
+      return [model.id, entry];
+    }),
+  );
+
+  function getLlamaOnce(): Promise<Llama> {
+    llama ??= loadLlama();
+    return llama;
+  }
+
+  function load(entry: ModelEntry): Promise<ModelRuntime> {
+    if (entry.runtime != null) return Promise.resolve(entry.runtime);
+    entry.loading ??= (async () => {
+      entry.state = "loading";
+      const started = performance.now();
+      try {
+        const runtime = await loadModelRuntime({
+          llama: await getLlamaOnce(),
+          config: entry.config,
+          mode: entry.mode,
+          threads: threadPlan(budget, entry.config),
+          keepDrafting: entry.controller.keepDrafting,
+        });
+        if (disposed) {
+          await runtime[Symbol.asyncDispose]();
+          throw new Error("engine disposed while the model loaded");
+        }
+        entry.runtime = runtime;
+        entry.state = "ready";
+        logger.info({ model: entry.config.id, ms: Math.round(performance.now() - started), contextSize: runtime.contextSize, speculative: entry.mode }, "model loaded");
+        scheduleUnload(entry);
+        return runtime;
+      } catch (error) {
+        entry.state = "failed";
+        logger.error({ model: entry.config.id, err: error instanceof Error ? error.message : String(error) }, "model failed to load");
+        throw error;
+      } finally {
+        entry.loading = null;
+      }
+    })();
+    return entry.loading;
+  }
+
+  function scheduleUnload(entry: ModelEntry) {
+    if (entry.isDefault || entry.config.keep_alive_seconds === 0 || entry.runtime == null) return;
+    if (entry.idleTimer != null) clearTimeout(entry.idleTimer);
+    entry.idleTimer = setTimeout(() => {
+      entry.idleTimer = null;
+      if (entry.scheduler.busy > 0 || entry.runtime == null) return;
+      const runtime = entry.runtime;
+      entry.runtime = null;
+      entry.state = "unloaded";
+      logger.info({ model: entry.config.id }, "model unloaded after keep-alive");
+      void runtime[Symbol.asyncDispose]();
+    }, entry.config.keep_alive_seconds * 1000);
+    entry.idleTimer.unref?.();
+  }
+
+  function keepLoaded(entry: ModelEntry) {
+    if (entry.idleTimer != null) clearTimeout(entry.idleTimer);
+    entry.idleTimer = null;
+  }
+
+  async function admit(model: string, requestId: string, waitForModel: boolean): Promise<{ entry: ModelEntry; runtime: ModelRuntime }> {
+    if (disposed) throw new EngineError(requestId);
+    const entry = entries.get(model);
+    if (entry == null) throw new ModelNotFoundError(model);
+    keepLoaded(entry);
+    if (entry.runtime != null) return { entry, runtime: entry.runtime };
+    const loading = load(entry);
+    if (!waitForModel) {
+      loading.catch(() => {});
+      throw new OverloadedError(`model '${model}' is loading`, LOADING_RETRY_AFTER_SECONDS, "model_loading");
+    }
+    try {
+      return { entry, runtime: await loading };
+    } catch {
+      throw new EngineError(requestId);
+    }
+  }
+
+  async function run(entry: ModelEntry, runtime: ModelRuntime, lease: Lease, request: GenerationRequest, plan: Plan, channel: EventChannel<GenerationEvent>, abort: AbortController) {
+    const sequence = runtime.sequences[lease.slot];
+    const predictor = runtime.predictors[lease.slot];
+    if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
+    const drafting = entry.controller.begin();
+    predictor?.draftThisRun(drafting);
+    const before = { ...sequence.tokenPredictions };
+    let completionTokens = 0;
+    const common = {
+      signal: abort.signal,
+      stopOnAbortSignal: true,
+      maxTokens: plan.maxTokens,
+      temperature: request.sampling.temperature,
+      topP: request.sampling.topP,
+      seed: request.sampling.seed,
+      repeatPenalty: repeatPenalty(request.sampling),
+      tokenBias: tokenBias(runtime, request.sampling),
+      customStopTriggers: request.sampling.stop.length > 0 ? request.sampling.stop : undefined,
+      onTextChunk: (text: string) => {
+        if (text.length > 0 && !plan.forcedTool) channel.push({ type: "text", text });
+      },
+      onToken: (tokens: Token[]) => {
+        completionTokens += tokens.length;
+      },
+    };
+    let finishReason: FinishReason = "stop";
+    let toolCalls: ToolCall[] = [];
+    let stoppedByAbort = false;
+    try {
+      if (request.input.kind === "text") {
+        const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+        try {
+          const result = await completion.generateCompletionWithMeta(plan.tokens, {
+            ...common,
+            grammar: plan.grammar,
+            disableContextShift: true,
+            contextShiftSize: 0,
+          });
+          stoppedByAbort = result.metadata.stopReason === "abort";
+          finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
+        } finally {
+          sequence.tokenPredictor?.stop();
+          completion.dispose();
+        }
+      } else {
+        const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: runtime.chatWrapper, autoDisposeSequence: false });
+        try {
+          // node-llama-cpp takes either a grammar or functions, never both.
+          const result = plan.functions != null
+            ? await chat.generateResponse(plan.history, { ...common, functions: plan.functions })
+            : await chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
+          stoppedByAbort = result.metadata.stopReason === "abort";
+          finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
+          if (plan.forcedTool != null && !stoppedByAbort) {
+            toolCalls = [forcedToolCall(plan.forcedTool, result.response)];
+            finishReason = "tool_calls";
+          } else if (result.functionCalls != null && result.functionCalls.length > 0) {
+            toolCalls = result.functionCalls.map((call) => ({ id: toolCallId(), name: call.functionName, arguments: JSON.stringify(call.params ?? {}) }));
+            finishReason = "tool_calls";
+          }
+        } finally {
+          sequence.tokenPredictor?.stop();
+          chat.dispose({ disposeSequence: false });
+        }
+      }
+      if (stoppedByAbort || request.signal.aborted) channel.end();
+      else {
+        channel.push({ type: "done", finishReason, toolCalls, usage: { promptTokens: plan.promptTokens, completionTokens } });
+        channel.end();
+      }
+    } catch (error) {
+      if (abort.signal.aborted) channel.end();
+      else {
+        // Only the class and message of node-llama-cpp's error: its messages carry no prompt text.
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: error instanceof Error ? `${error.name}: ${error.message}` : "unknown" }, "generation failed");
+        channel.fail(error instanceof EnclaveError ? error : new EngineError(request.requestId));
+      }
+    } finally {
+      const after = sequence.tokenPredictions;
+      entry.controller.finish(predictor?.draftedWholeRun ?? false, {
+        generated: completionTokens,
+        proposed: after.validated - before.validated + (after.refuted - before.refuted),
+        accepted: after.used - before.used,
+      });
+      lease.release();
+    }
+  }
+
+  return {
+    async start() {
+      if (defaultId == null) return;
+      const entry = entries.get(defaultId);
+      if (entry != null) await load(entry);
+    },
+    isReady() {
+      return !disposed && defaultId != null && entries.get(defaultId)?.state === "ready";
+    },
+    models(): ModelStatus[] {
+      return [...entries.values()].map((entry) => ({
+        id: entry.config.id,
+        isDefault: entry.isDefault,
+        state: entry.state,
+        created: entry.created,
+        contextSize: entry.runtime?.contextSize ?? entry.config.context_size,
+        parallel: entry.config.parallel,
+        busySequences: entry.scheduler.busy,
+        queueDepth: entry.scheduler.queued,
+        speculative: entry.controller.status(),
+      }));
+    },
+    async generate(request) {
+      if (request.topLogprobs != null)
+        throw new InvalidRequestError("logprobs are not supported by this engine", { param: "logprobs", code: "logprobs_unsupported" });
+      const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
+      const plan = await planGeneration(await getLlamaOnce(), runtime, request);
+      const abort = new AbortController();
+      const onClientAbort = () => abort.abort(request.signal.reason);
+      request.signal.addEventListener("abort", onClientAbort, { once: true });
+      const lease = await entry.scheduler.acquire(request.signal).catch((error) => {
+        request.signal.removeEventListener("abort", onClientAbort);
+        throw error;
+      });
+      keepLoaded(entry);
+      const channel = createEventChannel<GenerationEvent>(() => abort.abort());
+      void run(entry, runtime, lease, request, plan, channel, abort).finally(() => request.signal.removeEventListener("abort", onClientAbort));
+      return channel;
+    },
+    async embed(request) {
+      const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
+      const lease = await entry.scheduler.acquire(request.signal);
+      try {
+        const context = await runtime.embeddingContext();
+        const inputs = request.inputs.map((input) => runtime.model.tokenize(input));
+        for (const tokens of inputs) if (tokens.length > context.model.trainContextSize || tokens.length > runtime.contextSize) throw new ContextLengthExceededError(tokens.length, runtime.contextSize);
+        const vectors: number[][] = [];
+        for (const tokens of inputs) {
+          if (request.signal.aborted) throw request.signal.reason;
+          vectors.push([...(await context.getEmbeddingFor(tokens)).vector]);
+        }
+        return { vectors, promptTokens: inputs.reduce((sum, tokens) => sum + tokens.length, 0) };
+      } catch (error) {
+        if (error instanceof EnclaveError || request.signal.aborted) throw error;
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: error instanceof Error ? `${error.name}: ${error.message}` : "unknown" }, "embedding failed");
+        throw new EngineError(request.requestId);
+      } finally {
+        lease.release();
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      if (disposed) return;
+      disposed = true;
+      const all = [...entries.values()].reverse();
+      for (const entry of all) {
+        keepLoaded(entry);
+        entry.scheduler[Symbol.dispose]();
+      }
+      for (const entry of all) {
+        const runtime = entry.runtime ?? (await entry.loading?.catch(() => null)) ?? null;
+        entry.runtime = null;
+        entry.state = "unloaded";
+        await runtime?.[Symbol.asyncDispose]();
+      }
+      if (ownsLlama && llama != null) await (await llama).dispose();
+    },
+  };
+}
+
+interface Plan {
+  /** Text input: the prompt's tokens without BOS (LlamaCompletion adds it). */
+  tokens: Token[];
+  history: ReturnType<typeof toChatHistory>;
+  promptTokens: number;
+  maxTokens: number;
+  grammar?: LlamaGrammar;
+  functions?: ChatModelFunctions;
+  /** Set when toolChoice forces a call: the output is that call's arguments, under a grammar. */
+  forcedTool?: ForcedTool;
+}
+
+type ForcedTool = { kind: "one"; name: string } | { kind: "any" };
+
+/** Everything that can fail on the request alone, done before a sequence is taken. */
+async function planGeneration(llama: Llama, runtime: ModelRuntime, request: GenerationRequest): Promise<Plan> {
+  const { model, contextSize } = runtime;
+  let tokens: Token[] = [];
+  let history: Plan["history"] = [];
+  let promptTokens: number;
+  let functions: ChatModelFunctions | undefined;
+  let forcedTool: ForcedTool | undefined;
+  let grammarSchema: Record<string, unknown> | undefined;
+
+  if (request.input.kind === "text") {
+    tokens = model.tokenize(request.input.prompt, false, model.tokens.shouldPrependBosToken ? "trimLeadingSpace" : undefined);
+    promptTokens = tokens.length + (model.tokens.shouldPrependBosToken && model.tokens.bos != null ? 1 : 0);
+  } else {
+    const { tools, toolChoice } = request.input;
+    if (typeof toolChoice === "object" && !tools.some((tool) => tool.name === toolChoice.name))
+      throw new InvalidRequestError(`tool_choice names '${toolChoice.name}', which is not among the tools`, { param: "tool_choice" });
+    if (toolChoice === "required" && tools.length === 0) throw new InvalidRequestError("tool_choice is 'required' but no tools were given", { param: "tool_choice" });
+    history = toChatHistory(request.input.messages);
+    if (typeof toolChoice === "object") {
+      forcedTool = { kind: "one", name: toolChoice.name };
+      grammarSchema = tools.find((tool) => tool.name === toolChoice.name)?.parameters ?? { type: "object" };
+    } else if (toolChoice === "required") {
+      forcedTool = { kind: "any" };
+      grammarSchema = anyToolSchema(tools);
+    } else if (toolChoice === "auto" && tools.length > 0) {
+      functions = Object.fromEntries(tools.map((tool) => [tool.name, { description: tool.description, params: tool.parameters as never }]));
+    }
+    const { contextText } = runtime.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
+    promptTokens = contextText.tokenize(model.tokenizer).length;
+  }
+
+  if (promptTokens >= contextSize) throw new ContextLengthExceededError(promptTokens, contextSize);
+  const room = contextSize - promptTokens;
+  const maxTokens = Math.min(request.sampling.maxTokens ?? room, room);
+
+  let grammar: LlamaGrammar | undefined;
+  if (grammarSchema != null) grammar = await jsonSchemaGrammar(llama, grammarSchema, "tools");
+  else if (request.responseFormat.type === "json_object") grammar = await llama.getGrammarFor("json");
+  else if (request.responseFormat.type === "json_schema") grammar = await jsonSchemaGrammar(llama, request.responseFormat.schema, "response_format");
+
+  return { tokens, history, promptTokens, maxTokens, grammar, functions, forcedTool };
+}
+
+async function jsonSchemaGrammar(llama: Llama, schema: Record<string, unknown>, param: string): Promise<LlamaGrammar> {
+  try {
+    return await llama.createGrammarForJsonSchema(schema as never);
+  } catch (error) {
+    throw new InvalidRequestError(`the JSON schema is not supported: ${error instanceof Error ? error.message : "unknown reason"}`, { param });
+  }
+}
+
+/** toolChoice "required" with several tools: the model picks one by name, as llama-server's grammar lets it. */
+function anyToolSchema(tools: ToolDefinition[]): Record<string, unknown> {
+  const variants = tools.map((tool) => ({
+    type: "object",
+    properties: { name: { const: tool.name }, arguments: tool.parameters ?? { type: "object" } },
+    required: ["name", "arguments"],
+  }));
+  return variants.length === 1 ? variants[0]! : { oneOf: variants };
+}
+
+function forcedToolCall(forced: ForcedTool, output: string): ToolCall {
+  const parsed = JSON.parse(output) as Record<string, unknown>;
+  if (forced.kind === "one") return { id: toolCallId(), name: forced.name, arguments: JSON.stringify(parsed) };
+  return { id: toolCallId(), name: String(parsed.name), arguments: JSON.stringify(parsed.arguments ?? {}) };
+}
+
+function toolCallId(): string {
+  return `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+}
+
+/** OpenAI's penalties default to 0, which means no repeat penalty at all (node-llama-cpp's default is 1.1). */
+function repeatPenalty(sampling: Sampling): false | LLamaContextualRepeatPenalty {
+  if (sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
+  return { penalty: 1, presencePenalty: sampling.presencePenalty, frequencyPenalty: sampling.frequencyPenalty };
+}
+
+function tokenBias(runtime: ModelRuntime, sampling: Sampling): TokenBias | undefined {
+  const entries = Object.entries(sampling.logitBias);
+  if (entries.length === 0) return undefined;
+  const bias = new TokenBias(runtime.model.tokenizer);
+  // OpenAI's -100 bans the token; anything else is added to its logit.
+  for (const [token, value] of entries) bias.set(Number(token) as Token, value <= -100 ? "never" : { logit: value });
+  return bias;
+}
+
+function speculativeMode(model: ModelConfig): SpeculativeStatus["mode"] {
+  if (model.speculative === "auto") return model.draft != null ? "draft" : "none";
+  return model.speculative;
+}
+
+/**
+ * Threads for the target and draft contexts. Both decode at once (the draft runs ahead while the
+ * target validates), so unless set explicitly they split the budget rather than oversubscribe it;
+ * a context with more threads than cores runs many times slower.
+ */
+export function threadPlan(budget: number, model: ModelConfig): ThreadPlan {
+  const target = model.threads > 0 ? model.threads : budget;
+  const draft = model.draft?.threads ?? 0;
+  return { target, draft: draft > 0 ? draft : Math.max(1, Math.min(target, budget)) };
+}
+
+function fileCreated(path: string): number {
+  try {
+    return Math.floor(statSync(path).mtimeMs / 1000);
+  } catch {
+    return Math.floor(Date.now() / 1000);
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  type ChatWrapper,
+  DraftSequenceTokenPredictor,
+  InputLookupTokenPredictor,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaEmbeddingContext,
+  type LlamaModel,
+  resolveChatWrapper,
+  GeneralChatWrapper,
+} from "node-llama-cpp";
+import type { ModelConfig } from "../config/schema";
+import { AdaptiveTokenPredictor } from "./adaptive-token-predictor";
+import type { SpeculativeStatus } from "./types";
+
+export interface ThreadPlan {
+  target: number;
+  draft: number;
+}
+
+/**
+ * One loaded model: a context whose sequences are the scheduler's slots (index = slot), each
+ * with its own adaptive predictor, and the draft model's context beside it when drafting by model.
+ */
+export interface ModelRuntime extends AsyncDisposable {
+  readonly model: LlamaModel;
+  readonly context: LlamaContext;
+  readonly sequences: readonly LlamaContextSequence[];
+  /** Per slot; undefined when the model does not speculate. */
+  readonly predictors: readonly (AdaptiveTokenPredictor | undefined)[];
+  readonly chatWrapper: ChatWrapper;
+  /** Tokens per sequence, after llama.cpp's own limits. */
+  readonly contextSize: number;
+  /** Created on first use: most deployments never embed with a chat model. */
+  embeddingContext(): Promise<LlamaEmbeddingContext>;
+}
+
+export interface LoadModelRuntimeOptions {
+  llama: Llama;
+  config: ModelConfig;
+  mode: SpeculativeStatus["mode"];
+  threads: ThreadPlan;
+  keepDrafting: () => boolean;
+}
+
+export async function loadModelRuntime({ llama, config, mode, threads, keepDrafting }: LoadModelRuntimeOptions): Promise<ModelRuntime> {
+  // Built up in load order so a failure half-way, and dispose, undo it in reverse.
+  const undo: (() => Promise<void> | void)[] = [];
+  const disposeAll = async () => {
+    for (const step of undo.splice(0).reverse()) await step();
+  };
+  try {
+    const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers });
+    undo.push(() => model.dispose());
+
+    let draftContext: LlamaContext | undefined;
+    if (mode === "draft" && config.draft != null) {
+      const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers });
+      undo.push(() => draftModel.dispose());
+      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft });
+      undo.push(() => context.dispose());
+      draftContext = context;
+    }
+
+    const predictors = Array.from({ length: config.parallel }, (_, slot) => {
+      if (mode === "draft" && draftContext != null && config.draft != null) {
+        const draft = new DraftSequenceTokenPredictor(draftContext.getSequence(), {
+          // At least one: with none the target runs ahead of the draft and most proposals come too late.
+          minTokens: Math.max(1, config.draft.min_tokens),
+          maxTokens: config.draft.max_tokens,
+          minConfidence: config.draft.min_confidence,
+        });
+        return new AdaptiveTokenPredictor(draft, keepDrafting);
+      }
+      if (mode === "lookup") return new AdaptiveTokenPredictor(new InputLookupTokenPredictor(), keepDrafting);
+      void slot;
+      return undefined;
+    });
+
+    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target });
+    undo.push(async () => {
+      // A predictor still drafting would call into a disposed sequence.
+      for (const predictor of predictors) predictor?.stop();
+      await context.dispose();
+    });
+    const sequences = predictors.map((tokenPredictor) => context.getSequence({ tokenPredictor }));
+
+    let embedding: Promise<LlamaEmbeddingContext> | undefined;
+    return {
+      model,
+      context,
+      sequences,
+      predictors,
+      chatWrapper: resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true }) ?? new GeneralChatWrapper(),
+      contextSize: context.contextSize,
+      embeddingContext() {
+        embedding ??= model.createEmbeddingContext({ contextSize: context.contextSize, threads: threads.target }).then((created) => {
+          undo.push(() => created.dispose());
+          return created;
+        });
+        return embedding;
+      },
+      [Symbol.asyncDispose]: disposeAll,
+    };
+  } catch (error) {
+    await disposeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getLlama, type Llama } from "node-llama-cpp";
+import { configSchema, type ModelConfig } from "../../../src/config/schema";
+import { type ForgeOptions, forgePair, resolveForgeOptions } from "../../../src/forge";
+import type { GenerationEvent, GenerationRequest } from "../../../src/inference/types";
+
+export interface ForgedTinyPair {
+  options: ForgeOptions;
+  target: string;
+  draft: string;
+}
+
+/** Forges the tiny pair at each disagreement level into a fresh temporary directory. */
+export async function forgeTinyPairs(disagreements: number[]): Promise<{ dir: string; pairs: Map<number, ForgedTinyPair>; [Symbol.dispose](): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "enclave-inference-"));
+  const pairs = new Map<number, ForgedTinyPair>();
+  for (const draftDisagreement of disagreements) {
+    const options = resolveForgeOptions("tiny", { preset: `tiny-d${Math.round(draftDisagreement * 100)}`, draftDisagreement });
+    const manifest = await forgePair(options, dir);
+    pairs.set(draftDisagreement, { options, target: join(dir, manifest.target.file), draft: join(dir, manifest.draft.file) });
+  }
+  return { dir, pairs, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function sharedLlama(): Promise<Llama> {
+  return getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 2, logLevel: "error" as never });
+}
+
+export function modelConfig(overrides: Partial<ModelConfig> & Pick<ModelConfig, "id" | "path">): ModelConfig {
+  const parsed = configSchema.parse({ models: [{ id: overrides.id, path: overrides.path }] }).models[0]!;
+  return { ...parsed, context_size: 256, threads: 1, ...overrides };
+}
+
+export function textRequest(model: string, prompt: string, overrides: Partial<GenerationRequest> = {}): GenerationRequest {
+  return {
+    requestId: "req-test",
+    model,
+    input: { kind: "text", prompt },
+    sampling: { maxTokens: 16, temperature: 0, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
+    responseFormat: { type: "text" },
+    topLogprobs: null,
+    signal: new AbortController().signal,
+    waitForModel: true,
+    ...overrides,
+  };
+}
+
+export async function collect(stream: AsyncIterable<GenerationEvent>) {
+  const events: GenerationEvent[] = [];
+  for await (const event of stream) events.push(event);
+  const text = events.flatMap((event) => (event.type === "text" ? [event.text] : [])).join("");
+  const done = events.find((event) => event.type === "done");
+  return { events, text, done: done?.type === "done" ? done : undefined };
+}
