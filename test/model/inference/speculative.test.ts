@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { LlamaCompletion, type Llama } from "node-llama-cpp";
+import { expectedChatReply, expectedGreedyText } from "../../../src/forge";
+import { createLlamaEngine } from "../../../src/inference/llama-engine";
+import { loadModelRuntime } from "../../../src/inference/model-runtime";
+import { collect, forgeTinyPairs, modelConfig, sharedLlama, textRequest } from "./tiny-pair";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const levels = [0, 0.2, 0.5];
+let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
+let llama: Llama;
+
+beforeAll(async () => {
+  forged = await forgeTinyPairs(levels);
+  llama = await sharedLlama();
+});
+
+afterAll(async () => {
+  await llama?.dispose();
+  forged?.[Symbol.dispose]();
+});
+
+describe("speculative decoding on the tiny forged pair", () => {
+  for (const level of levels)
+    test(`greedy output with the draft equals output without it and the forge's expectation (disagreement ${level})`, async () => {
+      const pair = forged.pairs.get(level)!;
+      const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: false };
+      await using engine = createLlamaEngine({
+        config: {
+          engine: { gpu: "cpu", max_threads: 2 },
+          models: [
+            modelConfig({ id: "plain", path: pair.target, default: true, speculative: "none" }),
+            modelConfig({ id: "drafted", path: pair.target, speculative: "draft", draft }),
+          ],
+        },
+        logger: silent,
+        loadLlama: async () => llama,
+      });
+      const chat = { kind: "chat" as const, messages: [{ role: "user" as const, content: "hi" }], tools: [], toolChoice: "none" as const };
+      const sampling = { ...textRequest("", "").sampling, maxTokens: 60 };
+      for (const prompt of ["abc", "Hello", "x7"]) {
+        const plain = await collect(await engine.generate(textRequest("plain", prompt, { sampling })));
+        const drafted = await collect(await engine.generate(textRequest("drafted", prompt, { sampling })));
+        expect(plain.text).toBe(expectedGreedyText(prompt, 60, pair.options));
+        expect(drafted.text).toBe(plain.text);
+        expect(drafted.done?.usage).toEqual(plain.done!.usage);
+      }
+      const plainChat = await collect(await engine.generate(textRequest("plain", "", { input: chat, sampling })));
+      const draftedChat = await collect(await engine.generate(textRequest("drafted", "", { input: chat, sampling })));
+      expect(plainChat.text).toBe(expectedChatReply(pair.options));
+      expect(draftedChat.text).toBe(plainChat.text);
+
+      const speculative = engine.models().find((model) => model.id === "drafted")!.speculative;
+      expect(speculative.mode).toBe("draft");
+      expect(speculative.draftTokensProposed).toBeGreaterThan(0);
+      if (level === 0) expect(speculative.draftTokensAccepted).toBeGreaterThan(0);
+    });
+
+  test("a fully agreeing draft has no refuted token (the draft-validation patch is applied)", async () => {
+    const pair = forged.pairs.get(0)!;
+    const config = modelConfig({
+      id: "tiny",
+      path: pair.target,
+      parallel: 1,
+      speculative: "draft",
+      // Several draft tokens per batch: without the patch every one after the first is refuted.
+      draft: { path: pair.draft, min_tokens: 4, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: false },
+    });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
+    const sequence = runtime.sequences[0]!;
+    runtime.predictors[0]!.draftThisRun(true);
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
+      expect(text).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      sequence.tokenPredictor?.stop();
+      completion.dispose();
+    }
+    const stats = sequence.tokenPredictions;
+    expect(stats.refuted).toBe(0);
+    expect(stats.used).toBeGreaterThan(60);
+  });
+});
