@@ -1,0 +1,19 @@
+import { EngineError } from "../../errors";
+import type { GenerationEvent, TokenLogprob } from "../../inference/types";
+import type { Generation } from "./translate";
+
+/** Gathers a generation's events into one result, for the non-streaming answers. */
+export async function collectGeneration(events: AsyncIterable<GenerationEvent>, requestId: string): Promise<Generation> {
+  let text = "";
+  const logprobs: TokenLogprob[] = [];
+  for await (const event of events) {
+    if (event.type === "text") {
+      text += event.text;
+      if (event.logprobs) logprobs.push(...event.logprobs);
+    } else {
+      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage };
+    }
+  }
+  // The engine promises exactly one `done`; a stream that ends without it is an engine fault.
+  throw new EngineError(requestId);
+}

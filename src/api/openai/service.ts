@@ -1,0 +1,106 @@
+import { ModelNotFoundError } from "../../errors";
+import type { Engine } from "../../inference/engine";
+import { collectGeneration } from "./collect-generation";
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequestBody } from "./model";
+import { parseBody } from "./parse-body";
+import { chatChunkFormat, SSE_HEADERS, sseStream, textChunkFormat } from "./sse";
+import {
+  chatCompletionJson,
+  chatToGeneration,
+  completionToGeneration,
+  embeddingListJson,
+  embeddingToRequest,
+  modelJson,
+  modelListJson,
+  textCompletionJson,
+  type RequestContext,
+} from "./translate";
+import { waitForModel } from "./wait-for-model";
+
+/** A request as the service sees it: the Fetch Request and the id the app assigned, if any. */
+export interface Incoming {
+  request: Request;
+  requestId?: string;
+}
+
+export interface OpenAiDeps {
+  engine: Engine;
+  /**
+   * The request id the engine sees and `chatcmpl-…`/`cmpl-…` carry. By default the id the app gave
+   * the request (its `x-request-id` header), so logs, engine errors and response ids correlate.
+   */
+  newRequestId?: () => string;
+  /** Milliseconds since the epoch, for `created`. */
+  now?: () => number;
+}
+
+/**
+ * The OpenAI endpoints as plain functions of a Fetch `Request` (no Elysia here): parse the body,
+ * translate it, call the engine, shape the answer. Failures are thrown as EnclaveError subclasses
+ * for the app's one error handler; the engine's own errors pass through untouched.
+ */
+export function createOpenAiService(deps: OpenAiDeps) {
+  const { engine } = deps;
+  const requestIdFor = (appRequestId: string | undefined) =>
+    deps.newRequestId?.() ?? appRequestId ?? crypto.randomUUID().replaceAll("-", "");
+  const now = deps.now ?? Date.now;
+
+  /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
+  function begin({ request, requestId }: Incoming): RequestContext & { abort: AbortController } {
+    const abort = new AbortController();
+    const client = request.signal;
+    if (client.aborted) abort.abort(client.reason);
+    else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
+    return { requestId: requestIdFor(requestId), signal: abort.signal, waitForModel: waitForModel(request.headers), abort };
+  }
+
+  const created = () => Math.floor(now() / 1000);
+
+  return {
+    listModels: () => modelListJson(engine.models()),
+
+    getModel(id: string) {
+      const model = engine.models().find((m) => m.id === id);
+      if (!model) throw new ModelNotFoundError(id);
+      return modelJson(model);
+    },
+
+    async chatCompletions(incoming: Incoming, bodyText: string) {
+      const body = parseBody(ChatCompletionRequest, bodyText);
+      const { abort, ...context } = begin(incoming);
+      // Resolves after admission: a 400/404/503 is still an ordinary JSON error here.
+      const events = await engine.generate(chatToGeneration(body, context));
+      const meta = { requestId: context.requestId, model: body.model, created: created() };
+      const wantLogprobs = body.logprobs === true;
+      if (body.stream) {
+        const format = chatChunkFormat({ meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs });
+        return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
+      }
+      return chatCompletionJson(await collectGeneration(events, context.requestId), meta, wantLogprobs);
+    },
+
+    async completions(incoming: Incoming, bodyText: string) {
+      const body = parseBody(CompletionRequest, bodyText);
+      const { abort, ...context } = begin(incoming);
+      const events = await engine.generate(completionToGeneration(body, context));
+      const meta = { requestId: context.requestId, model: body.model, created: created() };
+      const wantLogprobs = body.logprobs != null;
+      if (body.stream) {
+        const options = { meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs };
+        const format = textChunkFormat(options, body.prompt.length);
+        return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
+      }
+      const generation = await collectGeneration(events, context.requestId);
+      return textCompletionJson(generation, meta, wantLogprobs, body.prompt.length);
+    },
+
+    async embeddings(incoming: Incoming, bodyText: string) {
+      const body = parseBody(EmbeddingRequestBody, bodyText);
+      const { abort: _abort, ...context } = begin(incoming);
+      const result = await engine.embed(embeddingToRequest(body, context));
+      return embeddingListJson(result, body.model, body.encoding_format ?? "float");
+    },
+  };
+}
+
+export type OpenAiService = ReturnType<typeof createOpenAiService>;
