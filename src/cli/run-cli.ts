@@ -1,10 +1,14 @@
 import { configCommand } from "./config-command";
+import { forgeCommand } from "./forge-command";
+import { serveCommand } from "./serve-command";
 import { versionCommand } from "./version-command";
 
 export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
+  serve: { run: serveCommand, summary: "serve [--config PATH]            start the API" },
   config: { run: configCommand, summary: "config check|print [--config PATH]  validate or list every setting" },
+  forge: { run: forgeCommand, summary: "forge [--preset tiny|demo|bench] [--out DIR]  write a deterministic target+draft GGUF pair" },
   version: { run: versionCommand, summary: "version                           print versions" },
 };
 

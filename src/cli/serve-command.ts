@@ -1,0 +1,52 @@
+import { ConfigError, formatProblem } from "../config/config-error";
+import { loadConfig } from "../config/load";
+import { createOpenAiRoutes } from "../api/openai/routes";
+import { createLlamaEngine } from "../inference/llama-engine";
+import { createLogger } from "../logging/logger";
+import { resolveModels } from "../serve/resolve-models";
+import { startEnclave } from "../serve/start-enclave";
+import { parseOptions } from "./parse-options";
+import { createProgressReporter } from "./progress-reporter";
+
+/** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { config: { type: "string" } });
+  let loaded;
+  try {
+    loaded = loadConfig({ path: values.config });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`enclave: refusing to start; config has ${error.problems.length} problem(s):`);
+    for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
+    return 1;
+  }
+  const logger = createLogger(loaded.config);
+  logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
+
+  const progress = createProgressReporter("forging the demo model");
+  const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));
+  progress.finish("demo model forged");
+  const enclave = await startEnclave({
+    config,
+    logger,
+    createEngine: (engineConfig) => Promise.resolve(createLlamaEngine({ config: engineConfig, logger })),
+    createRoutes: ({ engine }) => [createOpenAiRoutes({ engine })],
+  });
+
+  const { promise: stopped, resolve } = Promise.withResolvers<void>();
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "signal received");
+    enclave.stop().then(resolve, resolve);
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  // A server whose default model cannot load would never become ready: stop rather than linger.
+  let exitCode = 0;
+  enclave.ready.catch(() => {
+    exitCode = 1;
+    enclave.stop().then(resolve, resolve);
+  });
+  await stopped;
+  logger.flush();
+  return exitCode;
+}
