@@ -1,15 +1,17 @@
-import { configCommand } from "./config-command";
-import { forgeCommand } from "./forge-command";
-import { serveCommand } from "./serve-command";
-import { versionCommand } from "./version-command";
-
 export type Command = (args: string[]) => Promise<number>;
 
-const commands: Record<string, { run: Command; summary: string }> = {
-  serve: { run: serveCommand, summary: "serve [--config PATH]            start the API" },
-  config: { run: configCommand, summary: "config check|print [--config PATH]  validate or list every setting" },
-  forge: { run: forgeCommand, summary: "forge [--preset tiny|demo|bench] [--out DIR]  write a deterministic target+draft GGUF pair" },
-  version: { run: versionCommand, summary: "version                           print versions" },
+/** Each command is imported only when it runs, so `enclave version` does not load Elysia or the engine. */
+const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  serve: { load: async () => (await import("./serve-command")).serveCommand, summary: "serve [--config PATH]            start the API" },
+  config: {
+    load: async () => (await import("./config-command")).configCommand,
+    summary: "config check|print [--config PATH]  validate or list every setting",
+  },
+  forge: {
+    load: async () => (await import("./forge-command")).forgeCommand,
+    summary: "forge [--preset tiny|demo|bench] [--out DIR]  write a deterministic target+draft GGUF pair",
+  },
+  version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 
 export function usage(): string {
@@ -23,11 +25,11 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(usage());
     return name == null ? 1 : 0;
   }
-  if (name === "--version") return versionCommand([]);
+  if (name === "--version") return (await commands.version!.load())([]);
   const command = commands[name];
   if (command == null) {
     console.error(`enclave: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return command.run(args);
+  return (await command.load())(args);
 }

@@ -34,15 +34,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
+  let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
     logger.info({ signal }, "signal received");
     enclave.stop().then(resolve, resolve);
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   // A server whose default model cannot load would never become ready: stop rather than linger.
+  // A load cut short by a requested stop is not that failure.
   let exitCode = 0;
   enclave.ready.catch(() => {
+    if (signalled) return;
     exitCode = 1;
     enclave.stop().then(resolve, resolve);
   });

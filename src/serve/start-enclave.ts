@@ -78,9 +78,14 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   const stop = () =>
     (stopping ??= (async () => {
       logger.info({ graceSeconds: config.server.shutdown_grace_seconds }, "shutting down");
-      const drained = server.stop(false);
-      const grace = Bun.sleep(config.server.shutdown_grace_seconds * 1000).then(() => "timeout" as const);
-      if ((await Promise.race([drained.then(() => "drained" as const), grace])) === "timeout") {
+      const drained = server.stop(false).then(() => "drained" as const);
+      let graceTimer: Timer | undefined;
+      const grace = new Promise<"timeout">((resolve) => {
+        graceTimer = setTimeout(() => resolve("timeout"), config.server.shutdown_grace_seconds * 1000);
+      });
+      const outcome = await Promise.race([drained, grace]);
+      clearTimeout(graceTimer);
+      if (outcome === "timeout") {
         logger.warn("grace period over; closing the remaining connections");
         await server.stop(true);
       }
