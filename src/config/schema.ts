@@ -97,6 +97,48 @@ const loggingSchema = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("least severe level written"),
 });
 
+const authSchema = z.strictObject({
+  pepper: z
+    .string()
+    .default("")
+    .describe("server-side secret mixed into every API key hash; set it with ENCLAVE_AUTH_PEPPER rather than in the file; changing it invalidates every key"),
+});
+
+const limitsSchema = z.strictObject({
+  concurrency: z.number().int().min(1).default(3).describe("requests one key may have in flight at once; a key's own limit overrides it"),
+  account_concurrency: z
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe("requests one account may have in flight at once, across its keys; an account's own limit overrides it; 0 means no account limit"),
+  queue_size: z.number().int().min(0).default(16).describe("requests per key that may wait for a free slot; beyond it 429 with Retry-After"),
+  queue_wait_seconds: z.number().min(0).default(30).describe("longest a request waits in its key's queue before it gets 429"),
+  rpm: z.number().int().min(0).default(0).describe("requests per minute per key (sliding window); a key's own limit overrides it; 0 means unlimited"),
+  tpm: z.number().int().min(0).default(0).describe("prompt + completion tokens per minute per key (sliding window); a key's own limit overrides it; 0 means unlimited"),
+});
+
+const modelPriceSchema = z.strictObject({
+  model: z.string().min(1).describe("model id as clients pass it"),
+  prompt_per_million: z.number().min(0).describe("price of one million prompt tokens"),
+  completion_per_million: z.number().min(0).describe("price of one million completion tokens"),
+});
+
+const pricingSchema = z
+  .strictObject({
+    currency: z.string().min(1).default("USD").describe("currency of every price, budget and credit balance"),
+    prompt_per_million: z.number().min(0).default(0).describe("price of one million prompt tokens for a model not listed in [[pricing.models]]"),
+    completion_per_million: z.number().min(0).default(0).describe("price of one million completion tokens for a model not listed in [[pricing.models]]"),
+    models: z.array(modelPriceSchema).default([]).describe("per-model prices; metered cost = tokens x price / 1,000,000"),
+  })
+  .superRefine((pricing, ctx) => {
+    const seen = new Set<string>();
+    pricing.models.forEach((price, index) => {
+      if (seen.has(price.model)) ctx.addIssue({ code: "custom", path: ["models", index, "model"], message: `duplicate price for model '${price.model}'` });
+      seen.add(price.model);
+    });
+  });
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
@@ -107,6 +149,9 @@ export const configSchema = z
       .default([])
       .describe("GGUF models to serve; empty serves the forged demo pair from data_dir"),
     logging: loggingSchema.prefault({}),
+    auth: authSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
+    pricing: pricingSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

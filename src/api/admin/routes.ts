@@ -1,0 +1,110 @@
+import type { Server } from "bun";
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { CreateAccountInput, CreditsInput, UpdateAccountInput } from "../../accounts/account-input";
+import type { AccountService } from "../../accounts/account-service";
+import { toAccountView } from "../../accounts/account-view";
+import { keyActor, type Actor } from "../../accounts/actor";
+import { PermissionDeniedError } from "../../auth/auth-errors";
+import { bearerSecret } from "../../auth/bearer-secret";
+import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
+import type { KeyService } from "../../auth/key-service";
+import { toKeyView } from "../../auth/key-view";
+import type { SyncDb } from "../../db/sync-db";
+import { UsageQuery, usageReport } from "../../metering/usage-report";
+import { clientIp as peerAddress } from "../gate/client-ip";
+import { parseInput } from "./parse-input";
+
+export interface AdminRoutesDeps {
+  db: SyncDb;
+  keys: KeyService;
+  accounts: AccountService;
+  currency: string;
+  clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
+}
+
+const KeyListQuery = z.strictObject({
+  account_id: z.string().min(1).optional(),
+  include_revoked: z.enum(["true", "false"]).optional(),
+});
+
+/**
+ * `/admin`: accounts, keys and usage, for admin and manager keys (a user key gets 403). Routes
+ * only authenticate and hand over to the services, which enforce who may touch what and write
+ * the audit log. A new key's secret is in the creation response and nowhere else, ever.
+ */
+export function createAdminRoutes(deps: AdminRoutesDeps) {
+  const { keys, accounts, db } = deps;
+  const clientIp = deps.clientIp ?? peerAddress;
+
+  return new Elysia({ prefix: "/admin", name: "admin" })
+    .resolve(({ request, server }): { actor: Actor } => {
+      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
+      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
+      return { actor: keyActor(key) };
+    })
+    .post(
+      "/accounts",
+      ({ actor, body, set }) => {
+        set.status = 201;
+        return toAccountView(accounts.create(actor, parseInput(CreateAccountInput, body)));
+      },
+      { detail: { summary: "Create an account" } },
+    )
+    .get("/accounts", ({ actor }) => ({ object: "list", data: accounts.list(actor).map(toAccountView) }), { detail: { summary: "List accounts" } })
+    .get("/accounts/:id", ({ actor, params }) => toAccountView(accounts.get(actor, params.id)), { detail: { summary: "Get an account" } })
+    .patch("/accounts/:id", ({ actor, params, body }) => toAccountView(accounts.update(actor, params.id, parseInput(UpdateAccountInput, body))), {
+      detail: { summary: "Update an account's name or limits" },
+    })
+    .delete("/accounts/:id", ({ actor, params }) => toAccountView(accounts.delete(actor, params.id)), {
+      detail: { summary: "Delete an account (revokes its keys)" },
+    })
+    .post("/accounts/:id/credits", ({ actor, params, body }) => toAccountView(accounts.addCredits(actor, params.id, parseInput(CreditsInput, body).amount)), {
+      detail: { summary: "Add prepaid credits (admin only)" },
+    })
+    .post(
+      "/keys",
+      ({ actor, body, set }) => {
+        const { key, secret } = keys.create(actor, parseInput(CreateKeyInput, body));
+        set.status = 201;
+        set.headers["cache-control"] = "no-store";
+        return { ...toKeyView(key), secret };
+      },
+      { detail: { summary: "Create a key; the secret is in this response only" } },
+    )
+    .get(
+      "/keys",
+      ({ actor, query }) => {
+        const filter = parseInput(KeyListQuery, query, "query");
+        const rows = keys.list(actor, { accountId: filter.account_id, includeRevoked: filter.include_revoked === "true" });
+        const totals = keys.usageTotals(rows.map((row) => row.id));
+        const none = { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 };
+        return { object: "list", data: rows.map((row) => toKeyView(row, totals.get(row.id) ?? none)) };
+      },
+      { detail: { summary: "List keys with their usage totals" } },
+    )
+    .get(
+      "/keys/:id",
+      ({ actor, params }) => {
+        const row = keys.get(actor, params.id);
+        return toKeyView(row, keys.usageTotals([row.id]).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
+      },
+      { detail: { summary: "Get a key" } },
+    )
+    .patch("/keys/:id", ({ actor, params, body }) => toKeyView(keys.update(actor, params.id, parseInput(UpdateKeyInput, body))), {
+      detail: { summary: "Update a key's name, scope or limits" },
+    })
+    .delete("/keys/:id", ({ actor, params }) => toKeyView(keys.revoke(actor, params.id)), { detail: { summary: "Revoke a key" } })
+    .get(
+      "/usage",
+      ({ actor, query }) => {
+        const rows = usageReport(db, actor, parseInput(UsageQuery, query, "query"));
+        return {
+          object: "list",
+          currency: deps.currency,
+          data: rows.map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 })),
+        };
+      },
+      { detail: { summary: "Metered usage, aggregated (group_by=key,account,model,day; since; until; key_id; account_id)" } },
+    );
+}

@@ -1,0 +1,46 @@
+import type { Server } from "bun";
+import type { Elysia } from "elysia";
+import { createAccountService } from "../accounts/account-service";
+import { createKeyService } from "../auth/key-service";
+import type { Config } from "../config/schema";
+import type { Store } from "../db/client";
+import type { Engine } from "../inference/engine";
+import { createAdmission } from "../limits/admission";
+import type { Logger } from "../logging/logger";
+import { createMeteredEngine } from "../metering/metered-engine";
+import { createPricing } from "../metering/pricing";
+import { createMeterRegistry } from "../metering/request-meter";
+import { createUsageRecorder } from "../metering/usage-recorder";
+import { createAdminRoutes } from "./admin/routes";
+import { createV1Gate } from "./gate/v1-gate";
+import { createOpenAiRoutes } from "./openai/routes";
+
+export interface GuardedRoutesDeps {
+  config: Pick<Config, "auth" | "limits" | "pricing">;
+  engine: Engine;
+  store: Store;
+  logger: Logger;
+  now?: () => number;
+  clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
+  /** The /v1 routes over the engine they must use; default the OpenAI routes. */
+  v1Routes?: (engine: Engine) => Elysia<any, any, any, any, any, any, any>;
+}
+
+/**
+ * The API's feature routes as served: `/v1` behind keys, limits and metering (over an engine
+ * that checks model scopes and meters tokens), and `/admin`. /health and /ready stay outside.
+ */
+export function createGuardedRoutes(deps: GuardedRoutesDeps) {
+  const { config, store, logger, now, clientIp } = deps;
+  const db = store.db;
+  const keys = createKeyService({ db, pepper: config.auth.pepper, now });
+  const accounts = createAccountService({ db, now });
+  const pricing = createPricing(config.pricing);
+  const admission = createAdmission({ limits: config.limits, currency: pricing.currency, db, now });
+  const meters = createMeterRegistry();
+  const engine = createMeteredEngine(deps.engine, meters, now);
+  const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered })))(engine);
+  const gate = createV1Gate({ keys, admission, recorder: createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
+  const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
+  return { routes: [gate, admin], keys, accounts, admission, meters, engine };
+}

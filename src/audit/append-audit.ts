@@ -1,0 +1,36 @@
+import { createHash } from "node:crypto";
+import { desc } from "drizzle-orm";
+import type { SyncDb } from "../db/sync-db";
+import { auditLog, type AuditRow } from "../db/schema";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface AuditEntry {
+  /** "key:<id>" or "cli:<user>". */
+  actor: string;
+  /** e.g. "key.create", "account.update". */
+  action: string;
+  /** The id acted on. */
+  target: string;
+  /** Metadata only: ids, names, limits. Never a key secret or request content. */
+  details?: Record<string, unknown>;
+}
+
+/** The hash a row must carry: SHA-256 over the previous hash and the row's fields, in a fixed order. */
+export function auditHash(prevHash: string, row: Pick<AuditRow, "seq" | "at" | "actor" | "action" | "target" | "details">): string {
+  const fields = [row.seq, row.at.getTime(), row.actor, row.action, row.target, row.details];
+  return createHash("sha256").update(prevHash).update("\n").update(JSON.stringify(fields)).digest("hex");
+}
+
+/**
+ * Appends one entry to the hash-chained audit log. Call it inside the transaction that makes the
+ * change it records, so the change and its entry are written together or not at all.
+ */
+export function appendAudit(db: SyncDb, entry: AuditEntry, at: Date): AuditRow {
+  const last = db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  const fields = { seq: (last?.seq ?? 0) + 1, at, actor: entry.actor, action: entry.action, target: entry.target, details: JSON.stringify(entry.details ?? {}) };
+  const row = { ...fields, prevHash, hash: auditHash(prevHash, fields) };
+  db.insert(auditLog).values(row).run();
+  return row;
+}

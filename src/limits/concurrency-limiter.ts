@@ -1,0 +1,149 @@
+import { RateLimitError } from "./rate-limit-error";
+
+export interface ConcurrencyRequest {
+  keyId: string;
+  /** In-flight requests the key may have. */
+  keyLimit: number;
+  accountId: string;
+  /** In-flight requests the account may have across its keys; 0: no account limit. */
+  accountLimit: number;
+  /** Requests of this key that may wait; beyond it 429 at once. */
+  queueSize: number;
+  /** Longest wait before 429. */
+  maxWaitMs: number;
+  /** The client went away: stop waiting. */
+  signal?: AbortSignal;
+}
+
+export interface ConcurrencyLease {
+  /** Milliseconds spent waiting for the slot. */
+  readonly queuedMs: number;
+  /** Frees the slot; idempotent. */
+  release(): void;
+}
+
+interface Waiter {
+  request: ConcurrencyRequest;
+  grant: () => void;
+}
+
+export interface ConcurrencyLimiterDeps {
+  now?: () => number;
+  /** Seconds a rejected client is told to wait (Retry-After); default 1. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Per-key and per-account in-flight limits with a bounded per-key FIFO wait queue. A request
+ * holds its slot until `release()` (for a stream: when the stream ends or the client leaves).
+ * Waiters of one account are served in arrival order whenever both their key and the account
+ * have room; a full queue, or a wait longer than `maxWaitMs`, is a 429 with Retry-After.
+ */
+export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
+  const now = deps.now ?? Date.now;
+  const retryAfterSeconds = deps.retryAfterSeconds ?? 1;
+  const keyInFlight = new Map<string, number>();
+  const accountInFlight = new Map<string, number>();
+  const keyQueued = new Map<string, number>();
+  const accountWaiters = new Map<string, Waiter[]>();
+
+  const bump = (map: Map<string, number>, id: string, delta: number) => {
+    const next = (map.get(id) ?? 0) + delta;
+    if (next === 0) map.delete(id);
+    else map.set(id, next);
+  };
+
+  const hasRoom = (request: ConcurrencyRequest) =>
+    (keyInFlight.get(request.keyId) ?? 0) < request.keyLimit &&
+    (request.accountLimit === 0 || (accountInFlight.get(request.accountId) ?? 0) < request.accountLimit);
+
+  function take(request: ConcurrencyRequest, startedAt: number): ConcurrencyLease {
+    bump(keyInFlight, request.keyId, 1);
+    bump(accountInFlight, request.accountId, 1);
+    let released = false;
+    return {
+      queuedMs: now() - startedAt,
+      release() {
+        if (released) return;
+        released = true;
+        bump(keyInFlight, request.keyId, -1);
+        bump(accountInFlight, request.accountId, -1);
+        pump(request.accountId);
+      },
+    };
+  }
+
+  /** Grants waiting requests of the account, oldest first, while their key and the account have room. */
+  function pump(accountId: string) {
+    const waiters = accountWaiters.get(accountId);
+    if (waiters == null) return;
+    for (let index = 0; index < waiters.length; ) {
+      const waiter = waiters[index]!;
+      if (hasRoom(waiter.request)) {
+        waiters.splice(index, 1);
+        waiter.grant();
+      } else index++;
+    }
+    if (waiters.length === 0) accountWaiters.delete(accountId);
+  }
+
+  function rejection(request: ConcurrencyRequest, reason: "queue_full" | "queue_timeout"): RateLimitError {
+    const message =
+      reason === "queue_full"
+        ? `key '${request.keyId}' has ${keyInFlight.get(request.keyId) ?? 0} requests in flight (limit ${request.keyLimit}) and ${keyQueued.get(request.keyId) ?? 0} waiting (queue size ${request.queueSize}); retry later`
+        : `waited ${request.maxWaitMs} ms for one of key '${request.keyId}''s ${request.keyLimit} concurrent request slots; retry later`;
+    return new RateLimitError(message, {
+      code: reason === "queue_full" ? "concurrency_queue_full" : "concurrency_wait_exceeded",
+      retryAfterSeconds,
+      details: { concurrency_limit: request.keyLimit, queue_size: request.queueSize },
+    });
+  }
+
+  return {
+    acquire(request: ConcurrencyRequest): Promise<ConcurrencyLease> {
+      const startedAt = now();
+      if (request.signal?.aborted) return Promise.reject(request.signal.reason);
+      if (hasRoom(request)) return Promise.resolve(take(request, startedAt));
+      if ((keyQueued.get(request.keyId) ?? 0) >= request.queueSize) return Promise.reject(rejection(request, "queue_full"));
+
+      return new Promise<ConcurrencyLease>((resolve, reject) => {
+        const waiter: Waiter = { request, grant: () => settle(() => resolve(take(request, startedAt))) };
+        const list = accountWaiters.get(request.accountId) ?? [];
+        list.push(waiter);
+        accountWaiters.set(request.accountId, list);
+        bump(keyQueued, request.keyId, 1);
+
+        const onAbort = () => settle(() => reject(request.signal?.reason), true);
+        const timer = setTimeout(() => settle(() => reject(rejection(request, "queue_timeout")), true), request.maxWaitMs);
+        request.signal?.addEventListener("abort", onAbort, { once: true });
+
+        let settled = false;
+        function settle(finish: () => void, remove = false) {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          request.signal?.removeEventListener("abort", onAbort);
+          bump(keyQueued, request.keyId, -1);
+          if (remove) {
+            const waiting = accountWaiters.get(request.accountId);
+            const index = waiting?.indexOf(waiter) ?? -1;
+            if (index >= 0) waiting!.splice(index, 1);
+            if (waiting?.length === 0) accountWaiters.delete(request.accountId);
+          }
+          finish();
+        }
+      });
+    },
+
+    /** Current counts, for rate-limit headers and tests. */
+    stats(keyId: string, accountId?: string) {
+      return {
+        keyInFlight: keyInFlight.get(keyId) ?? 0,
+        keyQueued: keyQueued.get(keyId) ?? 0,
+        accountInFlight: accountId == null ? 0 : (accountInFlight.get(accountId) ?? 0),
+      };
+    },
+  };
+}
+
+export type ConcurrencyLimiter = ReturnType<typeof createConcurrencyLimiter>;

@@ -1,0 +1,79 @@
+import { EnclaveError } from "../errors";
+import type { Engine } from "../inference/engine";
+import type { GenerationEvent } from "../inference/types";
+import { assertModelAllowed, type MeterRegistry, type RequestMeter } from "./request-meter";
+
+/**
+ * The engine as the guarded /v1 routes see it: before a request reaches the real engine its
+ * model is checked against the key's scope (403), and as it runs its token counts, time to first
+ * token and error code go to the request's meter. Requests without a meter (none is opened for
+ * unauthenticated paths) pass through unchanged. Event text is passed on, never kept.
+ */
+export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: () => number = Date.now): Engine {
+  const noteError = (meter: RequestMeter | undefined, error: unknown) => {
+    if (meter != null) meter.errorCode = error instanceof EnclaveError ? error.code : "internal_error";
+  };
+
+  /** Observes events as they pass; forwards return() at once so the engine frees its sequence even if iteration never began. */
+  function observe(events: AsyncIterable<GenerationEvent>, meter: RequestMeter): AsyncIterable<GenerationEvent> {
+    const iterator = events[Symbol.asyncIterator]();
+    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
+      async next() {
+        try {
+          const result = await iterator.next();
+          if (result.done) return result;
+          const event = result.value;
+          if (event.type === "text" && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
+          if (event.type === "done") {
+            meter.promptTokens = event.usage.promptTokens;
+            meter.completionTokens = event.usage.completionTokens;
+            meter.ttftMs ??= now() - meter.admittedAt;
+          }
+          return result;
+        } catch (error) {
+          noteError(meter, error);
+          throw error;
+        }
+      },
+      async return() {
+        await iterator.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return { [Symbol.asyncIterator]: () => observed };
+  }
+
+  return {
+    start: () => inner.start(),
+    isReady: () => inner.isReady(),
+    models: () => inner.models(),
+    async generate(request) {
+      const meter = meters.get(request.requestId);
+      if (meter == null) return inner.generate(request);
+      meter.model = request.model;
+      assertModelAllowed(meter, request.model);
+      try {
+        return observe(await inner.generate(request), meter);
+      } catch (error) {
+        noteError(meter, error);
+        throw error;
+      }
+    },
+    async embed(request) {
+      const meter = meters.get(request.requestId);
+      if (meter == null) return inner.embed(request);
+      meter.model = request.model;
+      assertModelAllowed(meter, request.model);
+      try {
+        const result = await inner.embed(request);
+        meter.promptTokens = result.promptTokens;
+        meter.ttftMs = now() - meter.admittedAt;
+        return result;
+      } catch (error) {
+        noteError(meter, error);
+        throw error;
+      }
+    },
+    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
+  };
+}
