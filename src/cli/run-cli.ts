@@ -11,6 +11,18 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./forge-command")).forgeCommand,
     summary: "forge [--preset tiny|demo|bench] [--out DIR]  write a deterministic target+draft GGUF pair",
   },
+  keys: {
+    load: async () => (await import("./keys-command")).keysCommand,
+    summary: "keys create|list|get|update|revoke  API keys (the secret is printed once, at creation)",
+  },
+  accounts: {
+    load: async () => (await import("./accounts-command")).accountsCommand,
+    summary: "accounts create|list|update|delete|credits  accounts, their limits and prepaid credits",
+  },
+  usage: {
+    load: async () => (await import("./usage-command")).usageCommand,
+    summary: "usage [--key ID] [--account ID] [--since DATE] [--until DATE] [--by key,account,model,day]  metered usage",
+  },
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 

@@ -1,6 +1,6 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
-import { createOpenAiRoutes } from "../api/openai/routes";
+import { createGuardedRoutes } from "../api/guarded-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { resolveModels } from "../serve/resolve-models";
@@ -30,7 +30,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     config,
     logger,
     createEngine: (engineConfig) => Promise.resolve(createLlamaEngine({ config: engineConfig, logger })),
-    createRoutes: ({ engine }) => [createOpenAiRoutes({ engine })],
+    // /v1 behind API keys, limits and metering; /admin for admin and manager keys.
+    createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger }).routes,
   });
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
