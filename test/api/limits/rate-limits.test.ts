@@ -1,0 +1,111 @@
+import { describe, expect, test } from "bun:test";
+import { api, chatBody, guardedApp } from "../auth/harness";
+
+const chat = (secret: string, body: Record<string, unknown> = {}) => api("/v1/chat/completions", secret, { method: "POST", json: chatBody(body) });
+
+describe("requests and tokens per minute, budgets, credits", () => {
+  test("Should allow rpm requests in a minute, then 429 with Retry-After until the oldest leaves the window", async () => {
+    let now = Date.parse("2030-03-01T12:00:00Z");
+    using h = guardedApp({ now: () => now });
+    const { secret } = h.keys.create(h.cli, { name: "rpm", account_id: h.root.id, rpm: 3 });
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await h.app.handle(chat(secret));
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-ratelimit-limit-requests")).toBe("3");
+      remaining.push(response.headers.get("x-ratelimit-remaining-requests"));
+      now += 10_000;
+    }
+    expect(remaining).toEqual(["2", "1", "0"]);
+    const limited = await h.app.handle(chat(secret));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("30");
+    expect(limited.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(((await limited.json()) as any).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_requests", limit_requests: 3 });
+    now += 30_000;
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+  });
+
+  test("Should refuse once tpm tokens were used in the last minute - and allow again when they age out", async () => {
+    let now = Date.parse("2030-03-01T12:00:00Z");
+    using h = guardedApp({ now: () => now });
+    // Each call: 6 prompt tokens + 16 completion tokens = 22.
+    const { secret } = h.keys.create(h.cli, { name: "tpm", account_id: h.root.id, tpm: 40 });
+    const first = await h.app.handle(chat(secret));
+    expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("40");
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    const limited = await h.app.handle(chat(secret));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("x-ratelimit-remaining-tokens")).toBe("0");
+    expect(Number(limited.headers.get("retry-after"))).toBe(60);
+    expect(((await limited.json()) as any).error.code).toBe("rate_limit_tokens");
+    now += 60_001;
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+  });
+
+  test("Should send no x-ratelimit headers for a key without rpm or tpm", async () => {
+    using h = guardedApp();
+    const response = await h.app.handle(chat(h.adminSecret));
+    expect([...response.headers.keys()].filter((name) => name.startsWith("x-ratelimit"))).toEqual([]);
+  });
+
+  test("Should apply the [limits] rpm default to keys without their own", async () => {
+    using h = guardedApp({ config: { limits: { rpm: 1 } } });
+    expect((await h.app.handle(chat(h.adminSecret))).status).toBe(200);
+    expect((await h.app.handle(chat(h.adminSecret))).status).toBe(429);
+  });
+
+  test("Should refuse a key over its token budget for the month - until the month turns", async () => {
+    let now = Date.parse("2030-03-31T23:00:00Z");
+    using h = guardedApp({ now: () => now });
+    const { secret } = h.keys.create(h.cli, { name: "budget", account_id: h.root.id, budget_period: "month", budget_tokens: 30 });
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    const refused = await h.app.handle(chat(secret));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("3600");
+    const body = (await refused.json()) as any;
+    expect(body.error).toMatchObject({ type: "rate_limit_error", code: "budget_exceeded", budget_tokens: 30, used_tokens: 44 });
+    expect(body.error.message).toContain("2030-04-01T00:00:00.000Z");
+    now = Date.parse("2030-04-01T00:00:01Z");
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+  });
+
+  test("Should refuse an account over its cost budget for the day - priced from [pricing]", async () => {
+    const now = Date.parse("2030-03-01T12:00:00Z");
+    using h = guardedApp({ now: () => now, config: { pricing: { models: [{ model: "fake", prompt_per_million: 1000, completion_per_million: 2000 }] } } });
+    // One call: 6 x 1000 + 16 x 2000 = 38,000 micros = 0.038.
+    const team = h.accounts.create(h.cli, { name: "team", budget_period: "day", budget_cost: 0.05 });
+    const { secret } = h.keys.create(h.cli, { name: "app", account_id: team.id });
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    const refused = await h.app.handle(chat(secret));
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as any).error).toMatchObject({ code: "budget_exceeded", budget_cost: 0.05, used_cost: 0.076 });
+    const cost = h.store.sqlite.query("select sum(cost_micros) as micros from usage_events where account_id = ?").get(team.id) as { micros: number };
+    expect(cost.micros).toBe(76_000);
+  });
+
+  test("Should take each request's cost from prepaid credits - and refuse with a clear message once none are left", async () => {
+    using h = guardedApp({ config: { pricing: { prompt_per_million: 1000, completion_per_million: 2000 } } });
+    const team = h.accounts.create(h.cli, { name: "prepaid" });
+    h.accounts.addCredits(h.cli, team.id, 0.05);
+    const { secret } = h.keys.create(h.cli, { name: "app", account_id: team.id });
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    expect(h.accounts.get(h.cli, team.id).creditsMicros).toBe(50_000 - 38_000);
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+    const refused = await h.app.handle(chat(secret));
+    expect(refused.status).toBe(429);
+    const body = (await refused.json()) as any;
+    expect(body.error).toMatchObject({ type: "rate_limit_error", code: "insufficient_quota" });
+    expect(body.error.message).toContain("no prepaid credits left");
+    expect(h.stats.started).toBe(2);
+    h.accounts.addCredits(h.cli, team.id, 1);
+    expect((await h.app.handle(chat(secret))).status).toBe(200);
+  });
+
+  test("Should leave accounts without a wallet unlimited - credits are opt-in", async () => {
+    using h = guardedApp({ config: { pricing: { prompt_per_million: 1e6, completion_per_million: 1e6 } } });
+    for (let i = 0; i < 3; i++) expect((await h.app.handle(chat(h.adminSecret))).status).toBe(200);
+  });
+});
