@@ -23,6 +23,10 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./usage-command")).usageCommand,
     summary: "usage [--key ID] [--account ID] [--since DATE] [--until DATE] [--by key,account,model,day]  metered usage",
   },
+  residency: {
+    load: async () => (await import("./residency-command")).residencyCommand,
+    summary: "residency report [--config PATH]  region, paths, egress mode, backends, config hash",
+  },
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 

@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load";
 import { createGuardedRoutes } from "../api/guarded-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
+import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
 import { parseOptions } from "./parse-options";
@@ -22,6 +23,17 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const logger = createLogger(loaded.config);
   logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
+
+  let egressGuard;
+  try {
+    egressGuard = enforceResidency(loaded.config, logger);
+  } catch (error) {
+    if (!(error instanceof ResidencyViolationError)) throw error;
+    console.error(`enclave: refusing to start; the config breaks its own [residency] in ${error.violations.length} way(s):`);
+    for (const violation of error.violations) console.error(`  ${violation.key}: ${violation.message}`);
+    return 1;
+  }
+  using _egress = egressGuard;
 
   const progress = createProgressReporter("forging the demo model");
   const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));

@@ -139,6 +139,34 @@ const pricingSchema = z
     });
   });
 
+const residencySchema = z.strictObject({
+  region: z
+    .string()
+    .default("")
+    .describe("where this installation runs, e.g. de-fra-dc2; must be in allowed_regions when both are set"),
+  allowed_regions: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("regions data may be processed in (here and by upstreams); empty allows only this installation's region"),
+  allowed_paths: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("directories every file Enclave writes or reads models from must be under; empty does not restrict paths"),
+  egress: z
+    .enum(["deny", "allow-listed"])
+    .default("deny")
+    .describe("deny: no outbound connection at all; allow-listed: only to declared upstreams in allowed regions"),
+});
+
+const upstreamSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' or '-'").describe("name of this backend in reports and logs"),
+  url: z.url({ protocol: /^https?$/ }).describe("base URL of an OpenAI-compatible API, e.g. https://vllm.dc2.internal/v1"),
+  region: z.string().min(1).describe("region the backend runs in; must be allowed by [residency]"),
+  models: z.array(z.string().min(1)).min(1).describe("model ids this backend serves"),
+  api_key_env: z.string().optional().describe("environment variable holding the backend's API key (never logged)"),
+  weight: z.number().positive().default(1).describe("share of traffic among backends serving the same model"),
+});
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
@@ -152,6 +180,11 @@ export const configSchema = z
     auth: authSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     pricing: pricingSchema.prefault({}),
+    residency: residencySchema.prefault({}),
+    upstreams: z
+      .array(upstreamSchema)
+      .default([])
+      .describe("OpenAI-compatible backends (vLLM, llama-server, other Enclave nodes) that serve models beside the local engine"),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

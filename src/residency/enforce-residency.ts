@@ -1,0 +1,32 @@
+import type { Config } from "../config/schema";
+import type { Logger } from "../logging/logger";
+import { type EgressGuard, installEgressGuard } from "./egress-guard";
+import { confineTempFiles, writtenPaths } from "./residency-paths";
+import { residencyViolations, type ResidencyViolation } from "./residency-violations";
+
+export class ResidencyViolationError extends Error {
+  constructor(readonly violations: ResidencyViolation[]) {
+    super(violations.map((violation) => `${violation.key}: ${violation.message}`).join("\n"));
+    this.name = "ResidencyViolationError";
+  }
+}
+
+/**
+ * Start-up half of the residency promise: refuse a config that would break it, keep temp files
+ * inside the data dir, and refuse every outbound connection the egress policy does not allow.
+ */
+export function enforceResidency(config: Readonly<Config>, logger: Logger): EgressGuard {
+  const violations = residencyViolations(config, writtenPaths(config));
+  if (violations.length > 0) throw new ResidencyViolationError(violations);
+  const tempDir = confineTempFiles(config);
+  const allowedHosts = config.residency.egress === "allow-listed" ? config.upstreams.map((upstream) => new URL(upstream.url).hostname) : [];
+  const guard = installEgressGuard({
+    allowedHosts,
+    onRefused: (host) => logger.warn({ host }, "outbound connection refused by the residency egress policy"),
+  });
+  logger.info(
+    { region: config.residency.region || null, egress: config.residency.egress, allowedHosts, tempDir },
+    "residency enforced",
+  );
+  return guard;
+}
