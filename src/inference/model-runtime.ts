@@ -63,7 +63,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
       draftContext = context;
     }
 
-    const predictors = Array.from({ length: config.parallel }, (_, slot) => {
+    const predictors = Array.from({ length: config.parallel }, () => {
       if (mode === "draft" && draftContext != null && config.draft != null) {
         const draft = new DraftSequenceTokenPredictor(draftContext.getSequence(), {
           // At least one: with none the target runs ahead of the draft and most proposals come too late.
@@ -74,7 +74,6 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
         return new AdaptiveTokenPredictor(draft, keepDrafting);
       }
       if (mode === "lookup") return new AdaptiveTokenPredictor(new InputLookupTokenPredictor(), keepDrafting);
-      void slot;
       return undefined;
     });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Llama } from "node-llama-cpp";
-import { ContextLengthExceededError, ModelNotFoundError } from "../../../src/errors";
+import { ContextLengthExceededError, ModelNotFoundError, OverloadedError } from "../../../src/errors";
 import { expectedChatReply, expectedGreedyText } from "../../../src/forge";
 import type { Engine } from "../../../src/inference/engine";
 import { createLlamaEngine } from "../../../src/inference/llama-engine";
@@ -16,7 +16,7 @@ beforeAll(async () => {
   llama = await sharedLlama();
   const pair = forged.pairs.get(0.2)!;
   engine = createLlamaEngine({
-    config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "tiny", path: pair.target, parallel: 2, queue_size: 4 })] },
+    config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "tiny", path: pair.target, parallel: 2, queue_size: 4 }), modelConfig({ id: "lazy", path: pair.target, parallel: 1 })] },
     logger: silent,
     loadLlama: async () => llama,
   });
@@ -114,5 +114,21 @@ describe("llama engine on the tiny forged model", () => {
     const [ra, rb] = await Promise.all([collect(a!), collect(b!)]);
     expect(ra.text).toBe(expectedGreedyText("abc", 16, options));
     expect(rb.text).toBe(expectedGreedyText("xyz", 16, options));
+  });
+
+  test("a model that is not loaded answers 503 model_loading to a client that will not wait, then loads", async () => {
+    expect(engine.models().find((model) => model.id === "lazy")?.state).toBe("unloaded");
+    const error = await engine.generate(textRequest("lazy", "abc", { waitForModel: false })).catch((caught) => caught);
+    expect(error).toBeInstanceOf(OverloadedError);
+    expect(error.code).toBe("model_loading");
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    const { done } = await collect(await engine.generate(textRequest("lazy", "abc")));
+    expect(done?.finishReason).toBe("length");
+    expect(engine.models().find((model) => model.id === "lazy")?.state).toBe("ready");
+  });
+
+  test("the first model is the default and the engine is ready once it loaded", () => {
+    expect(engine.isReady()).toBe(true);
+    expect(engine.models().map((model) => [model.id, model.isDefault])).toEqual([["tiny", true], ["lazy", false]]);
   });
 });

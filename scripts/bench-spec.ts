@@ -1,0 +1,110 @@
+/**
+ * Speculative decoding benchmark: forges the `bench` pair (TinyLlama's shape) at several draft
+ * disagreement levels and measures greedy decode speed with no draft, a draft always on, and
+ * adaptive drafting, in one process. Prints a table and writes JSON to bench-results/.
+ *
+ *   bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--repeats 2] [--threads 2] [--draft-threads 0]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import { configSchema, type ModelConfig } from "../src/config/schema";
+import { forgePair, resolveForgeOptions } from "../src/forge";
+import { createLlamaEngine } from "../src/inference/llama-engine";
+import type { GenerationRequest, SpeculativeStatus } from "../src/inference/types";
+
+const { values } = parseArgs({
+  options: {
+    levels: { type: "string", default: "0,0.1,0.2,0.35" },
+    tokens: { type: "string", default: "128" },
+    repeats: { type: "string", default: "2" },
+    threads: { type: "string", default: "2" },
+    "draft-threads": { type: "string", default: "0" },
+    cache: { type: "string", default: "./.cache/forge" },
+  },
+});
+const levels = values.levels.split(",").map(Number);
+const tokens = Number(values.tokens);
+const repeats = Number(values.repeats);
+const threads = Number(values.threads);
+const draftThreads = Number(values["draft-threads"]);
+
+type Variant = "no draft" | "draft" | "adaptive";
+interface Row {
+  disagreement: number;
+  variant: Variant;
+  tokensPerSecond: number;
+  speculative: SpeculativeStatus;
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const llama = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: threads, logLevel: LlamaLogLevel.error });
+const rows: Row[] = [];
+
+for (const level of levels) {
+  const options = resolveForgeOptions("bench", { preset: `bench-d${Math.round(level * 100)}`, draftDisagreement: level });
+  const forgeStarted = performance.now();
+  const manifest = await forgePair(options, values.cache);
+  console.error(`forged ${options.preset} in ${((performance.now() - forgeStarted) / 1000).toFixed(1)} s`);
+  const target = join(values.cache, manifest.target.file);
+  const draftPath = join(values.cache, manifest.draft.file);
+
+  for (const variant of ["no draft", "draft", "adaptive"] as const) {
+    const base = configSchema.parse({ models: [{ id: "bench", path: target }] }).models[0]!;
+    const model: ModelConfig = {
+      ...base,
+      context_size: 512,
+      parallel: 1,
+      threads,
+      speculative: variant === "no draft" ? "none" : "draft",
+      draft: { path: draftPath, min_tokens: 1, max_tokens: 16, min_confidence: 0.6, threads: draftThreads, adaptive: variant === "adaptive" },
+    };
+    await using engine = createLlamaEngine({ config: { engine: { gpu: "cpu", max_threads: threads }, models: [model] }, logger: silent, loadLlama: async () => llama });
+    await engine.start();
+    await decode(engine, 8);
+    let total = 0;
+    for (let run = 0; run < repeats; run++) total += await decode(engine, tokens);
+    const speculative = engine.models()[0]!.speculative;
+    rows.push({ disagreement: level, variant, tokensPerSecond: total / repeats, speculative });
+    console.error(`  ${variant.padEnd(8)} ${(total / repeats).toFixed(1)} tok/s`);
+  }
+}
+await llama.dispose();
+
+/** Tokens per second from the first generated token to the last, so prompt evaluation is left out. */
+async function decode(engine: ReturnType<typeof createLlamaEngine>, maxTokens: number): Promise<number> {
+  const request: GenerationRequest = {
+    requestId: "bench",
+    model: "bench",
+    input: { kind: "text", prompt: "The quick brown fox" },
+    sampling: { maxTokens, temperature: 0, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
+    responseFormat: { type: "text" },
+    topLogprobs: null,
+    signal: new AbortController().signal,
+    waitForModel: true,
+  };
+  let first = 0;
+  let generated = 0;
+  for await (const event of await engine.generate(request)) {
+    if (event.type === "text" && first === 0) first = performance.now();
+    if (event.type === "done") generated = event.usage.completionTokens;
+  }
+  return (generated - 1) / ((performance.now() - first) / 1000);
+}
+
+const baseline = new Map(rows.filter((row) => row.variant === "no draft").map((row) => [row.disagreement, row.tokensPerSecond]));
+const table = rows.map((row) => ({
+  disagreement: row.disagreement,
+  variant: row.variant,
+  "tok/s": row.tokensPerSecond.toFixed(1),
+  "x no draft": (row.tokensPerSecond / baseline.get(row.disagreement)!).toFixed(2),
+  acceptance: row.speculative.acceptance == null ? "-" : row.speculative.acceptance.toFixed(2),
+  "drafting now": row.variant === "no draft" ? "-" : String(row.speculative.active),
+}));
+console.table(table);
+
+mkdirSync("bench-results", { recursive: true });
+const file = join("bench-results", `bench-spec-${new Date().toISOString().replaceAll(":", "-")}.json`);
+writeFileSync(file, JSON.stringify({ tokens, repeats, threads, draftThreads, rows }, null, 2));
+console.error(`wrote ${file}`);
