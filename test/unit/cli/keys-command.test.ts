@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createKeyService } from "../../../src/auth/key-service";
+import { accountsCommand } from "../../../src/cli/accounts-command";
+import { keysCommand } from "../../../src/cli/keys-command";
+import { usageCommand } from "../../../src/cli/usage-command";
+import { openStore } from "../../../src/db/client";
+
+let dir: string;
+let configPath: string;
+let out: string[];
+let err: string[];
+let spies: { mockRestore(): void }[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "enclave-cli-"));
+  configPath = join(dir, "enclave.toml");
+  writeFileSync(configPath, `[storage]\ndata_dir = ${JSON.stringify(join(dir, "data"))}\n[auth]\npepper = "cli-test-pepper"\n`);
+  out = [];
+  err = [];
+  spies = [
+    spyOn(console, "log").mockImplementation((...args: unknown[]) => void out.push(args.join(" "))),
+    spyOn(console, "error").mockImplementation((...args: unknown[]) => void err.push(args.join(" "))),
+  ];
+});
+afterEach(() => spies.forEach((spy) => spy.mockRestore()));
+
+const secretIn = (lines: string[]) => lines.join("\n").match(/enk_[0-9A-Za-z]{43}/)?.[0];
+
+describe("enclave keys / accounts / usage", () => {
+  test("Should bootstrap an admin key on an empty store without any key - printing the secret once", async () => {
+    expect(await keysCommand(["create", "--role", "admin", "--name", "ops", "--config", configPath])).toBe(0);
+    const secret = secretIn(out);
+    expect(secret).toBeDefined();
+    expect(out.join("\n")).toContain("shown once");
+
+    using store = openStore(join(dir, "data"));
+    const { key } = createKeyService({ db: store.db, pepper: "cli-test-pepper" }).authenticate(secret!);
+    expect(key).toMatchObject({ name: "ops", role: "admin" });
+    expect(store.sqlite.query("select action, actor from audit_log").all()).toContainEqual({ action: "key.create", actor: expect.stringMatching(/^cli:/) });
+
+    out.length = 0;
+    expect(await keysCommand(["list", "--config", configPath])).toBe(0);
+    expect(out.join("\n")).toContain("ops");
+    expect(secretIn(out)).toBeUndefined();
+    expect(out.join("\n")).toContain(secret!.slice(0, 12));
+  });
+
+  test("Should create an account, a limited key in it, and revoke the key", async () => {
+    expect(await accountsCommand(["create", "--name", "acme", "--budget-period", "month", "--budget-tokens", "1000", "--config", configPath])).toBe(0);
+    expect(await keysCommand(["create", "--name", "svc", "--account", "acme", "--models", "demo,other", "--rpm", "60", "--json", "--config", configPath])).toBe(0);
+    const created = JSON.parse(out.at(-1)!);
+    expect(created).toMatchObject({ name: "svc", role: "user", models: ["demo", "other"], rpm: 60 });
+    expect(created.secret).toMatch(/^enk_/);
+    expect(await keysCommand(["update", created.id, "--rpm", "none", "--tpm", "500", "--json", "--config", configPath])).toBe(0);
+    expect(await keysCommand(["revoke", created.id, "--config", configPath])).toBe(0);
+    expect(out.at(-1)).toContain(`revoked key ${created.id}`);
+    expect(await usageCommand(["--by", "account,model", "--config", configPath])).toBe(0);
+  });
+
+  const failures: [string, string[], number, RegExp][] = [
+    ["no action", [], 2, /keys needs an action/],
+    ["an unknown action", ["rotate"], 2, /unknown action 'rotate'/],
+    ["create without a name", ["create"], 2, /needs --name/],
+    ["an unknown role", ["create", "--name", "x", "--role", "root"], 1, /invalid 'role'/],
+    ["a non-numeric limit", ["create", "--name", "x", "--rpm", "lots"], 2, /--rpm expects a number/],
+    ["an unknown account", ["create", "--name", "x", "--account", "nobody"], 1, /no account 'nobody'/],
+    ["revoke of an unknown key", ["revoke", "key_nope"], 1, /no key 'key_nope'/],
+    ["an unknown flag", ["list", "--colour"], 2, /colour/],
+  ];
+  for (const [name, args, code, message] of failures)
+    test(`Should exit ${code} with a clear message on ${name}`, async () => {
+      expect(await keysCommand([...args, "--config", configPath])).toBe(code);
+      expect(err.join("\n")).toMatch(message);
+    });
+});
