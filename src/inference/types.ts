@@ -59,6 +59,11 @@ export interface GenerationRequest {
   signal: AbortSignal;
   /** false: answer 503 at once while the model is still loading instead of waiting for it. */
   waitForModel: boolean;
+  /**
+   * Regions this request may be processed in, narrowing `[residency]` (a key's or account's own
+   * list); absent: the installation's allowed regions apply unchanged.
+   */
+  allowedRegions?: string[];
 }
 
 export interface TokenLogprob {
@@ -84,6 +89,8 @@ export interface EmbeddingRequest {
   inputs: string[];
   signal: AbortSignal;
   waitForModel: boolean;
+  /** As GenerationRequest.allowedRegions. */
+  allowedRegions?: string[];
 }
 
 export interface EmbeddingResult {
