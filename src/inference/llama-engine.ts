@@ -247,7 +247,9 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       }
       if (stoppedByAbort || request.signal.aborted) channel.end();
       else {
-        channel.push({ type: "done", finishReason, toolCalls, usage: { promptTokens: plan.promptTokens, completionTokens } });
+        const accepted = sequence.tokenPredictions.used - before.used;
+        const usage = { promptTokens: plan.promptTokens, completionTokens, ...(predictor != null && drafting ? { draftTokensAccepted: accepted } : {}) };
+        channel.push({ type: "done", finishReason, toolCalls, usage });
         channel.end();
       }
     } catch (error) {

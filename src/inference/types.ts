@@ -75,6 +75,8 @@ export interface TokenLogprob {
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** Completion tokens the draft model proposed and the target accepted; absent when nothing was drafted. */
+  draftTokensAccepted?: number;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls";

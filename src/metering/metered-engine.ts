@@ -27,6 +27,7 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
           if (event.type === "done") {
             meter.promptTokens = event.usage.promptTokens;
             meter.completionTokens = event.usage.completionTokens;
+            meter.draftTokensAccepted = event.usage.draftTokensAccepted ?? null;
             meter.ttftMs ??= now() - meter.admittedAt;
           }
           return result;

@@ -15,11 +15,12 @@ export interface RequestMeter {
   promptTokens: number;
   completionTokens: number;
   ttftMs: number | null;
+  draftTokensAccepted: number | null;
   errorCode: string | null;
 }
 
 export function createRequestMeter(requestId: string, allowedModels: readonly string[] | null, admittedAt: number): RequestMeter {
-  return { requestId, allowedModels, admittedAt, model: null, promptTokens: 0, completionTokens: 0, ttftMs: null, errorCode: null };
+  return { requestId, allowedModels, admittedAt, model: null, promptTokens: 0, completionTokens: 0, ttftMs: null, draftTokensAccepted: null, errorCode: null };
 }
 
 /** 403 when the key's scope does not include the model. */

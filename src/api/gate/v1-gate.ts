@@ -72,7 +72,7 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
         durationMs: now() - request.startedAt,
         promptTokens,
         completionTokens,
-        draftTokensAccepted: null,
+        draftTokensAccepted: meter?.draftTokensAccepted ?? null,
         costMicros: pricing.costMicros(model, promptTokens, completionTokens),
         status,
         errorCode: errorCode ?? meter?.errorCode ?? null,

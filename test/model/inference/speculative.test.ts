@@ -43,7 +43,12 @@ describe("speculative decoding on the tiny forged pair", () => {
         const drafted = await collect(await engine.generate(textRequest("drafted", prompt, { sampling })));
         expect(plain.text).toBe(expectedGreedyText(prompt, 60, pair.options));
         expect(drafted.text).toBe(plain.text);
-        expect(drafted.done?.usage).toEqual(plain.done!.usage);
+        const { draftTokensAccepted, ...draftedCounts } = drafted.done!.usage;
+        expect(draftedCounts).toEqual(plain.done!.usage);
+        expect(plain.done!.usage.draftTokensAccepted).toBeUndefined();
+        expect(draftTokensAccepted).toBeGreaterThanOrEqual(0);
+        expect(draftTokensAccepted).toBeLessThanOrEqual(draftedCounts.completionTokens);
+        if (level === 0) expect(draftTokensAccepted).toBeGreaterThan(0);
       }
       const plainChat = await collect(await engine.generate(textRequest("plain", "", { input: chat, sampling })));
       const draftedChat = await collect(await engine.generate(textRequest("drafted", "", { input: chat, sampling })));
