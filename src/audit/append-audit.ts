@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { desc } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
-import { auditLog, type AuditRow } from "../db/schema";
+import { auditCheckpoints, auditLog, type AuditRow } from "../db/schema";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -22,14 +22,22 @@ export function auditHash(prevHash: string, row: Pick<AuditRow, "seq" | "at" | "
   return createHash("sha256").update(prevHash).update("\n").update(JSON.stringify(fields)).digest("hex");
 }
 
+/** Where the next entry links to: the last entry, else the last retention checkpoint, else genesis. */
+function chainHead(db: SyncDb): { seq: number; hash: string } {
+  const last = db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  if (last != null) return last;
+  const checkpoint = db.select({ seq: auditCheckpoints.seq, hash: auditCheckpoints.hash }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
+  return checkpoint ?? { seq: 0, hash: GENESIS_HASH };
+}
+
 /**
  * Appends one entry to the hash-chained audit log. Call it inside the transaction that makes the
  * change it records, so the change and its entry are written together or not at all.
  */
 export function appendAudit(db: SyncDb, entry: AuditEntry, at: Date): AuditRow {
-  const last = db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const fields = { seq: (last?.seq ?? 0) + 1, at, actor: entry.actor, action: entry.action, target: entry.target, details: JSON.stringify(entry.details ?? {}) };
+  const head = chainHead(db);
+  const prevHash = head.hash;
+  const fields = { seq: head.seq + 1, at, actor: entry.actor, action: entry.action, target: entry.target, details: JSON.stringify(entry.details ?? {}) };
   const row = { ...fields, prevHash, hash: auditHash(prevHash, fields) };
   db.insert(auditLog).values(row).run();
   return row;

@@ -3,3 +3,8 @@ export * from "./accounts";
 export * from "./api-keys";
 export * from "./usage-events";
 export * from "./audit-log";
+export * from "./retained-payloads";
+export * from "./consents";
+export * from "./retention-overrides";
+export * from "./usage-daily";
+export * from "./audit-checkpoints";
