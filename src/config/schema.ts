@@ -139,6 +139,50 @@ const pricingSchema = z
     });
   });
 
+const retentionSchema = z
+  .strictObject({
+    payloads: z
+      .enum(["none", "anonymized", "full"])
+      .default("none")
+      .describe("none: zero data retention, no prompt or completion is ever stored; anonymized: kept encrypted with only an internal request id; full: kept encrypted with account and key ids"),
+    payload_days: z.number().int().min(1).default(30).describe("days a retained payload is kept before the purge deletes it"),
+    metadata_detail_days: z
+      .number()
+      .int()
+      .min(1)
+      .default(90)
+      .describe("days request-level metering rows are kept; older days are rolled up into daily aggregates with no request-level rows"),
+    security_days: z.number().int().min(1).default(30).describe("days client IP addresses are kept in metering rows (abuse investigation)"),
+    audit_days: z
+      .number()
+      .int()
+      .min(0)
+      .default(365)
+      .describe("days audit entries are kept; older ones are removed behind a signed checkpoint so the chain still verifies; 0 keeps them forever"),
+    purge_interval_minutes: z.number().int().min(1).default(60).describe("how often the server runs the purge (it also runs at start-up and with `enclave purge`)"),
+    payload_key: z
+      .string()
+      .default("")
+      .describe("32-byte key (64 hex digits or base64) that encrypts retained payloads (AES-256-GCM) and signs audit checkpoints; set it with ENCLAVE_RETENTION_PAYLOAD_KEY, never in the file; it is never stored in SQLite"),
+    payload_key_file: z.string().default("").describe("file holding the payload key instead (64 hex digits or base64); readable only by enclave"),
+  })
+  .superRefine((retention, ctx) => {
+    if (retention.payload_days > retention.metadata_detail_days)
+      ctx.addIssue({
+        code: "custom",
+        path: ["payload_days"],
+        message: `payload_days (${retention.payload_days}) is longer than metadata_detail_days (${retention.metadata_detail_days}); an erasure finds anonymized payloads through request-level metadata`,
+      });
+    if (retention.payload_key !== "" && retention.payload_key_file !== "")
+      ctx.addIssue({ code: "custom", path: ["payload_key_file"], message: "set payload_key or payload_key_file, not both" });
+    if (retention.payloads !== "none" && retention.payload_key === "" && retention.payload_key_file === "")
+      ctx.addIssue({
+        code: "custom",
+        path: ["payloads"],
+        message: `payloads = "${retention.payloads}" keeps payloads encrypted and needs a key: set payload_key_file or ENCLAVE_RETENTION_PAYLOAD_KEY`,
+      });
+  });
+
 const residencySchema = z.strictObject({
   region: z
     .string()
@@ -180,6 +224,7 @@ export const configSchema = z
     auth: authSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     pricing: pricingSchema.prefault({}),
+    retention: retentionSchema.prefault({}),
     residency: residencySchema.prefault({}),
     upstreams: z
       .array(upstreamSchema)
