@@ -17,10 +17,30 @@ export interface RequestMeter {
   ttftMs: number | null;
   draftTokensAccepted: number | null;
   errorCode: string | null;
+  /** The account and key the request was authenticated as (for the payload retention policy); null when unknown. */
+  readonly accountId: string | null;
+  readonly keyId: string | null;
 }
 
-export function createRequestMeter(requestId: string, allowedModels: readonly string[] | null, admittedAt: number): RequestMeter {
-  return { requestId, allowedModels, admittedAt, model: null, promptTokens: 0, completionTokens: 0, ttftMs: null, draftTokensAccepted: null, errorCode: null };
+export function createRequestMeter(
+  requestId: string,
+  allowedModels: readonly string[] | null,
+  admittedAt: number,
+  subject: { accountId: string; keyId: string } | null = null,
+): RequestMeter {
+  return {
+    requestId,
+    allowedModels,
+    admittedAt,
+    model: null,
+    promptTokens: 0,
+    completionTokens: 0,
+    ttftMs: null,
+    draftTokensAccepted: null,
+    errorCode: null,
+    accountId: subject?.accountId ?? null,
+    keyId: subject?.keyId ?? null,
+  };
 }
 
 /** 403 when the key's scope does not include the model. */

@@ -106,7 +106,7 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
         throw error;
       }
       Object.assign(set.headers, admission.headers(key));
-      const meter = createRequestMeter(requestId, key.models, now());
+      const meter = createRequestMeter(requestId, key.models, now(), { accountId: account.id, keyId: key.id });
       meters.open(meter);
       inFlight.set(request, { requestId, endpoint, key, account, ip, startedAt, queueMs: admitted.lease.queuedMs, admitted, meter });
     })
