@@ -11,12 +11,16 @@ import { createMeteredEngine } from "../metering/metered-engine";
 import { createPricing } from "../metering/pricing";
 import { createMeterRegistry } from "../metering/request-meter";
 import { createUsageRecorder } from "../metering/usage-recorder";
+import { createPrivacy } from "../privacy/create-privacy";
+import { ZDR_RETENTION } from "../privacy/payload-policy";
 import { createAdminRoutes } from "./admin/routes";
+import { createPrivacyRoutes } from "./admin/privacy-routes";
 import { createV1Gate } from "./gate/v1-gate";
 import { createOpenAiRoutes } from "./openai/routes";
 
 export interface GuardedRoutesDeps {
-  config: Pick<Config, "auth" | "limits" | "pricing">;
+  /** `retention` absent: zero data retention. */
+  config: Pick<Config, "auth" | "limits" | "pricing"> & Partial<Pick<Config, "retention">>;
   engine: Engine;
   store: Store;
   logger: Logger;
@@ -38,9 +42,16 @@ export function createGuardedRoutes(deps: GuardedRoutesDeps) {
   const pricing = createPricing(config.pricing);
   const admission = createAdmission({ limits: config.limits, currency: pricing.currency, db, now });
   const meters = createMeterRegistry();
-  const engine = createMeteredEngine(deps.engine, meters, now);
+  // Payloads are kept only where [retention] or an account's consent allows it, and only encrypted.
+  const privacy = createPrivacy({ store, retention: config.retention ?? ZDR_RETENTION, logger, now });
+  const subjectOf = (requestId: string) => {
+    const meter = meters.get(requestId);
+    return meter?.accountId != null && meter.keyId != null ? { accountId: meter.accountId, keyId: meter.keyId } : null;
+  };
+  const engine = createMeteredEngine(privacy.captureEngine(deps.engine, subjectOf), meters, now);
   const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered })))(engine);
   const gate = createV1Gate({ keys, admission, recorder: createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
   const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
-  return { routes: [gate, admin], keys, accounts, admission, meters, engine };
+  const privacyAdmin = createPrivacyRoutes({ keys, privacy, clientIp });
+  return { routes: [gate, admin, privacyAdmin], keys, accounts, admission, meters, engine, privacy };
 }

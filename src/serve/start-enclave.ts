@@ -10,6 +10,9 @@ import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "./is-loopback";
+import { createPurgeJob } from "../privacy/purge-job";
+import { startPurgeSchedule } from "../privacy/purge-schedule";
+import { loadRetentionKey } from "../privacy/retention-key";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
@@ -39,6 +42,12 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   migrate(store);
   ensureInstanceRow(store);
   logger.info({ path: store.path }, "store open");
+  // Retention runs now and then every purge_interval_minutes, until stop.
+  const purge = startPurgeSchedule({
+    job: createPurgeJob({ store, retention: config.retention, key: loadRetentionKey(config.retention), logger }),
+    intervalMs: config.retention.purge_interval_minutes * 60_000,
+    logger,
+  });
 
   const engine = await deps.createEngine(config);
   let storeOpen = true;
@@ -94,6 +103,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
         await server.stop(true);
       }
       await engine[Symbol.asyncDispose]();
+      purge[Symbol.dispose]();
       storeOpen = false;
       store[Symbol.dispose]();
       logger.info("stopped");

@@ -1,0 +1,109 @@
+import type { Server } from "bun";
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { keyActor, type Actor } from "../../accounts/actor";
+import { AuditQuery, listAudit } from "../../audit/list-audit";
+import { verifyAudit } from "../../audit/verify-audit";
+import { PermissionDeniedError } from "../../auth/auth-errors";
+import { bearerSecret } from "../../auth/bearer-secret";
+import type { KeyService } from "../../auth/key-service";
+import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
+import { toConsentView, toOverrideView } from "../../privacy/consent-service";
+import type { Privacy } from "../../privacy/create-privacy";
+import { clientIp as peerAddress } from "../gate/client-ip";
+import { parseInput } from "./parse-input";
+
+export interface PrivacyRoutesDeps {
+  keys: KeyService;
+  privacy: Privacy;
+  clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
+}
+
+const PurgeQuery = z.strictObject({ dry_run: z.enum(["true", "false"]).optional() });
+
+function requireAdmin(actor: Actor, what: string) {
+  if (actor.role !== "admin") throw new PermissionDeniedError(`only an admin may ${what}`);
+}
+
+/**
+ * `/admin` privacy routes: the audit log (list, verify), retention (policy, purge, overrides),
+ * consents, and data-subject export/erase. Admin or manager keys (a user key gets 403); the
+ * services decide what a manager may see or change. Every response is `no-store`: exports and
+ * consent records are personal data.
+ */
+export function createPrivacyRoutes(deps: PrivacyRoutesDeps) {
+  const { keys, privacy } = deps;
+  const { consents, dataSubject } = privacy;
+  const clientIp = deps.clientIp ?? peerAddress;
+
+  return new Elysia({ prefix: "/admin", name: "admin-privacy" })
+    .resolve(({ request, server, set }): { actor: Actor } => {
+      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
+      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
+      set.headers["cache-control"] = "no-store";
+      return { actor: keyActor(key) };
+    })
+    .get(
+      "/audit",
+      ({ actor, query }) => {
+        requireAdmin(actor, "read the audit log");
+        return { object: "list", data: listAudit(privacy.db, parseInput(AuditQuery, query, "query")) };
+      },
+      { detail: { summary: "Audit log entries (since, until, actor, action or prefix 'key.', target, after_seq, limit, order)" } },
+    )
+    .get(
+      "/audit/verify",
+      ({ actor }) => {
+        requireAdmin(actor, "verify the audit log");
+        return { object: "audit_verification", ...verifyAudit(privacy.db, privacy.key) };
+      },
+      { detail: { summary: "Verify the audit hash chain: which entry was edited, deleted or reordered" } },
+    )
+    .get("/retention", ({ actor }) => consents.summary(actor), { detail: { summary: "Retention policy, overrides and active consents" } })
+    .post(
+      "/retention/purge",
+      ({ actor, query }) => {
+        requireAdmin(actor, "run the purge");
+        const dryRun = parseInput(PurgeQuery, query, "query").dry_run === "true";
+        return { object: "purge", ...privacy.purge.run({ dryRun, actor: dryRun ? undefined : actor.id }) };
+      },
+      { detail: { summary: "Run retention now (?dry_run=true only counts)" } },
+    )
+    .put("/accounts/:id/retention", ({ actor, params, body }) => toOverrideView(consents.setAccountOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
+      detail: { summary: "Set a stricter payload mode for an account" },
+    })
+    .delete("/accounts/:id/retention", ({ actor, params }) => ({ object: "retention_override", account_id: params.id, deleted: consents.clearAccountOverride(actor, params.id) }), {
+      detail: { summary: "Remove an account's retention override" },
+    })
+    .put("/keys/:id/retention", ({ actor, params, body }) => toOverrideView(consents.setKeyOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
+      detail: { summary: "Set a stricter payload mode for a key" },
+    })
+    .delete("/keys/:id/retention", ({ actor, params }) => ({ object: "retention_override", key_id: params.id, deleted: consents.clearKeyOverride(actor, params.id) }), {
+      detail: { summary: "Remove a key's retention override" },
+    })
+    .post(
+      "/accounts/:id/consents",
+      ({ actor, params, body, set }) => {
+        set.status = 201;
+        return toConsentView(consents.record(actor, params.id, parseInput(RecordConsentInput, body)));
+      },
+      { detail: { summary: "Record an account's informed consent to payload retention (admin only)" } },
+    )
+    .get("/accounts/:id/consents", ({ actor, params }) => ({ object: "list", data: consents.list(actor, params.id).map(toConsentView) }), {
+      detail: { summary: "An account's consent records, revoked ones included" },
+    })
+    .delete(
+      "/consents/:id",
+      ({ actor, params }) => {
+        const { consent, payloads_deleted } = consents.revoke(actor, params.id);
+        return { ...toConsentView(consent), payloads_deleted };
+      },
+      { detail: { summary: "Revoke a consent and delete the payloads kept under it (admin only)" } },
+    )
+    .get("/accounts/:id/export", ({ actor, params }) => dataSubject.export(actor, params.id), {
+      detail: { summary: "Everything stored about an account, as JSON (data portability)" },
+    })
+    .post("/accounts/:id/erase", ({ actor, params }) => dataSubject.erase(actor, params.id), {
+      detail: { summary: "Erase an account's personal data (revoke keys, delete payloads, keep only billing aggregates); idempotent" },
+    });
+}

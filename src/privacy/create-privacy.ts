@@ -1,0 +1,46 @@
+import type { Config } from "../config/schema";
+import type { Store } from "../db/client";
+import type { Engine } from "../inference/engine";
+import type { Logger } from "../logging/logger";
+import { createConsentService } from "./consent-service";
+import { createDataSubjectService } from "./data-subject-service";
+import { createPayloadCaptureEngine } from "./payload-capture-engine";
+import { decidePayloadRetention, type RequestSubject } from "./payload-policy";
+import { createPayloadStore } from "./payload-store";
+import { createPurgeJob } from "./purge-job";
+import { loadRetentionKey, type RetentionKey } from "./retention-key";
+
+export interface PrivacyDeps {
+  store: Pick<Store, "db" | "sqlite">;
+  retention: Config["retention"];
+  logger: Logger;
+  now?: () => number;
+  /** Default: loaded from [retention] payload_key / payload_key_file. */
+  key?: RetentionKey | null;
+}
+
+/**
+ * The privacy services over one store: the payload store (encrypted), the capture decorator for
+ * the engine, the purge job, consents and overrides, and data-subject export/erase. Throws
+ * RetentionKeyError when a configured key cannot be read.
+ */
+export function createPrivacy(deps: PrivacyDeps) {
+  const { store, retention, logger, now } = deps;
+  const key = deps.key !== undefined ? deps.key : loadRetentionKey(retention);
+  const { db, sqlite } = store;
+  const payloads = createPayloadStore({ db, key, now });
+  return {
+    db,
+    key,
+    payloads,
+    purge: createPurgeJob({ store, retention, key, now, logger }),
+    consents: createConsentService({ db, sqlite, retention, key, now }),
+    dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
+    /** Wraps an engine so payloads are kept where the policy allows; `subjectOf` names the request's account and key. */
+    captureEngine(inner: Engine, subjectOf: (requestId: string) => RequestSubject | null): Engine {
+      return createPayloadCaptureEngine(inner, { store: payloads, decide: (subject) => decidePayloadRetention(db, retention, subject), subjectOf, logger });
+    },
+  };
+}
+
+export type Privacy = ReturnType<typeof createPrivacy>;

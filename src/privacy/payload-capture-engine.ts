@@ -1,0 +1,91 @@
+import type { Engine } from "../inference/engine";
+import type { GenerationEvent, GenerationRequest } from "../inference/types";
+import type { Logger } from "../logging/logger";
+import type { PayloadDecision, RequestSubject } from "./payload-policy";
+import type { PayloadContent, PayloadStore } from "./payload-store";
+
+export interface PayloadCaptureDeps {
+  store: PayloadStore;
+  /** Whether and how this request's payload may be kept (consent, overrides, global mode). */
+  decide: (subject: RequestSubject | null) => PayloadDecision;
+  /** The account and key the /v1 gate authenticated for a request id; null outside the gate. */
+  subjectOf: (requestId: string) => RequestSubject | null;
+  logger: Logger;
+}
+
+/**
+ * The one place payloads can be retained: an Engine decorator that sees each GenerationRequest and
+ * the events it produces. Under ZDR (the default) it hands the inner engine's stream back
+ * untouched, holding nothing. Otherwise it collects the completion in memory and, when the
+ * generation completes (`done`), stores request + completion encrypted. A generation that fails,
+ * is aborted or overflows the context is not kept. Storage failures are logged by error class
+ * only and never fail the request.
+ */
+export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDeps): Engine {
+  const { store, logger } = deps;
+
+  type Capture = { decided: Exclude<PayloadDecision, { mode: "none" }>; subject: RequestSubject | null };
+
+  function decision(requestId: string): Capture | null {
+    const subject = deps.subjectOf(requestId);
+    const decided = deps.decide(subject);
+    if (decided.mode === "none") return null;
+    if (!store.canCapture) {
+      logger.warn({ requestId }, "payload retention applies but no [retention] payload key is configured; payload not kept");
+      return null;
+    }
+    return { decided, subject };
+  }
+
+  function keep(requestId: string, model: string, capture: Capture, content: PayloadContent) {
+    try {
+      store.capture(capture.decided, { requestId, model, subject: capture.subject }, content);
+    } catch (error) {
+      logger.error({ requestId, err: { type: (error as Error)?.name ?? typeof error } }, "payload retention write failed");
+    }
+  }
+
+  function observe(events: AsyncIterable<GenerationEvent>, request: GenerationRequest, capture: Capture): AsyncIterable<GenerationEvent> {
+    const iterator = events[Symbol.asyncIterator]();
+    let text = "";
+    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
+      async next() {
+        const result = await iterator.next();
+        if (result.done) return result;
+        const event = result.value;
+        if (event.type === "text") text += event.text;
+        else if (event.type === "done")
+          keep(request.requestId, request.model, capture, {
+            kind: "generation",
+            input: request.input,
+            output: { text, toolCalls: event.toolCalls, finishReason: event.finishReason },
+          });
+        return result;
+      },
+      async return() {
+        text = "";
+        await iterator.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return { [Symbol.asyncIterator]: () => observed };
+  }
+
+  return {
+    start: () => inner.start(),
+    isReady: () => inner.isReady(),
+    models: () => inner.models(),
+    async generate(request) {
+      const capture = decision(request.requestId);
+      const events = await inner.generate(request);
+      return capture == null ? events : observe(events, request, capture);
+    },
+    async embed(request) {
+      const capture = decision(request.requestId);
+      const result = await inner.embed(request);
+      if (capture != null) keep(request.requestId, request.model, capture, { kind: "embedding", inputs: request.inputs });
+      return result;
+    },
+    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
+  };
+}

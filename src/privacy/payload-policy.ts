@@ -1,0 +1,73 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import type { Config } from "../config/schema";
+import type { SyncDb } from "../db/sync-db";
+import { consents, retentionOverrides, type ConsentRow } from "../db/schema";
+
+export type PayloadMode = Config["retention"]["payloads"];
+export const PAYLOAD_MODES = ["none", "anonymized", "full"] as const satisfies readonly PayloadMode[];
+
+const rank: Record<PayloadMode, number> = { none: 0, anonymized: 1, full: 2 };
+
+/** The mode that keeps less. */
+export function stricter(a: PayloadMode, b: PayloadMode): PayloadMode {
+  return rank[a] <= rank[b] ? a : b;
+}
+
+/** Who a request is for, as the /v1 gate authenticated it; null outside the gate. */
+export interface RequestSubject {
+  accountId: string;
+  keyId: string;
+}
+
+export type PayloadDecision =
+  | { mode: "none" }
+  | {
+      mode: "anonymized" | "full";
+      basis: "policy" | "consent";
+      purposes: string[];
+      /** Days the payload may be kept. */
+      days: number;
+      consentId: string | null;
+    };
+
+const NONE: PayloadDecision = { mode: "none" };
+
+/** The account's active (unrevoked) consent, if any. */
+export function activeConsent(db: SyncDb, accountId: string): ConsentRow | undefined {
+  return db.select().from(consents).where(and(eq(consents.accountId, accountId), isNull(consents.revokedAt))).get();
+}
+
+/**
+ * Whether and how a request's payload may be kept. Without a recorded consent the global
+ * `[retention] payloads` mode applies; a consent replaces it (it may allow more, or less, than
+ * the global mode). Account and key overrides then only ever make it stricter. ZDR ("none") is
+ * the answer whenever anything says so.
+ */
+export function decidePayloadRetention(db: SyncDb, retention: Config["retention"], subject: RequestSubject | null): PayloadDecision {
+  if (subject == null) return retention.payloads === "none" ? NONE : { mode: retention.payloads, basis: "policy", purposes: [], days: retention.payload_days, consentId: null };
+  const consent = activeConsent(db, subject.accountId);
+  let mode: PayloadMode = consent?.mode ?? retention.payloads;
+  if (mode === "none") return NONE;
+  const overrides = db
+    .select({ payloads: retentionOverrides.payloads })
+    .from(retentionOverrides)
+    .where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`]))
+    .all();
+  for (const override of overrides) mode = stricter(mode, override.payloads);
+  if (mode === "none") return NONE;
+  return consent != null
+    ? { mode, basis: "consent", purposes: consent.purposes, days: consent.retentionDays, consentId: consent.id }
+    : { mode, basis: "policy", purposes: [], days: retention.payload_days, consentId: null };
+}
+
+/** `[retention]` at its defaults: zero data retention. */
+export const ZDR_RETENTION: Config["retention"] = Object.freeze({
+  payloads: "none",
+  payload_days: 30,
+  metadata_detail_days: 90,
+  security_days: 30,
+  audit_days: 365,
+  purge_interval_minutes: 60,
+  payload_key: "",
+  payload_key_file: "",
+});
