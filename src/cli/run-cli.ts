@@ -27,6 +27,26 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./residency-command")).residencyCommand,
     summary: "residency report [--config PATH]  region, paths, egress mode, backends, config hash",
   },
+  audit: {
+    load: async () => (await import("./audit-command")).auditCommand,
+    summary: "audit list|verify                 the append-only, hash-chained admin audit log",
+  },
+  purge: {
+    load: async () => (await import("./purge-command")).purgeCommand,
+    summary: "purge [--dry-run]                 run retention now",
+  },
+  export: {
+    load: async () => (await import("./export-command")).exportCommand,
+    summary: "export --account ID [--out FILE]  everything stored about an account, as JSON",
+  },
+  erase: {
+    load: async () => (await import("./erase-command")).eraseCommand,
+    summary: "erase --account ID                erase an account's personal data (idempotent)",
+  },
+  "draft-data": {
+    load: async () => (await import("./draft-data-command")).draftDataCommand,
+    summary: "draft-data export --out FILE | report  consented pairs for draft-model training; draft acceptance",
+  },
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 

@@ -1,0 +1,29 @@
+import pino from "pino";
+import type { Actor } from "../accounts/actor";
+import { EnclaveError, NotFoundError } from "../errors";
+import { createPrivacy } from "../privacy/create-privacy";
+import { RetentionKeyError } from "../privacy/retention-key";
+import { openLocalAdmin } from "./local-admin";
+
+/** The privacy services over the local store, as the local admin (see openLocalAdmin). Quiet: commands print their own output. */
+export function openLocalPrivacy(configPath: string | undefined) {
+  const local = openLocalAdmin(configPath);
+  try {
+    const privacy = createPrivacy({ store: local.store, retention: local.config.retention, logger: pino({ level: "silent" }) });
+    return { ...local, privacy };
+  } catch (error) {
+    local[Symbol.dispose]();
+    if (error instanceof RetentionKeyError) throw new EnclaveError({ message: error.message, status: 500, type: "api_error", code: "retention_key_invalid" });
+    throw error;
+  }
+}
+
+/** An account by id or live name; an id also finds a deleted (e.g. erased) account. */
+export function resolveAccountId(local: ReturnType<typeof openLocalAdmin>, actor: Actor, idOrName: string): string {
+  try {
+    return local.accounts.resolve(actor, idOrName).id;
+  } catch (error) {
+    if (error instanceof NotFoundError) return idOrName;
+    throw error;
+  }
+}
