@@ -13,8 +13,11 @@ import { createMeterRegistry } from "../metering/request-meter";
 import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy } from "../privacy/create-privacy";
 import { ZDR_RETENTION } from "../privacy/payload-policy";
+import type { ResidencyReport } from "../residency/residency-report";
+import { ENCLAVE_VERSION } from "../version";
 import { createAdminRoutes } from "./admin/routes";
 import { createPrivacyRoutes } from "./admin/privacy-routes";
+import { createStatusRoutes } from "./admin/status-routes";
 import { createV1Gate } from "./gate/v1-gate";
 import { createOpenAiRoutes } from "./openai/routes";
 
@@ -28,6 +31,8 @@ export interface GuardedRoutesDeps {
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
   /** The /v1 routes over the engine they must use; default the OpenAI routes. */
   v1Routes?: (engine: Engine) => Elysia<any, any, any, any, any, any, any>;
+  /** The running config's residency report, served at GET /admin/residency; absent: no such route. */
+  residency?: () => ResidencyReport;
 }
 
 /**
@@ -53,5 +58,7 @@ export function createGuardedRoutes(deps: GuardedRoutesDeps) {
   const gate = createV1Gate({ keys, admission, recorder: createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
   const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
   const privacyAdmin = createPrivacyRoutes({ keys, privacy, clientIp });
-  return { routes: [gate, admin, privacyAdmin], keys, accounts, admission, meters, engine, privacy };
+  const clock = now ?? Date.now;
+  const status = createStatusRoutes({ db, keys, models: () => deps.engine.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp });
+  return { routes: [gate, admin, privacyAdmin, status], keys, accounts, admission, meters, engine, privacy };
 }

@@ -1,0 +1,111 @@
+import { and, gte, inArray, sql, type SQL } from "drizzle-orm";
+import { visibleAccounts } from "../../accounts/account-tree";
+import type { Actor } from "../../accounts/actor";
+import type { SyncDb } from "../../db/sync-db";
+import { usageEvents } from "../../db/schema";
+import type { ModelStatus } from "../../inference/types";
+
+export interface ServerStatusDeps {
+  db: SyncDb;
+  models: () => ModelStatus[];
+  version: string;
+  /** Milliseconds since the epoch when the server started; for uptime. */
+  startedAt: number;
+  now: () => number;
+}
+
+/** The window the recent counters cover, and the width of one point of the per-minute series. */
+export const RECENT_WINDOW_SECONDS = 300;
+export const SERIES_MINUTES = 30;
+
+interface Totals {
+  requests: number;
+  errors: number;
+  completion_tokens: number;
+  /** Milliseconds spent generating (duration less time to first token) by requests that produced tokens. */
+  generating_ms: number;
+}
+
+/**
+ * What the console's overview shows: the models with their sequences, queue and speculative
+ * decoding state, and recent traffic (requests, error rate, tokens/s) from the metering table,
+ * over the accounts the caller may see. Metadata only: metering rows hold no content.
+ */
+export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
+  const { db } = deps;
+  const now = deps.now();
+  const visible = visibleAccounts(db, actor);
+  const scope: SQL[] = visible === "all" ? [] : [inArray(usageEvents.accountId, [...visible])];
+
+  const totals = (since: number): Totals =>
+    db
+      .select({
+        requests: sql<number>`count(*)`,
+        errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
+        completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
+        generating_ms: sql<number>`coalesce(sum(case when ${usageEvents.completionTokens} > 0 then max(${usageEvents.durationMs} - coalesce(${usageEvents.ttftMs}, 0), 1) else 0 end), 0)`,
+      })
+      .from(usageEvents)
+      .where(and(gte(usageEvents.startedAt, new Date(since)), ...scope))
+      .get() as Totals;
+
+  const recent = totals(now - RECENT_WINDOW_SECONDS * 1000);
+  const firstMinute = Math.floor(now / 60_000) - (SERIES_MINUTES - 1);
+  const minute = sql<number>`${usageEvents.startedAt} / 60000`;
+  const perMinute = db
+    .select({
+      minute: sql<number>`cast(${minute} as integer)`,
+      requests: sql<number>`count(*)`,
+      errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
+      completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
+    })
+    .from(usageEvents)
+    .where(and(gte(usageEvents.startedAt, new Date(firstMinute * 60_000)), ...scope))
+    .groupBy(sql`cast(${minute} as integer)`)
+    .all();
+  const byMinute = new Map(perMinute.map((row) => [row.minute, row]));
+
+  return {
+    object: "status" as const,
+    version: deps.version,
+    uptime_seconds: Math.max(0, Math.round((now - deps.startedAt) / 1000)),
+    caller: { key_id: actor.keyId, role: actor.role, account_id: actor.accountId },
+    models: deps.models().map((model) => ({
+      id: model.id,
+      default: model.isDefault,
+      state: model.state,
+      context_size: model.contextSize,
+      parallel: model.parallel,
+      busy_sequences: model.busySequences,
+      queue_depth: model.queueDepth,
+      speculative: {
+        mode: model.speculative.mode,
+        active: model.speculative.active,
+        acceptance: model.speculative.acceptance,
+        draft_tokens_proposed: model.speculative.draftTokensProposed,
+        draft_tokens_accepted: model.speculative.draftTokensAccepted,
+      },
+    })),
+    recent: {
+      window_seconds: RECENT_WINDOW_SECONDS,
+      requests: recent.requests,
+      errors: recent.errors,
+      error_rate: recent.requests > 0 ? recent.errors / recent.requests : null,
+      completion_tokens: recent.completion_tokens,
+      /** Completion tokens per second of generation, averaged over the requests that produced tokens. */
+      tokens_per_second: recent.generating_ms > 0 ? round2((recent.completion_tokens * 1000) / recent.generating_ms) : null,
+      /** Completion tokens per second of wall-clock time over the window. */
+      throughput_tokens_per_second: round2(recent.completion_tokens / RECENT_WINDOW_SECONDS),
+    },
+    /** One point per minute, oldest first, the current minute last; minutes without traffic are zeros. */
+    per_minute: Array.from({ length: SERIES_MINUTES }, (_, i) => {
+      const at = firstMinute + i;
+      const row = byMinute.get(at);
+      return { at: new Date(at * 60_000).toISOString(), requests: row?.requests ?? 0, errors: row?.errors ?? 0, completion_tokens: row?.completion_tokens ?? 0 };
+    }),
+  };
+}
+
+export type ServerStatus = ReturnType<typeof serverStatus>;
+
+const round2 = (value: number) => Math.round(value * 100) / 100;

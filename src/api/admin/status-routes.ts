@@ -1,0 +1,45 @@
+import type { Server } from "bun";
+import { Elysia } from "elysia";
+import { keyActor, type Actor } from "../../accounts/actor";
+import { PermissionDeniedError } from "../../auth/auth-errors";
+import { bearerSecret } from "../../auth/bearer-secret";
+import type { KeyService } from "../../auth/key-service";
+import type { ResidencyReport } from "../../residency/residency-report";
+import { clientIp as peerAddress } from "../gate/client-ip";
+import { serverStatus, type ServerStatusDeps } from "./server-status";
+
+export interface StatusRoutesDeps extends ServerStatusDeps {
+  keys: KeyService;
+  /** The residency report of the running config (`enclave residency report`); absent: no /admin/residency. */
+  residency?: () => ResidencyReport;
+  clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
+}
+
+/**
+ * `GET /admin/status` (models, queues, speculative decoding, recent traffic) and
+ * `GET /admin/residency` (the residency report, admin keys only); status for admin and manager keys. The console's
+ * overview and privacy pages read these; so can any script.
+ */
+export function createStatusRoutes(deps: StatusRoutesDeps) {
+  const { keys, residency } = deps;
+  const clientIp = deps.clientIp ?? peerAddress;
+  const routes = new Elysia({ prefix: "/admin", name: "admin-status" })
+    .resolve(({ request, server }): { actor: Actor } => {
+      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
+      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
+      return { actor: keyActor(key) };
+    })
+    .get("/status", ({ actor }) => serverStatus(deps, actor), {
+      detail: { summary: "Models, sequences, queues, speculative decoding and recent traffic (requests, error rate, tokens/s)" },
+    });
+  if (residency == null) return routes;
+  return routes.get(
+    "/residency",
+    ({ actor }) => {
+      // Paths and backends of the whole installation: not a tenant's business.
+      if (actor.role !== "admin") throw new PermissionDeniedError("the residency report needs an admin key; this is a manager key");
+      return residency();
+    },
+    { detail: { summary: "Residency report (admin only): region, paths, egress mode, backends, config hash, violations" } },
+  );
+}
