@@ -1,11 +1,13 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
+import { upstreamCredentials } from "../config/upstream-credentials";
 import { createGuardedRoutes } from "../api/guarded-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
+import { withUpstreams } from "../upstreams/with-upstreams";
 import { parseOptions } from "./parse-options";
 import { createProgressReporter } from "./progress-reporter";
 
@@ -13,8 +15,10 @@ import { createProgressReporter } from "./progress-reporter";
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { config: { type: "string" } });
   let loaded;
+  let credentials;
   try {
     loaded = loadConfig({ path: values.config });
+    credentials = upstreamCredentials(loaded.config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`enclave: refusing to start; config has ${error.problems.length} problem(s):`);
@@ -41,7 +45,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const enclave = await startEnclave({
     config,
     logger,
-    createEngine: (engineConfig) => Promise.resolve(createLlamaEngine({ config: engineConfig, logger })),
+    // With [[upstreams]], the local engine runs behind the region-aware router (local first, then upstream).
+    createEngine: (engineConfig) =>
+      Promise.resolve(withUpstreams({ config: engineConfig, local: createLlamaEngine({ config: engineConfig, logger }), credentials, logger })),
     // /v1 behind API keys, limits and metering; /admin for admin and manager keys.
     createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger }).routes,
   });
