@@ -5,6 +5,7 @@ import type { Config } from "../config/schema";
 import { EnclaveError, InvalidRequestError, NotFoundError, PayloadTooLargeError } from "../errors";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
+import type { Metrics, RequestRecord } from "../metrics/metrics-registry";
 import { errorResponse, toParamPath } from "./error-response";
 import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
@@ -18,6 +19,15 @@ export interface AppDeps {
   storeIsOpen: () => boolean;
   /** Feature route modules mounted under the app (e.g. the OpenAI routes). */
   routes?: Elysia<any, any, any, any, any, any, any>[];
+  /** Receives every request's method, route, status and duration (the HTTP series of /metrics). */
+  metrics?: Pick<Metrics, "requestStarted">;
+}
+
+/** What the request log learns about a request as Elysia handles it. */
+interface Tracked {
+  requestId: string;
+  route: string | null;
+  errorCode: string | null;
 }
 
 /**
@@ -27,8 +37,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const { logger } = deps;
   const bodyLimit = deps.config.server.body_limit_bytes;
+  const tracked = new WeakMap<Request, Tracked>();
 
   const app = new Elysia({ name: "enclave" })
+    .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics) as any)
     .use(
       openapi({
         provider: null,
@@ -40,12 +52,27 @@ export function createApp(deps: AppDeps) {
     .onRequest(({ request, set }) => {
       const requestId = createRequestId();
       set.headers["x-request-id"] = requestId;
+      const state: Tracked = { requestId, route: null, errorCode: null };
+      tracked.set(request, state);
       const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > bodyLimit) return errorResponse(new PayloadTooLargeError(bodyLimit, length), requestId);
+      if (length > bodyLimit) {
+        const tooLarge = new PayloadTooLargeError(bodyLimit, length);
+        state.errorCode = tooLarge.code;
+        return errorResponse(tooLarge, requestId);
+      }
     })
-    .onError(({ code, error, set, request }) => {
+    .onTransform({ as: "global" }, ({ request, route }) => {
+      const state = tracked.get(request);
+      if (state != null) state.route = route;
+    })
+    .onError(({ code, error, set, request, route }) => {
       const requestId = set.headers["x-request-id"] as string | undefined;
       const known = toEnclaveError(code, error, request);
+      const state = tracked.get(request);
+      if (state != null) {
+        state.route ??= code === "NOT_FOUND" ? null : (route ?? null);
+        state.errorCode = known?.code ?? "internal_error";
+      }
       if (known) return errorResponse(known, requestId);
       // Only the error's class and the request id: an internal message can quote the prompt.
       logger.error({ requestId, err: { type: (error as Error)?.name ?? typeof error } }, "unhandled error");
@@ -61,6 +88,85 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/**
+ * The outermost handler: one info line per request when its answer is complete (for a stream,
+ * when its last byte is read or the client goes away) with the request id, method, route pattern,
+ * status and duration; never the URL query, a header or a body. The same record feeds /metrics.
+ */
+function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Request, Tracked>, logger: Logger, metrics: AppDeps["metrics"]) {
+  return async (request: Request, ...rest: unknown[]): Promise<Response> => {
+    const started = performance.now();
+    const ended = metrics?.requestStarted();
+    let done = false;
+    const finish = (status: number, requestId: string | null) => {
+      if (done) return;
+      done = true;
+      const state = tracked.get(request);
+      const record: RequestRecord = {
+        method: request.method,
+        route: state?.route ?? null,
+        status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        errorCode: status >= 400 ? (state?.errorCode ?? null) : null,
+      };
+      ended?.(record);
+      logger.info(
+        {
+          requestId: requestId ?? state?.requestId,
+          method: record.method,
+          route: record.route,
+          // An unmatched path is logged without its query; a matched one only as its pattern.
+          ...(record.route == null && { path: new URL(request.url).pathname.slice(0, 200) }),
+          status,
+          durationMs: record.durationMs,
+          ...(record.errorCode != null && { code: record.errorCode }),
+        },
+        "request",
+      );
+    };
+    let response: Response;
+    try {
+      response = (await handle(request, ...rest)) as Response;
+    } catch (error) {
+      finish(500, null);
+      throw error;
+    }
+    const requestId = response.headers.get("x-request-id");
+    if (response.body == null || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      finish(response.status, requestId);
+      return response;
+    }
+    const status = response.status;
+    return new Response(onBodyEnd(response.body, () => finish(status, requestId)), { status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+/** Passes a body through unchanged; `onEnd` runs once when it is read to the end, fails, or is cancelled. */
+function onBodyEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          onEnd();
+        } else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+        onEnd();
+      }
+    },
+    async cancel(reason) {
+      try {
+        await reader.cancel(reason);
+      } finally {
+        onEnd();
+      }
+    },
+  });
+}
 
 function toEnclaveError(code: string | number, error: unknown, request: Request): EnclaveError | null {
   if (error instanceof EnclaveError) return error;

@@ -97,6 +97,23 @@ const loggingSchema = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("least severe level written"),
 });
 
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("serve Prometheus metrics (text format) at path"),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics")
+    .default("/metrics")
+    .describe("URL path of the metrics endpoint"),
+  token: z
+    .string()
+    .default("")
+    .describe("bearer token a scraper must send (Authorization: Bearer ...); empty serves metrics without auth; set it with ENCLAVE_METRICS_TOKEN rather than in the file"),
+  key_labels: z
+    .boolean()
+    .default(false)
+    .describe("add an API key id label to the per-key queue-wait and request series; one series per key, so keep it off with many keys"),
+});
+
 const authSchema = z.strictObject({
   pepper: z
     .string()
@@ -221,6 +238,7 @@ export const configSchema = z
       .default([])
       .describe("GGUF models to serve; empty serves the forged demo pair from data_dir"),
     logging: loggingSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
     auth: authSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     pricing: pricingSchema.prefault({}),

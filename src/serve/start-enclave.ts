@@ -8,6 +8,8 @@ import { migrate } from "../db/migrate";
 import { instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
+import type { Metrics } from "../metrics/metrics-registry";
+import { createMetricsRoutes } from "../metrics/metrics-routes";
 import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "./is-loopback";
 import { createPurgeJob } from "../privacy/purge-job";
@@ -20,6 +22,8 @@ export interface EnclaveDeps {
   /** Builds the engine once the store is open (the demo model is forged into the data dir). */
   createEngine: (config: Readonly<Config>) => Promise<Engine>;
   createRoutes?: (deps: { engine: Engine; store: Store }) => Parameters<typeof createApp>[0]["routes"];
+  /** With metrics: the engine is instrumented (the routes get that engine), requests are counted, and [metrics] path is served. */
+  metrics?: Metrics;
 }
 
 export interface RunningEnclave extends AsyncDisposable {
@@ -49,15 +53,18 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     logger,
   });
 
-  const engine = await deps.createEngine(config);
+  const created = await deps.createEngine(config);
+  const engine = deps.metrics != null ? deps.metrics.instrument(created) : created;
   let storeOpen = true;
+  const routes = [...(deps.createRoutes?.({ engine, store }) ?? []), ...(deps.metrics != null ? [createMetricsRoutes({ config, metrics: deps.metrics })] : [])];
   const app = createApp({
     config,
     engine,
     logger,
     version: ENCLAVE_VERSION,
     storeIsOpen: () => storeOpen,
-    routes: deps.createRoutes?.({ engine, store }),
+    routes,
+    metrics: deps.metrics,
   });
 
   const { host, port, tls, body_limit_bytes } = config.server;

@@ -1,0 +1,139 @@
+import { EnclaveError } from "../errors";
+import type { Engine } from "../inference/engine";
+import type { GenerationEvent } from "../inference/types";
+
+export type EngineOutcome = "completed" | "cancelled" | "failed";
+
+/** One generation as metrics see it: a model id, timings and counts; never text. */
+export interface GenerationRecord {
+  model: string;
+  outcome: EngineOutcome;
+  /** generate() call to its first text (or its `done`, when no text came). */
+  ttftSeconds: number | null;
+  /** generate() call to the end of the stream. */
+  e2eSeconds: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** First text to `done`: the decode time of completionTokens - 1 tokens; null without both. */
+  decodeSeconds: number | null;
+}
+
+/** What the decorator reports; the metrics registry implements it, tests can record it. */
+export interface EngineObserver {
+  /** A request reached the engine (it now counts as in flight). */
+  started(model: string, kind: "generate" | "embed"): void;
+  /** The engine refused it before a stream began (queue full, model missing, context too long...). */
+  rejected(model: string, kind: "generate" | "embed", code: string): void;
+  /** generate() resolved: the request holds a sequence; `seconds` it waited for one (and for the model). */
+  admitted(model: string, seconds: number): void;
+  finished(record: GenerationRecord): void;
+  embedded(model: string, record: { seconds: number; promptTokens: number }): void;
+  /** The default model finished loading in start(). */
+  loaded(model: string, seconds: number): void;
+}
+
+/** Label for a model a client asked for: a configured id, or "unknown" so a client cannot create series at will. */
+export function createModelLabel(engine: Pick<Engine, "models">) {
+  let known = new Set<string>();
+  return (model: string): string => {
+    if (known.has(model)) return model;
+    known = new Set(engine.models().map((status) => status.id));
+    return known.has(model) ? model : "unknown";
+  };
+}
+
+/**
+ * An Engine that reports timings and token counts of every request to an observer: admission
+ * wait, time to first token, decode time, end-to-end time, outcome. Like the metered engine it
+ * looks at events as they pass and keeps none of their text; return() is forwarded at once so the
+ * engine frees its sequence even if iteration never began.
+ */
+export function createInstrumentedEngine(inner: Engine, observer: EngineObserver, now: () => number = () => performance.now()): Engine {
+  const label = createModelLabel(inner);
+  const codeOf = (error: unknown) => (error instanceof EnclaveError ? error.code : "internal_error");
+
+  function observe(events: AsyncIterable<GenerationEvent>, model: string, calledAt: number): AsyncIterable<GenerationEvent> {
+    const iterator = events[Symbol.asyncIterator]();
+    let firstTextAt: number | null = null;
+    let ended = false;
+    const finish = (outcome: EngineOutcome, done?: Extract<GenerationEvent, { type: "done" }>) => {
+      if (ended) return;
+      ended = true;
+      const at = now();
+      const firstAt = firstTextAt ?? (done != null ? at : null);
+      observer.finished({
+        model,
+        outcome,
+        ttftSeconds: firstAt == null ? null : (firstAt - calledAt) / 1000,
+        e2eSeconds: (at - calledAt) / 1000,
+        promptTokens: done?.usage.promptTokens ?? 0,
+        completionTokens: done?.usage.completionTokens ?? 0,
+        decodeSeconds: done != null && firstTextAt != null ? (at - firstTextAt) / 1000 : null,
+      });
+    };
+    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
+      async next() {
+        let result: IteratorResult<GenerationEvent, void>;
+        try {
+          result = await iterator.next();
+        } catch (error) {
+          finish("failed");
+          throw error;
+        }
+        if (result.done) finish("cancelled");
+        else if (result.value.type === "text") firstTextAt ??= now();
+        else if (result.value.type === "done") finish("completed", result.value);
+        return result;
+      },
+      async return() {
+        try {
+          await iterator.return?.();
+        } finally {
+          finish("cancelled");
+        }
+        return { done: true, value: undefined };
+      },
+    };
+    return { [Symbol.asyncIterator]: () => observed };
+  }
+
+  return {
+    async start() {
+      const startedAt = now();
+      await inner.start();
+      const model = inner.models().find((status) => status.isDefault);
+      if (model != null) observer.loaded(model.id, (now() - startedAt) / 1000);
+    },
+    isReady: () => inner.isReady(),
+    models: () => inner.models(),
+    async generate(request) {
+      const model = label(request.model);
+      const calledAt = now();
+      observer.started(model, "generate");
+      let events: AsyncIterable<GenerationEvent>;
+      try {
+        events = await inner.generate(request);
+      } catch (error) {
+        observer.rejected(model, "generate", codeOf(error));
+        throw error;
+      }
+      observer.admitted(model, (now() - calledAt) / 1000);
+      return observe(events, model, calledAt);
+    },
+    async embed(request) {
+      const model = label(request.model);
+      const calledAt = now();
+      observer.started(model, "embed");
+      let result;
+      try {
+        result = await inner.embed(request);
+      } catch (error) {
+        observer.rejected(model, "embed", codeOf(error));
+        throw error;
+      }
+      observer.embedded(model, { seconds: (now() - calledAt) / 1000, promptTokens: result.promptTokens });
+      return result;
+    },
+    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
+  };
+}

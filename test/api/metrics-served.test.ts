@@ -1,0 +1,34 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configSchema } from "../../src/config/schema";
+import { createFakeEngine } from "../../src/inference/fake-engine";
+import { createMetrics } from "../../src/metrics/metrics-registry";
+import { startEnclave } from "../../src/serve/start-enclave";
+import { memoryLogger } from "../support/test-app";
+import { parseExposition, valueOf } from "../unit/metrics/exposition";
+
+describe("served metrics", () => {
+  test("Should serve /metrics over HTTP from startEnclave - with the default model's load time and a request log line", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "enclave-metrics-served-"));
+    const config = configSchema.parse({ server: { host: "127.0.0.1", port: 0, shutdown_grace_seconds: 1 }, storage: { data_dir: dataDir } });
+    const { logger, lines } = memoryLogger("info");
+    const metrics = createMetrics({ config, version: "served" });
+    const enclave = await startEnclave({ config, logger, metrics, createEngine: async () => createFakeEngine({ models: [{ id: "fake", loadDelayMs: 20 }] }) });
+    try {
+      await enclave.ready;
+      expect((await fetch(new URL("/health", enclave.url))).status).toBe(200);
+      const response = await fetch(new URL("/metrics", enclave.url));
+      expect(response.status).toBe(200);
+      const { samples } = parseExposition(await response.text());
+      expect(valueOf(samples, "enclave_http_requests_total", { route: "/health", status: "200" })).toBe(1);
+      expect(valueOf(samples, "enclave_model_load_seconds", { model: "fake" })).toBeGreaterThanOrEqual(0.015);
+      expect(valueOf(samples, "enclave_build_info", { version: "served" })).toBe(1);
+      expect(lines.map((line) => JSON.parse(line)).filter((line) => line.msg === "request" && line.route === "/health")).toHaveLength(1);
+    } finally {
+      await enclave.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
