@@ -57,10 +57,12 @@ export function verifyAudit(db: SyncDb, key: RetentionKey | null = null): AuditV
   let expectedSeq = (anchor?.seq ?? 0) + 1;
   let expectedPrev = anchor?.hash ?? GENESIS_HASH;
   let previous: AuditRow | null = null;
-  let previousIntact = true;
+  /** Whether the entry before is intact and in its place: only then is a broken link this entry's problem. */
+  let previousSound = true;
 
   for (const row of rows) {
     const intact = auditHash(row.prevHash, row) === row.hash;
+    const before = problems.length;
     if (row.seq < expectedSeq) {
       problems.push({ seq: row.seq, kind: "reordered", message: `entry seq ${row.seq} comes before the retention checkpoint at seq ${anchor?.seq ?? 0} it should follow` });
     } else if (row.seq > expectedSeq) {
@@ -73,11 +75,11 @@ export function verifyAudit(db: SyncDb, key: RetentionKey | null = null): AuditV
           ? { seq: row.seq, kind: "reordered", message: `the entry stored as seq ${row.seq} (${row.action} on ${row.target}) was written as seq ${original}` }
           : { seq: row.seq, kind: "edited", message: `entry seq ${row.seq} was edited: its fields no longer match its hash` },
       );
-    } else if (row.prevHash !== expectedPrev) {
+    } else if (row.prevHash !== expectedPrev && previousSound) {
       const linked = byHash.get(row.prevHash);
       if (linked != null && linked.seq !== row.seq - 1)
         problems.push({ seq: row.seq, kind: "reordered", message: `entry seq ${row.seq} follows seq ${linked.seq} in the chain but is stored after seq ${row.seq - 1}` });
-      else if (previous != null && previousIntact)
+      else if (previous != null)
         problems.push({ seq: previous.seq, kind: "edited", message: `entry seq ${previous.seq} was edited and its hash recomputed; seq ${row.seq} still links to the original` });
       else if (previous == null)
         problems.push({ seq: row.seq, kind: "deleted", message: `entry seq ${row.seq} does not link to ${anchor ? `the retention checkpoint at seq ${anchor.seq}` : "the start of the log"}; entries before it were removed or rewritten` });
@@ -85,11 +87,11 @@ export function verifyAudit(db: SyncDb, key: RetentionKey | null = null): AuditV
     expectedSeq = Math.max(expectedSeq, row.seq + 1);
     expectedPrev = row.hash;
     previous = row;
-    previousIntact = intact;
+    previousSound = problems.length === before;
   }
 
   // AUTOINCREMENT keeps the highest seq ever used, so deleting the newest entries shows too.
-  const highest = db.get<{ seq: number } | undefined>(sql`select seq from sqlite_sequence where name = 'audit_log'`)?.seq ?? 0;
+  const highest = db.all<{ seq: number }>(sql`select seq from sqlite_sequence where name = 'audit_log'`)[0]?.seq ?? 0;
   const lastSeq = rows.at(-1)?.seq ?? anchor?.seq ?? 0;
   if (highest > lastSeq) {
     const range = highest === lastSeq + 1 ? `seq ${highest}` : `seq ${lastSeq + 1}..${highest}`;
