@@ -7,6 +7,7 @@ import type { Store } from "../db/client";
 import type { Engine } from "../inference/engine";
 import { createAdmission } from "../limits/admission";
 import type { Logger } from "../logging/logger";
+import type { Metrics } from "../metrics/metrics-registry";
 import { createMeteredEngine } from "../metering/metered-engine";
 import { createPricing } from "../metering/pricing";
 import { createMeterRegistry } from "../metering/request-meter";
@@ -31,6 +32,8 @@ export interface GuardedRoutesDeps {
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
   /** The /v1 routes over the engine they must use; default the OpenAI routes. */
   v1Routes?: (engine: Engine) => Elysia<any, any, any, any, any, any, any>;
+  /** Per-key queue wait and usage in /metrics; absent: usage is only recorded. */
+  metrics?: Pick<Metrics, "observeUsage">;
   /** The running config's residency report, served at GET /admin/residency; absent: no such route. */
   residency?: () => ResidencyReport;
 }
@@ -55,7 +58,7 @@ export function createGuardedRoutes(deps: GuardedRoutesDeps) {
   };
   const engine = createMeteredEngine(privacy.captureEngine(deps.engine, subjectOf), meters, now);
   const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered })))(engine);
-  const gate = createV1Gate({ keys, admission, recorder: createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
+  const gate = createV1Gate({ keys, admission, recorder: deps.metrics?.observeUsage(createUsageRecorder({ db })) ?? createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
   const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
   const privacyAdmin = createPrivacyRoutes({ keys, privacy, clientIp });
   const clock = now ?? Date.now;

@@ -4,10 +4,13 @@ import { upstreamCredentials } from "../config/upstream-credentials";
 import { createGuardedRoutes } from "../api/guarded-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
+import { runtimeInfoOf } from "../metrics/llama-runtime-info";
+import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
 import { withUpstreams } from "../upstreams/with-upstreams";
+import { ENCLAVE_VERSION } from "../version";
 import { parseOptions } from "./parse-options";
 import { createProgressReporter } from "./progress-reporter";
 
@@ -42,14 +45,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   const progress = createProgressReporter("forging the demo model");
   const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));
   progress.finish("demo model forged");
+  const metrics = createMetrics({ config, version: ENCLAVE_VERSION });
   const enclave = await startEnclave({
     config,
     logger,
+    metrics,
     // With [[upstreams]], the local engine runs behind the region-aware router (local first, then upstream).
     createEngine: (engineConfig) =>
-      Promise.resolve(withUpstreams({ config: engineConfig, local: createLlamaEngine({ config: engineConfig, logger }), credentials, logger })),
+      Promise.resolve(withUpstreams({ config: engineConfig, local: createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }), credentials, logger })),
     // /v1 behind API keys, limits and metering; /admin for admin and manager keys.
-    createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger }).routes,
+    createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger, metrics }).routes,
   });
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();

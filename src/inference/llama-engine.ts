@@ -30,6 +30,8 @@ export interface LlamaEngineDeps {
   cpuCount?: number;
   /** Starts llama.cpp; default getLlama with the engine section. Tests pass one shared instance. */
   loadLlama?: () => Promise<Llama>;
+  /** Told once llama.cpp has started, e.g. to report its release and GPU in metrics. */
+  onLlamaLoaded?: (llama: Llama) => void;
   /** Tuning of adaptive drafting (see speculative-controller.ts). */
   speculative?: Pick<SpeculativeControllerOptions, "minAcceptance" | "windowTokens" | "probeEvery">;
 }
@@ -105,7 +107,10 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
   );
 
   function getLlamaOnce(): Promise<Llama> {
-    llama ??= loadLlama();
+    llama ??= loadLlama().then((loaded) => {
+      deps.onLlamaLoaded?.(loaded);
+      return loaded;
+    });
     return llama;
   }
 
