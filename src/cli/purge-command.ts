@@ -19,14 +19,13 @@ export async function purgeCommand(args: string[]): Promise<number> {
       console.log(JSON.stringify(report, null, 2));
       return 0;
     }
-    const verb = dryRun ? "would" : "did";
     console.log(`purge (${dryRun ? "dry run" : "done"}) at ${report.at}`);
     console.log(`  payloads deleted:            ${report.payloads_deleted}`);
     console.log(`  metering rows rolled up:     ${report.usage_rows_rolled_up}`);
     console.log(`  client IPs cleared:          ${report.client_ips_cleared}`);
     console.log(`  audit entries removed:       ${report.audit_entries_removed}${report.audit_checkpoint_seq != null ? ` (checkpoint at seq ${report.audit_checkpoint_seq})` : ""}`);
     if (report.space != null) console.log(`  space: ${report.space.vacuum} vacuum, WAL ${report.space.wal}, ${report.space.free_pages} free page(s) left`);
-    else if (!dryRun) console.log(`  nothing to delete; ${verb} not vacuum`);
+    else if (!dryRun) console.log("  nothing deleted; no space to reclaim");
     return 0;
   });
 }
