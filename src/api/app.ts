@@ -7,6 +7,7 @@ import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics, RequestRecord } from "../metrics/metrics-registry";
 import { errorResponse, toParamPath } from "./error-response";
+import { onBodyEnd } from "./on-body-end";
 import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
 
@@ -140,32 +141,6 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
     const status = response.status;
     return new Response(onBodyEnd(response.body, () => finish(status, requestId)), { status, statusText: response.statusText, headers: response.headers });
   };
-}
-
-/** Passes a body through unchanged; `onEnd` runs once when it is read to the end, fails, or is cancelled. */
-function onBodyEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          controller.close();
-          onEnd();
-        } else controller.enqueue(value);
-      } catch (error) {
-        controller.error(error);
-        onEnd();
-      }
-    },
-    async cancel(reason) {
-      try {
-        await reader.cancel(reason);
-      } finally {
-        onEnd();
-      }
-    },
-  });
 }
 
 function toEnclaveError(code: string | number, error: unknown, request: Request): EnclaveError | null {

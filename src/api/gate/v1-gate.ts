@@ -10,7 +10,7 @@ import type { Pricing } from "../../metering/pricing";
 import { createRequestMeter, type MeterRegistry, type RequestMeter } from "../../metering/request-meter";
 import type { UsageRecorder } from "../../metering/usage-recorder";
 import { clientIp as peerAddress } from "./client-ip";
-import { meteredBody } from "./metered-body";
+import { onBodyEnd } from "../on-body-end";
 
 export interface V1GateDeps {
   keys: KeyService;
@@ -123,7 +123,7 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
         return;
       }
       const status = response.status;
-      return new Response(meteredBody(response.body, () => finish(active, status, null)), {
+      return new Response(onBodyEnd(response.body, () => finish(active, status, null)), {
         status,
         statusText: response.statusText,
         headers: response.headers,

@@ -3,7 +3,7 @@
  * to the end, failed, or cancelled by a client that went away (after the cancel has reached the
  * source, so the engine has been told to stop before the slot is given back).
  */
-export function meteredBody(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
+export function onBodyEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let ended = false;
   const end = () => {
