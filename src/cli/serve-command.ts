@@ -2,11 +2,13 @@ import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import { createGuardedRoutes } from "../api/guarded-routes";
+import { createUiRoutes } from "../api/ui-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
+import { residencyReport } from "../residency/residency-report";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
 import { withUpstreams } from "../upstreams/with-upstreams";
@@ -53,9 +55,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     // With [[upstreams]], the local engine runs behind the region-aware router (local first, then upstream).
     createEngine: (engineConfig) =>
       Promise.resolve(withUpstreams({ config: engineConfig, local: createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }), credentials, logger })),
-    // /v1 behind API keys, limits and metering; /admin for admin and manager keys.
-    createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger, metrics }).routes,
+    // /v1 behind API keys, limits and metering; /admin for admin and manager keys; /ui the console, a client of both.
+    createRoutes: ({ engine, store }) => [
+      ...createGuardedRoutes({ config, engine, store, logger, metrics, residency: () => residencyReport(config) }).routes,
+      ...(config.ui.enabled ? [createUiRoutes()] : []),
+    ],
   });
+  if (config.ui.enabled) logger.info({ url: new URL("/ui", enclave.url).href }, "admin console");
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
   let signalled = false;

@@ -114,6 +114,13 @@ const metricsSchema = z.strictObject({
     .describe("add an API key id label to the per-key queue-wait and request series; one series per key, so keep it off with many keys"),
 });
 
+const uiSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe("serve the admin console and chat playground at /ui (a static page; every action needs an admin or manager API key)"),
+});
+
 const authSchema = z.strictObject({
   pepper: z
     .string()
@@ -239,6 +246,7 @@ export const configSchema = z
       .describe("GGUF models to serve; empty serves the forged demo pair from data_dir"),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    ui: uiSchema.prefault({}),
     auth: authSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     pricing: pricingSchema.prefault({}),

@@ -1,0 +1,265 @@
+import { useRef, useState } from "preact/hooks";
+import { ApiError, type ChatMessage, type ChatStreamResult } from "../api-client";
+import type { ModelList, RetentionSummary, ServerStatus } from "../api-types";
+import { ErrorNote } from "../components/notices";
+import { formatNumber } from "../format";
+import { useSession } from "../session-context";
+import { useAsync } from "../use-async";
+
+interface Turn {
+  role: "user" | "assistant";
+  content: string;
+  stats?: string;
+}
+
+interface Comparison {
+  on: ChatStreamResult;
+  off: ChatStreamResult;
+}
+
+const tokensPerSecond = (result: ChatStreamResult) =>
+  result.completionTokens == null || result.generationMs <= 0 ? null : (result.completionTokens - 1) / (result.generationMs / 1000);
+
+function describe(result: ChatStreamResult): string {
+  const rate = tokensPerSecond(result);
+  return `${result.completionTokens ?? "?"} tokens${rate != null ? ` · ${formatNumber(rate)} tokens/s` : ""}${result.firstTokenMs != null ? ` · first token after ${Math.round(result.firstTokenMs)} ms` : ""}`;
+}
+
+/**
+ * Chat with a model through /v1/chat/completions, streamed, with the signed-in key. The
+ * conversation lives in this page's memory only. The comparison runs the last prompt with the
+ * draft model on and with `X-Enclave-Speculative: off`, and shows tokens/s for each.
+ */
+export function PlaygroundPage() {
+  const { api } = useSession();
+  const models = useAsync(() => api.get<ModelList>("/v1/models"), [api]);
+  const status = useAsync(() => api.get<ServerStatus>("/admin/status"), [api]);
+  const retention = useAsync(() => api.optional<RetentionSummary>("/admin/retention").catch(() => null), [api]);
+  const [model, setModel] = useState("");
+  const [system, setSystem] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [temperature, setTemperature] = useState("0");
+  const [maxTokens, setMaxTokens] = useState("256");
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [streaming, setStreaming] = useState<string | null>(null);
+  const [busy, setBusy] = useState<"chat" | "compare" | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [comparison, setComparison] = useState<Comparison | null>(null);
+  const abort = useRef<AbortController | null>(null);
+
+  const modelIds = models.data?.data.map((m) => m.id) ?? [];
+  const chosen = model !== "" ? model : (status.data?.models.find((m) => m.default)?.id ?? modelIds[0] ?? "");
+  const speculative = status.data?.models.find((m) => m.id === chosen)?.speculative;
+  const payloads = retention.data?.payloads;
+
+  function messagesFor(history: Turn[], next: string): ChatMessage[] {
+    return [...(system.trim() !== "" ? [{ role: "system" as const, content: system }] : []), ...history.map(({ role, content }) => ({ role, content })), { role: "user" as const, content: next }];
+  }
+
+  function settings(): { temperature: number; max_tokens: number } | null {
+    const t = Number(temperature);
+    const m = Number(maxTokens);
+    if (!Number.isFinite(t) || t < 0 || t > 2) {
+      setError("Temperature must be a number from 0 to 2.");
+      return null;
+    }
+    if (!Number.isInteger(m) || m < 1) {
+      setError("Max tokens must be a whole number of at least 1.");
+      return null;
+    }
+    return { temperature: t, max_tokens: m };
+  }
+
+  async function send(event: Event) {
+    event.preventDefault();
+    const text = prompt.trim();
+    if (text === "" || chosen === "") return;
+    const options = settings();
+    if (options == null) return;
+    setError(null);
+    setBusy("chat");
+    const history = turns;
+    setTurns([...history, { role: "user", content: text }]);
+    setPrompt("");
+    setStreaming("");
+    abort.current = new AbortController();
+    try {
+      const result = await api.chatStream({ model: chosen, messages: messagesFor(history, text), ...options, signal: abort.current.signal, onText: (chunk) => setStreaming((s) => (s ?? "") + chunk) });
+      setTurns([...history, { role: "user", content: text }, { role: "assistant", content: result.text, stats: describe(result) }]);
+    } catch (caught) {
+      if ((caught as Error).name !== "AbortError") setError((caught as Error).message);
+      setTurns([...history, { role: "user", content: text }]);
+    } finally {
+      setStreaming(null);
+      setBusy(null);
+      abort.current = null;
+    }
+  }
+
+  async function compare() {
+    const lastUser = [...turns].reverse().find((turn) => turn.role === "user")?.content ?? prompt.trim();
+    if (lastUser === "" || chosen === "") {
+      setError("Type a message first: the comparison runs it twice, with the draft model on and off.");
+      return;
+    }
+    const options = settings();
+    if (options == null) return;
+    setError(null);
+    setBusy("compare");
+    setComparison(null);
+    try {
+      const messages = messagesFor([], lastUser);
+      const on = await api.chatStream({ model: chosen, messages, ...options, onText: () => {} });
+      const off = await api.chatStream({ model: chosen, messages, ...options, speculative: false, onText: () => {} });
+      setComparison({ on, off });
+    } catch (caught) {
+      setError(caught instanceof ApiError && caught.status === 400 && /speculative/i.test(caught.message) ? "This server cannot turn the draft off per request." : (caught as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div class="playground">
+      <p class={payloads == null || payloads === "none" ? "banner banner-ok" : "banner"} role="note">
+        {payloads == null || payloads === "none" ? (
+          <>
+            <strong>Nothing you type here is stored on the server.</strong> Zero data retention applies: prompts and replies pass through the model and are not written to disk, the database or logs. Only metadata (token counts, timing) is
+            metered against your key. The conversation lives in this page and is gone when you leave it.
+          </>
+        ) : (
+          <>
+            <strong>This server keeps payloads under its retention policy (payloads = {payloads}).</strong> Prompts and replies from accounts with recorded consent may be kept, encrypted, for the retention window. The conversation itself lives in
+            this page.
+          </>
+        )}
+      </p>
+      <ErrorNote message={models.error} />
+      <form class="card stack" onSubmit={send} aria-label="Chat settings and message">
+        <div class="grid">
+          <div class="field">
+            <label for="pg-model">Model</label>
+            <select id="pg-model" value={chosen} onChange={(event) => setModel(event.currentTarget.value)}>
+              {modelIds.map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+            {speculative != null && (
+              <span class="help">
+                speculative decoding: {speculative.mode === "none" ? "none" : `${speculative.mode}, ${speculative.active ? "on" : "paused"}`}
+              </span>
+            )}
+          </div>
+          <div class="field">
+            <label for="pg-temperature">Temperature</label>
+            <input id="pg-temperature" type="number" min={0} max={2} step={0.1} value={temperature} onInput={(event) => setTemperature(event.currentTarget.value)} />
+            <span class="help">0 = greedy, the same reply every time</span>
+          </div>
+          <div class="field">
+            <label for="pg-max-tokens">Max tokens</label>
+            <input id="pg-max-tokens" type="number" min={1} step={1} value={maxTokens} onInput={(event) => setMaxTokens(event.currentTarget.value)} />
+          </div>
+        </div>
+        <div class="field">
+          <label for="pg-system">System prompt</label>
+          <textarea id="pg-system" rows={2} value={system} onInput={(event) => setSystem(event.currentTarget.value)} placeholder="optional" />
+        </div>
+
+        <section aria-label="Conversation" class="conversation" aria-live="polite" aria-busy={busy === "chat"}>
+          {turns.length === 0 && streaming == null && <p class="muted">No messages yet.</p>}
+          {turns.map((turn, i) => (
+            <div key={i} class={`turn turn-${turn.role}`}>
+              <span class="turn-role">{turn.role === "user" ? "You" : "Model"}</span>
+              <p class="turn-text">{turn.content}</p>
+              {turn.stats != null && <span class="turn-stats small">{turn.stats}</span>}
+            </div>
+          ))}
+          {streaming != null && (
+            <div class="turn turn-assistant" data-streaming="true">
+              <span class="turn-role">Model</span>
+              <p class="turn-text">{streaming === "" ? "…" : streaming}</p>
+            </div>
+          )}
+        </section>
+
+        <div class="field">
+          <label for="pg-prompt">Message</label>
+          <textarea
+            id="pg-prompt"
+            rows={3}
+            value={prompt}
+            onInput={(event) => setPrompt(event.currentTarget.value)}
+            onKeyDown={(event) => {
+              if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) (event.currentTarget.form as HTMLFormElement | null)?.requestSubmit();
+            }}
+            aria-describedby="pg-prompt-help"
+          />
+          <span id="pg-prompt-help" class="help">
+            Ctrl+Enter sends.
+          </span>
+        </div>
+        <ErrorNote message={error} />
+        <div class="buttons">
+          <button type="submit" disabled={busy != null || chosen === ""}>
+            {busy === "chat" ? "Generating…" : "Send"}
+          </button>
+          {busy === "chat" && (
+            <button type="button" class="secondary" onClick={() => abort.current?.abort()}>
+              Stop
+            </button>
+          )}
+          <button type="button" class="secondary" onClick={compare} disabled={busy != null || chosen === ""}>
+            {busy === "compare" ? "Comparing…" : "Compare draft on / off"}
+          </button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              setTurns([]);
+              setComparison(null);
+            }}
+            disabled={busy != null}
+          >
+            Clear conversation
+          </button>
+        </div>
+      </form>
+
+      {comparison != null && (
+        <section class="card" aria-labelledby="compare-title">
+          <h2 id="compare-title">Draft model on / off</h2>
+          <p class="small muted">The last message, run twice without the earlier conversation: once as the server schedules it (draft model when it pays), once with the draft turned off for the request.</p>
+          <dl class="stats">
+            <div class="stat">
+              <dt>Draft on</dt>
+              <dd>
+                <span class="stat-value" data-testid="tps-on">
+                  {formatNumber(tokensPerSecond(comparison.on))} tok/s
+                </span>
+                <span class="stat-note">{describe(comparison.on)}</span>
+              </dd>
+            </div>
+            <div class="stat">
+              <dt>Draft off</dt>
+              <dd>
+                <span class="stat-value" data-testid="tps-off">
+                  {formatNumber(tokensPerSecond(comparison.off))} tok/s
+                </span>
+                <span class="stat-note">{describe(comparison.off)}</span>
+              </dd>
+            </div>
+          </dl>
+          <p class="small">
+            {comparison.on.text === comparison.off.text
+              ? "Both runs produced the same text."
+              : Number(temperature) > 0
+                ? "The texts differ: with temperature above 0, sampling differs between runs."
+                : "The texts differ."}
+          </p>
+        </section>
+      )}
+    </div>
+  );
+}
