@@ -8,19 +8,19 @@ import { type ForgedModel, isEndOfTurn, successorTable } from "./successor-rule"
  * `maxTokens` the sequence must end: a repeated token means it never would.
  */
 export function greedyTokens(lastToken: number, maxTokens: number, options: ForgeOptions, which: ForgedModel): number[] {
-	const next = successorTable(options, which);
-	const tokens: number[] = [];
-	const seen = new Set<number>();
-	for (let token = lastToken; tokens.length < maxTokens; ) {
-		token = next[token]!;
-		if (isEndOfTurn(token)) break;
-		if (!Number.isFinite(maxTokens) && seen.has(token)) {
-			throw new RangeError(`the ${which}'s greedy output after token ${lastToken} never ends; pass a finite maxTokens`);
-		}
-		seen.add(token);
-		tokens.push(token);
-	}
-	return tokens;
+  const next = successorTable(options, which);
+  const tokens: number[] = [];
+  const seen = new Set<number>();
+  for (let token = lastToken; tokens.length < maxTokens; ) {
+    token = next[token]!;
+    if (isEndOfTurn(token)) break;
+    if (!Number.isFinite(maxTokens) && seen.has(token)) {
+      throw new RangeError(`the ${which}'s greedy output after token ${lastToken} never ends; pass a finite maxTokens`);
+    }
+    seen.add(token);
+    tokens.push(token);
+  }
+  return tokens;
 }
 
 /**
@@ -30,7 +30,7 @@ export function greedyTokens(lastToken: number, maxTokens: number, options: Forg
  * [space, a, b, c, ...] (see greedyTokens).
  */
 export function expectedGreedyText(prompt: string, maxTokens: number, options: ForgeOptions, which: ForgedModel = "target"): string {
-	return tokensToText(greedyTokens(lastPromptToken(prompt), maxTokens, options, which));
+  return tokensToText(greedyTokens(lastPromptToken(prompt), maxTokens, options, which));
 }
 
 /**
@@ -38,16 +38,16 @@ export function expectedGreedyText(prompt: string, maxTokens: number, options: F
  * reply does not depend on the messages. Ends on its own unless `maxTokens` cuts it short.
  */
 export function expectedChatReply(options: ForgeOptions, which: ForgedModel = "target", maxTokens = Number.POSITIVE_INFINITY): string {
-	return tokensToText(greedyTokens(byteTokenId(0x0a), maxTokens, options, which));
+  return tokensToText(greedyTokens(byteTokenId(0x0a), maxTokens, options, which));
 }
 
 function tokensToText(tokens: number[]): string {
-	const bytes: number[] = [];
-	const leadingSpace = tokens[0] === charTokenId(" ");
-	for (const id of leadingSpace ? tokens.slice(1) : tokens) {
-		const byte = tokenByte(id);
-		if (byte !== undefined) bytes.push(byte);
-		else bytes.push(...new TextEncoder().encode(tokenChar(id) ?? ""));
-	}
-	return new TextDecoder().decode(new Uint8Array(bytes));
+  const bytes: number[] = [];
+  const leadingSpace = tokens[0] === charTokenId(" ");
+  for (const id of leadingSpace ? tokens.slice(1) : tokens) {
+    const byte = tokenByte(id);
+    if (byte !== undefined) bytes.push(byte);
+    else bytes.push(...new TextEncoder().encode(tokenChar(id) ?? ""));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }

@@ -18,8 +18,8 @@ export const SPACE_PIECE = "\u2581";
 export const BASE_TOKEN_COUNT = FIRST_CHAR_ID + (LAST_PRINTABLE - FIRST_PRINTABLE + 1);
 
 export type ForgeVocab = {
-	pieces: string[];
-	types: number[];
+  pieces: string[];
+  types: number[];
 };
 
 /**
@@ -29,42 +29,42 @@ export type ForgeVocab = {
  * unused, as llama.cpp's own converter does; no text ever tokenizes to them.
  */
 export function forgeVocab(vocabSize: number): ForgeVocab {
-	const pieces = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"];
-	const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control, TokenType.control, TokenType.control];
-	for (let byte = 0; byte < 256; byte++) {
-		pieces.push(`<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`);
-		types.push(TokenType.byte);
-	}
-	for (let code = FIRST_PRINTABLE; code <= LAST_PRINTABLE; code++) {
-		pieces.push(code === 0x20 ? SPACE_PIECE : String.fromCharCode(code));
-		types.push(TokenType.normal);
-	}
-	for (let pad = 0; pieces.length < vocabSize; pad++) {
-		pieces.push(`[PAD${pad}]`);
-		types.push(TokenType.unused);
-	}
-	return { pieces, types };
+  const pieces = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"];
+  const types: number[] = [TokenType.unknown, TokenType.control, TokenType.control, TokenType.control, TokenType.control];
+  for (let byte = 0; byte < 256; byte++) {
+    pieces.push(`<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(TokenType.byte);
+  }
+  for (let code = FIRST_PRINTABLE; code <= LAST_PRINTABLE; code++) {
+    pieces.push(code === 0x20 ? SPACE_PIECE : String.fromCharCode(code));
+    types.push(TokenType.normal);
+  }
+  for (let pad = 0; pieces.length < vocabSize; pad++) {
+    pieces.push(`[PAD${pad}]`);
+    types.push(TokenType.unused);
+  }
+  return { pieces, types };
 }
 
 export function byteTokenId(byte: number): number {
-	return FIRST_BYTE_ID + byte;
+  return FIRST_BYTE_ID + byte;
 }
 
 /** Token of a printable ASCII character (space included), or undefined for anything else. */
 export function charTokenId(char: string): number | undefined {
-	const code = char.charCodeAt(0);
-	if (char.length !== 1 || code < FIRST_PRINTABLE || code > LAST_PRINTABLE) return undefined;
-	return FIRST_CHAR_ID + code - FIRST_PRINTABLE;
+  const code = char.charCodeAt(0);
+  if (char.length !== 1 || code < FIRST_PRINTABLE || code > LAST_PRINTABLE) return undefined;
+  return FIRST_CHAR_ID + code - FIRST_PRINTABLE;
 }
 
 /** The byte a byte token stands for, or undefined when `id` is not a byte token. */
 export function tokenByte(id: number): number | undefined {
-	return id >= FIRST_BYTE_ID && id < FIRST_CHAR_ID ? id - FIRST_BYTE_ID : undefined;
+  return id >= FIRST_BYTE_ID && id < FIRST_CHAR_ID ? id - FIRST_BYTE_ID : undefined;
 }
 
 /** The printable character a char token stands for, or undefined. */
 export function tokenChar(id: number): string | undefined {
-	return id >= FIRST_CHAR_ID && id < BASE_TOKEN_COUNT ? String.fromCharCode(FIRST_PRINTABLE + id - FIRST_CHAR_ID) : undefined;
+  return id >= FIRST_CHAR_ID && id < BASE_TOKEN_COUNT ? String.fromCharCode(FIRST_PRINTABLE + id - FIRST_CHAR_ID) : undefined;
 }
 
 /**
@@ -72,8 +72,8 @@ export function tokenChar(id: number): string | undefined {
  * its last printable character, else the last UTF-8 byte, else BOS for empty text.
  */
 export function lastPromptToken(text: string): number {
-	if (text.length === 0) return BOS_ID;
-	const bytes = new TextEncoder().encode(text);
-	const last = bytes[bytes.length - 1]!;
-	return charTokenId(String.fromCharCode(last)) ?? byteTokenId(last);
+  if (text.length === 0) return BOS_ID;
+  const bytes = new TextEncoder().encode(text);
+  const last = bytes[bytes.length - 1]!;
+  return charTokenId(String.fromCharCode(last)) ?? byteTokenId(last);
 }

@@ -1,13 +1,13 @@
 export { expectedChatReply, expectedGreedyText, greedyTokens } from "./expected-greedy-text";
 export { FORGE_VERSION, type ForgeManifest, forgeManifestSchema } from "./forge-manifest";
 export {
-	type ForgeOptions,
-	ForgeOptionsError,
-	type PresetName,
-	forgeOptionsSchema,
-	presets,
-	resolveForgeOptions,
-	validateForgeOptions,
+  type ForgeOptions,
+  ForgeOptionsError,
+  type PresetName,
+  forgeOptionsSchema,
+  presets,
+  resolveForgeOptions,
+  validateForgeOptions,
 } from "./forge-options";
 export { forgePair, optionsHash } from "./forge-pair";
 export { readGgufHeader } from "./read-gguf-header";
