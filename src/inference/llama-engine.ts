@@ -189,7 +189,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const sequence = runtime.sequences[lease.slot];
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
-    const drafting = entry.controller.begin();
+    // A request that turns speculation off does not count as one of the controller's requests.
+    const drafting = request.speculative !== "off" && entry.controller.begin();
     predictor?.draftThisRun(drafting);
     const before = { ...sequence.tokenPredictions };
     let completionTokens = 0;

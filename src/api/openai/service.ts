@@ -15,6 +15,7 @@ import {
   textCompletionJson,
   type RequestContext,
 } from "./translate";
+import { speculativeHeader } from "./speculative-header";
 import { waitForModel } from "./wait-for-model";
 
 /** A request as the service sees it: the Fetch Request and the id the app assigned, if any. */
@@ -51,7 +52,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
     const client = request.signal;
     if (client.aborted) abort.abort(client.reason);
     else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-    return { requestId: requestIdFor(requestId), signal: abort.signal, waitForModel: waitForModel(request.headers), abort };
+    return { requestId: requestIdFor(requestId), signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
   }
 
   const created = () => Math.floor(now() / 1000);

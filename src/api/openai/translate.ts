@@ -24,6 +24,8 @@ export interface RequestContext {
   requestId: string;
   signal: AbortSignal;
   waitForModel: boolean;
+  /** From `X-Enclave-Speculative`; generation only. */
+  speculative?: "auto" | "off";
 }
 
 /** OpenAI's default max_tokens for /v1/completions (chat has none). */
@@ -102,7 +104,7 @@ export function completionToGeneration(body: CompletionRequest, context: Request
   };
 }
 
-export function embeddingToRequest(body: EmbeddingRequestBody, context: RequestContext): EmbeddingRequest {
+export function embeddingToRequest(body: EmbeddingRequestBody, { speculative: _speculative, ...context }: RequestContext): EmbeddingRequest {
   return { ...context, model: body.model, inputs: body.input };
 }
 
