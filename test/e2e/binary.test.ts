@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import OpenAI from "openai";
 import packageJson from "../../package.json" with { type: "json" };
 
 const root = path.resolve(import.meta.dir, "..", "..");
@@ -87,7 +88,7 @@ describe.skipIf(skip)("dist/enclave", () => {
     expect(await Bun.file(path.join(runtimeDir, entries[0]!, ".complete")).exists()).toBe(true);
   });
 
-  test("Should serve /health and exit 0 on SIGTERM", async () => {
+  test("Should serve the forged demo model to the official openai SDK - then exit 0 on SIGTERM", async () => {
     const home = path.join(work, "home-serve");
     const dataDir = path.join(work, "data");
     const port = await freePort();
@@ -118,6 +119,19 @@ describe.skipIf(skip)("dist/enclave", () => {
       }
       expect(health.headers.get("content-type")).toContain("application/json");
       expect(await health.json()).toBeObject();
+
+      while ((await fetch(`http://127.0.0.1:${port}/ready`)).status !== 200 && Date.now() < deadline) await Bun.sleep(100);
+      const created = await run(["keys", "create", "--role", "user", "--name", "e2e", "--config", configPath], isolatedEnv(home));
+      expect(created.exitCode).toBe(0);
+      const apiKey = created.stdout.match(/enk_[A-Za-z0-9]+/)?.[0];
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey });
+      const reply = await client.chat.completions.create({ model: "demo", messages: [{ role: "user", content: "hello" }] });
+      // The forged demo model's chat rule: every reply is the alphabet in capitals, then a full stop.
+      expect(reply.choices[0]!.message.content).toBe("ABCDEFGHIJKLMNOPQRSTUVWXYZ.");
+      const stream = await client.chat.completions.create({ model: "demo", messages: [{ role: "user", content: "hello" }], stream: true });
+      let streamed = "";
+      for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? "";
+      expect(streamed).toBe("ABCDEFGHIJKLMNOPQRSTUVWXYZ.");
 
       server.kill("SIGTERM");
       const exitCode = await server.exited;
