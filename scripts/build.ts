@@ -16,6 +16,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { nodeLlamaCppRootGlobal } from "../src/bundle/node-llama-cpp-root";
+import { embeddedUiFilesPath, embeddedUiModule } from "../src/ui/build-ui";
 
 const root = path.resolve(import.meta.dir, "..");
 const outfile = path.join(root, "dist", "enclave");
@@ -118,11 +119,16 @@ function embeddedRuntimeModule(runtimeId: string, files: Map<string, string>): s
   ].join("\n");
 }
 
-function enclavePlugin(embeddedRuntimePath: string, appliedEdits: Set<string>): BunPlugin {
+function enclavePlugin(embeddedRuntimePath: string, appliedEdits: Set<string>, uiModule: string): BunPlugin {
   return {
     name: "enclave-compile",
     setup(build) {
       build.onResolve({ filter: /^enclave:embedded-runtime$/ }, () => ({ path: embeddedRuntimePath }));
+      // The console (/ui), bundled for the browser and embedded as files (src/ui/embedded-ui-files.ts).
+      build.onLoad({ filter: embeddedUiFilesPath }, () => {
+        appliedEdits.add("ui");
+        return { contents: uiModule, loader: "ts" };
+      });
       build.onLoad({ filter: /node-llama-cpp\/dist\/.+\.js$/ }, async (args) => {
         const relative = path.relative(nodeLlamaCppDir, args.path);
         const source = await Bun.file(args.path).text();
@@ -149,6 +155,7 @@ async function build(gpu: Gpu): Promise<void> {
     const embeddedRuntimePath = path.join(workDir, "embedded-runtime.ts");
     await Bun.write(embeddedRuntimePath, embeddedRuntimeModule(runtimeId, files));
     const appliedEdits = new Set<string>();
+    const uiModule = await embeddedUiModule(path.join(workDir, "ui"));
     const result = await Bun.build({
       entrypoints: [path.join(root, "src", "bundle", "compiled-entry.ts")],
       compile: {
@@ -169,13 +176,14 @@ async function build(gpu: Gpu): Promise<void> {
       // Optional platform packages of node-llama-cpp: absent at run time, where it finds the
       // unpacked bins/ first.
       external: ["@node-llama-cpp/*"],
-      plugins: [enclavePlugin(embeddedRuntimePath, appliedEdits)],
+      plugins: [enclavePlugin(embeddedRuntimePath, appliedEdits, uiModule)],
       throw: false,
     });
     if (!result.success) {
       for (const log of result.logs) console.error(log);
       throw new Error("bun build failed");
     }
+    if (!appliedEdits.has("ui")) throw new Error("src/ui/embedded-ui-files.ts never reached the bundle: the binary would have no console");
     const missingEdits = Object.keys(sourceEdits).filter((file) => !appliedEdits.has(file));
     if (missingEdits.length > 0) {
       throw new Error(`node-llama-cpp files never reached the bundle: ${missingEdits.join(", ")}`);

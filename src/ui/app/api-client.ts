@@ -23,8 +23,8 @@ export interface ChatStreamRequest {
   messages: ChatMessage[];
   temperature: number;
   max_tokens: number;
-  /** false sends `X-Enclave-Speculative: off` (no draft model for this request). */
-  speculative?: boolean;
+  /** Sent as `X-Enclave-Speculative`: "on" drafts this request, "off" does not; absent: the server decides. */
+  speculative?: "on" | "off";
   signal?: AbortSignal;
   onText: (text: string) => void;
 }
@@ -89,7 +89,7 @@ export function createApiClient(key: string, onUnauthorized: () => void) {
     /** A streamed chat completion, text handed to `onText` as it arrives. */
     async chatStream(request: ChatStreamRequest): Promise<ChatStreamResult> {
       const started = performance.now();
-      const headers: Record<string, string> = request.speculative === false ? { "x-enclave-speculative": "off" } : {};
+      const headers: Record<string, string> = request.speculative != null ? { "x-enclave-speculative": request.speculative } : {};
       const response = await send(
         "POST",
         "/v1/chat/completions",

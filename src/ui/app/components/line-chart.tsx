@@ -5,6 +5,8 @@ import "uplot/dist/uPlot.min.css";
 export interface ChartSeries {
   label: string;
   values: (number | null)[];
+  /** "right": drawn against a second axis on the right (small counts beside large ones). */
+  axis?: "right";
 }
 
 export interface LineChartProps {
@@ -30,7 +32,8 @@ const AXIS = { stroke: "#334155", grid: { stroke: "#e2e8f0" }, ticks: { stroke: 
 export function LineChart({ title, x, series, height = 220, bars = false }: LineChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = `${bars}|${height}|${series.map((s) => s.label).join("\u0000")}`;
+  const shape = `${bars}|${height}|${series.map((s) => `${s.label}:${s.axis ?? ""}`).join("\u0000")}`;
+  const right = series.some((s) => s.axis === "right");
   const data = [x, ...series.map((s) => s.values)] as uPlot.AlignedData;
 
   useEffect(() => {
@@ -43,12 +46,12 @@ export function LineChart({ title, x, series, height = 220, bars = false }: Line
         height,
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [AXIS, { ...AXIS, size: 56 }],
+        axes: [AXIS, { ...AXIS, size: 56 }, ...(right ? [{ ...AXIS, scale: "right", side: 1, size: 48, grid: { show: false } }] : [])],
         series: [
           {},
           ...series.map((s, i) => {
             const color = COLORS[i % COLORS.length]!;
-            return { label: s.label, stroke: color, width: 2, ...(bars && { fill: `${color}b3`, paths }) };
+            return { label: s.label, stroke: color, width: 2, ...(s.axis === "right" && { scale: "right" }), ...(bars && { fill: `${color}b3`, paths }) };
           }),
         ],
       },

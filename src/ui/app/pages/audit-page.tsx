@@ -4,6 +4,7 @@ import { ErrorNote, Loading } from "../components/notices";
 import { formatInt, formatTime } from "../format";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
+import { TableWrap } from "../components/table-wrap";
 
 interface Filters {
   action: string;
@@ -75,8 +76,7 @@ export function AuditPage() {
       ) : entries.data.data.length === 0 ? (
         <p class="muted">No entries match.</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} aria-label="Audit entries">
-          <table class="audit">
+        <TableWrap label="Audit entries" class="audit">
             <thead>
               <tr>
                 <th scope="col">#</th>
@@ -107,8 +107,7 @@ export function AuditPage() {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
+          </TableWrap>
       )}
     </div>
   );

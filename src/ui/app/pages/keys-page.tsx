@@ -7,6 +7,7 @@ import { formatInt, formatTime } from "../format";
 import { EMPTY_LIMITS, limitsOf, limitsPayload, type LimitsDraft, type LimitsSource } from "../limits-form";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
+import { TableWrap } from "../components/table-wrap";
 
 /** Keys and accounts: list, create (the secret shown once), revoke, edit limits. */
 export function KeysPage() {
@@ -182,8 +183,7 @@ function KeyTable({ keys, accountNames, onEdit, onChanged }: { keys: KeyView[]; 
       <p role="status" class="small">
         {status}
       </p>
-      <div class="table-wrap" tabIndex={0} aria-label="API keys">
-        <table class="keys">
+      <TableWrap label="API keys" class="keys">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -249,8 +249,7 @@ function KeyTable({ keys, accountNames, onEdit, onChanged }: { keys: KeyView[]; 
               );
             })}
           </tbody>
-        </table>
-      </div>
+        </TableWrap>
     </>
   );
 }
@@ -349,8 +348,7 @@ function AccountTable({ accounts, accountNames, onEdit, onChanged }: { accounts:
   return (
     <>
       <ErrorNote message={error} />
-      <div class="table-wrap" tabIndex={0} aria-label="Accounts">
-        <table>
+      <TableWrap label="Accounts">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -405,8 +403,7 @@ function AccountTable({ accounts, accountNames, onEdit, onChanged }: { accounts:
               </tr>
             ))}
           </tbody>
-        </table>
-      </div>
+        </TableWrap>
     </>
   );
 }

@@ -4,6 +4,7 @@ import { ErrorNote, Loading, Stat } from "../components/notices";
 import { formatInt, formatNumber, formatPercent } from "../format";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
+import { TableWrap } from "../components/table-wrap";
 
 const REFRESH_MS = 3000;
 
@@ -40,20 +41,19 @@ export function OverviewPage() {
       <section aria-labelledby="traffic-title" class="card">
         <h2 id="traffic-title">Traffic, last 30 minutes</h2>
         <LineChart
-          title="Completion tokens and requests per minute, last 30 minutes"
+          title="Completion tokens (left axis), requests and errors (right axis) per minute, last 30 minutes"
           x={x}
           series={[
             { label: "completion tokens / min", values: data.per_minute.map((point) => point.completion_tokens) },
-            { label: "requests / min", values: data.per_minute.map((point) => point.requests) },
-            { label: "errors / min", values: data.per_minute.map((point) => point.errors) },
+            { label: "requests / min (right axis)", values: data.per_minute.map((point) => point.requests), axis: "right" },
+            { label: "errors / min (right axis)", values: data.per_minute.map((point) => point.errors), axis: "right" },
           ]}
         />
       </section>
 
       <section aria-labelledby="models-title">
         <h2 id="models-title">Models</h2>
-        <div class="table-wrap" tabIndex={0} aria-label="Models">
-          <table>
+        <TableWrap label="Models">
             <thead>
               <tr>
                 <th scope="col">Model</th>
@@ -95,8 +95,7 @@ export function OverviewPage() {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
+          </TableWrap>
       </section>
       <p class="muted small">
         Enclave {data.version} · up {formatUptime(data.uptime_seconds)}. Prometheus metrics with more detail are served at <code>/metrics</code>.

@@ -109,11 +109,11 @@ export function PlaygroundPage() {
     setComparison(null);
     try {
       const messages = messagesFor([], lastUser);
-      const on = await api.chatStream({ model: chosen, messages, ...options, onText: () => {} });
-      const off = await api.chatStream({ model: chosen, messages, ...options, speculative: false, onText: () => {} });
+      const on = await api.chatStream({ model: chosen, messages, ...options, speculative: "on", onText: () => {} });
+      const off = await api.chatStream({ model: chosen, messages, ...options, speculative: "off", onText: () => {} });
       setComparison({ on, off });
     } catch (caught) {
-      setError(caught instanceof ApiError && caught.status === 400 && /speculative/i.test(caught.message) ? "This server cannot turn the draft off per request." : (caught as Error).message);
+      setError(caught instanceof ApiError && caught.status === 400 && /speculative/i.test(caught.message) ? "This server cannot switch speculative decoding per request." : (caught as Error).message);
     } finally {
       setBusy(null);
     }
@@ -230,7 +230,10 @@ export function PlaygroundPage() {
       {comparison != null && (
         <section class="card" aria-labelledby="compare-title">
           <h2 id="compare-title">Draft model on / off</h2>
-          <p class="small muted">The last message, run twice without the earlier conversation: once as the server schedules it (draft model when it pays), once with the draft turned off for the request.</p>
+          <p class="small muted">
+            The last message, run twice without the earlier conversation and one after the other: once with speculative decoding forced on for the request (<code>X-Enclave-Speculative: on</code>), once with it off. Greedy output is the same
+            either way; only the speed may differ.
+          </p>
           <dl class="stats">
             <div class="stat">
               <dt>Draft on</dt>
@@ -251,6 +254,7 @@ export function PlaygroundPage() {
               </dd>
             </div>
           </dl>
+          {speculative?.mode === "none" && <p class="small">This model has no draft model or prompt lookup configured: both runs decode the same way.</p>}
           <p class="small">
             {comparison.on.text === comparison.off.text
               ? "Both runs produced the same text."

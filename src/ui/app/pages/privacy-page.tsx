@@ -4,6 +4,7 @@ import { ErrorNote, Loading } from "../components/notices";
 import { formatInt, formatTime } from "../format";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
+import { TableWrap } from "../components/table-wrap";
 
 const PAYLOAD_MODES: Record<string, string> = {
   none: "Zero data retention: no prompt or completion is ever written to disk.",
@@ -73,8 +74,7 @@ function Retention({ summary }: { summary: RetentionSummary }) {
       {summary.active_consents.length === 0 ? (
         <p class="muted">None: no account has consented to payload retention.</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} aria-label="Active consents">
-          <table>
+        <TableWrap label="Active consents">
             <thead>
               <tr>
                 <th scope="col">Account</th>
@@ -99,8 +99,7 @@ function Retention({ summary }: { summary: RetentionSummary }) {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
+          </TableWrap>
       )}
     </>
   );
@@ -147,8 +146,7 @@ function Residency({ report }: { report: ResidencyReport }) {
         <Row term="Generated">{formatTime(report.generated_at)}</Row>
       </dl>
       <h3>Models</h3>
-      <div class="table-wrap" tabIndex={0} aria-label="Model files">
-        <table>
+      <TableWrap label="Model files">
           <thead>
             <tr>
               <th scope="col">Model</th>
@@ -167,11 +165,9 @@ function Residency({ report }: { report: ResidencyReport }) {
               </tr>
             ))}
           </tbody>
-        </table>
-      </div>
+        </TableWrap>
       <h3>Backends</h3>
-      <div class="table-wrap" tabIndex={0} aria-label="Backends">
-        <table>
+      <TableWrap label="Backends">
           <thead>
             <tr>
               <th scope="col">Backend</th>
@@ -192,8 +188,7 @@ function Residency({ report }: { report: ResidencyReport }) {
               </tr>
             ))}
           </tbody>
-        </table>
-      </div>
+        </TableWrap>
     </>
   );
 }

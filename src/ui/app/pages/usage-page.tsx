@@ -7,6 +7,7 @@ import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
 import { usageCsv } from "../usage-csv";
 import { daysBetween, usageSeries, type UsageDimension, type UsageMetric } from "../usage-series";
+import { TableWrap } from "../components/table-wrap";
 
 const DIMENSIONS: { id: UsageDimension; label: string }[] = [
   { id: "model", label: "model" },
@@ -118,8 +119,7 @@ export function UsagePage() {
           </section>
           <section aria-labelledby="usage-table-title">
             <h2 id="usage-table-title">Totals, {range.since} to {range.until}</h2>
-            <div class="table-wrap" tabIndex={0} aria-label="Usage totals">
-              <table>
+            <TableWrap label="Usage totals">
                 <thead>
                   <tr>
                     <th scope="col">{dimension[0]!.toUpperCase() + dimension.slice(1)}</th>
@@ -142,8 +142,7 @@ export function UsagePage() {
                     </tr>
                   ))}
                 </tbody>
-              </table>
-            </div>
+              </TableWrap>
           </section>
           <p class="muted small">Days are UTC calendar days. {show(chart.totals.reduce((sum, t) => sum + t.value, 0))} in total.</p>
         </>

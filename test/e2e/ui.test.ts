@@ -1,0 +1,292 @@
+/**
+ * The console in a real browser: Debian's chromium driven by playwright-core against a real
+ * server on 127.0.0.1 (startEnclave wired as `enclave serve` wires it), serving the tiny forged
+ * target+draft pair through the llama.cpp engine. Screenshots go to test-artifacts/ui/.
+ *
+ * Without /usr/bin/chromium the test fails in CI (CI=true) and is skipped with a warning elsewhere;
+ * `apt-get install chromium` provides it (.ci/run does).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createAccountService } from "../../src/accounts/account-service";
+import { cliActor } from "../../src/accounts/actor";
+import { createGuardedRoutes } from "../../src/api/guarded-routes";
+import { createUiRoutes } from "../../src/api/ui-routes";
+import { createKeyService } from "../../src/auth/key-service";
+import { configSchema, type Config } from "../../src/config/schema";
+import { expectedChatReply, forgePair, resolveForgeOptions } from "../../src/forge";
+import { createLlamaEngine } from "../../src/inference/llama-engine";
+import { createUsageRecorder } from "../../src/metering/usage-recorder";
+import { residencyReport } from "../../src/residency/residency-report";
+import { startEnclave, type RunningEnclave } from "../../src/serve/start-enclave";
+import { memoryLogger } from "../support/test-app";
+import { sharedLlama } from "../model/inference/tiny-pair";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const artifacts = resolve(import.meta.dir, "..", "..", "test-artifacts", "ui");
+const haveChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === "true" || process.env.CI === "1";
+if (!haveChromium && !inCi) console.warn(`test/e2e/ui.test.ts skipped: no ${CHROMIUM}; install it with: apt-get install -y chromium`);
+
+const forgeOptions = resolveForgeOptions("tiny");
+let dir: string;
+let enclave: RunningEnclave;
+let browser: Browser;
+let adminSecret: string;
+let userSecret: string;
+
+async function startServer(): Promise<void> {
+  dir = mkdtempSync(join(tmpdir(), "enclave-ui-e2e-"));
+  const manifest = await forgePair(forgeOptions, join(dir, "models"));
+  const draft = { path: join(dir, "models", manifest.draft.file), min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+  const config: Config = configSchema.parse({
+    server: { host: "127.0.0.1", port: 0, shutdown_grace_seconds: 1 },
+    storage: { data_dir: join(dir, "data") },
+    engine: { gpu: "cpu", max_threads: 2 },
+    models: [{ id: "tiny", path: join(dir, "models", manifest.target.file), default: true, context_size: 256, parallel: 2, threads: 1, speculative: "draft", draft }],
+    residency: { region: "eu-test-1" },
+  });
+  const { logger } = memoryLogger("warn");
+  const llama = sharedLlama();
+  enclave = await startEnclave({
+    config,
+    logger,
+    createEngine: async (engineConfig) => createLlamaEngine({ config: engineConfig, logger, loadLlama: () => llama }),
+    createRoutes: ({ engine, store }) => [...createGuardedRoutes({ config, engine, store, logger, residency: () => residencyReport(config) }).routes, createUiRoutes()],
+  });
+  await enclave.ready;
+
+  // The bootstrap the README describes (`enclave keys create --role admin`), on the same store.
+  const cli = cliActor("e2e");
+  const db = enclave.store.db;
+  const root = createAccountService({ db }).ensureDefault(cli);
+  const keys = createKeyService({ db, pepper: config.auth.pepper });
+  adminSecret = keys.create(cli, { name: "console-admin", role: "admin", account_id: root.id }).secret;
+  const user = keys.create(cli, { name: "batch-jobs", role: "user", account_id: root.id });
+  userSecret = user.secret;
+
+  // Two weeks of metered history (metadata only), so the usage chart has something to draw.
+  const recorder = createUsageRecorder({ db });
+  const day = 86_400_000;
+  for (let daysAgo = 12; daysAgo >= 1; daysAgo--)
+    for (let i = 0; i < 1 + (daysAgo % 4); i++)
+      recorder.record({
+        id: `seed-${daysAgo}-${i}`,
+        keyId: user.key.id,
+        accountId: root.id,
+        endpoint: "POST /v1/chat/completions",
+        model: "tiny",
+        startedAt: new Date(Date.now() - daysAgo * day),
+        queueMs: 0,
+        ttftMs: 20,
+        durationMs: 400,
+        promptTokens: 40 + daysAgo * 3,
+        completionTokens: 60 + ((daysAgo * 37) % 90),
+        draftTokensAccepted: null,
+        costMicros: 0,
+        status: daysAgo === 5 && i === 0 ? 429 : 200,
+        errorCode: daysAgo === 5 && i === 0 ? "rate_limit_exceeded" : null,
+        clientIp: null,
+      });
+  // And some live traffic today, through the API.
+  for (const content of ["hello", "count", "more"]) {
+    const response = await fetch(new URL("/v1/chat/completions", enclave.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${userSecret}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content }], max_tokens: 24 }),
+    });
+    if (response.status !== 200) throw new Error(`seeding /v1/chat/completions answered ${response.status}`);
+  }
+}
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  mkdirSync(artifacts, { recursive: true });
+  [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }), startServer()]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await enclave?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+/** Colored (not white, not grey) pixels on a page's first uPlot canvas: the series a chart drew. */
+const drawnPixels = (page: Page, scope = "body") =>
+  page.evaluate((selector) => {
+    const canvas = document.querySelector(`${selector} .uplot canvas`) as HTMLCanvasElement | null;
+    if (canvas == null) return 0;
+    const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+    let colored = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+      if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) colored++;
+    }
+    return colored;
+  }, scope);
+
+describe("the console at /ui in Debian's chromium", () => {
+  test.skipIf(!haveChromium && !inCi)(
+    "Should sign in, create a key whose secret is shown once, revoke it, chart usage, verify the audit chain and stream a reply - talking to no host but the server",
+    async () => {
+      if (!haveChromium) throw new Error(`chromium is not installed at ${CHROMIUM}: the console's browser tests cannot run. Install it with: apt-get install -y chromium (.ci/run does this)`);
+      const origin = enclave.url.origin;
+      const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+      const page = await context.newPage();
+      const requests: string[] = [];
+      const problems: string[] = [];
+      const streamed: string[] = [];
+      page.on("request", (request) => void requests.push(request.url()));
+      page.on("pageerror", (error) => void problems.push(`page error: ${error.message}`));
+      page.on("console", (message) => {
+        if (message.type() === "error" && !/status of 40[134]/.test(message.text())) problems.push(`console: ${message.text()}`);
+      });
+      page.on("response", (response) => {
+        if (response.url().endsWith("/v1/chat/completions")) streamed.push(response.headers()["content-type"] ?? "");
+      });
+
+      try {
+        // Sign in: a wrong key is refused in plain words, a user key is told it is not enough, the admin key gets in.
+        await page.goto(`${origin}/ui`);
+        await page.getByLabel("Admin or manager API key").fill("enk_not-a-real-key");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await expect(page.getByRole("alert").textContent()).resolves.toContain("did not accept this API key");
+        await page.getByLabel("Admin or manager API key").fill(userSecret);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByText("needs an admin or manager key").waitFor();
+        await shot(page, "01-sign-in");
+        await page.getByLabel("Admin or manager API key").fill(adminSecret);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+        expect(await page.evaluate(() => document.cookie)).toBe("");
+
+        // Overview: the model, its draft, recent traffic and the live chart.
+        const models = page.getByRole("table", { name: "Models" });
+        await models.getByRole("rowheader", { name: /tiny/ }).waitFor();
+        expect(await models.textContent()).toContain("draft");
+        await page.locator(".uplot canvas").waitFor();
+        expect(await page.getByText("Requests", { exact: true }).locator("..").textContent()).toMatch(/Requests\s*3/);
+        await shot(page, "02-overview");
+
+        // Keys: create one; its secret is shown once, with a copy button and the warning.
+        await page.getByRole("link", { name: "Keys & accounts" }).click();
+        await page.getByRole("button", { name: "Create key" }).click();
+        const dialog = page.getByRole("dialog", { name: "Create an API key" });
+        await dialog.getByLabel("Name").fill("ci-service");
+        await dialog.getByLabel("Requests per minute").fill("120");
+        await dialog.getByRole("button", { name: "Create key" }).click();
+        const secretBox = page.getByLabel("Secret of the new key");
+        await secretBox.waitFor();
+        const secret = await secretBox.inputValue();
+        expect(secret).toStartWith("enk_");
+        await expect(page.getByText("you will not see it again").count()).resolves.toBe(1);
+        await page.getByRole("button", { name: "Copy", exact: true }).click();
+        await page.getByRole("status").filter({ hasText: /Copied|selected/ }).waitFor();
+        const keyTable = page.getByRole("table", { name: "API keys" });
+        const row = keyTable.getByRole("row").filter({ hasText: "ci-service" });
+        expect(await row.textContent()).toContain("120 req/min");
+        await shot(page, "03-keys-secret-shown-once");
+        const works = await fetch(new URL("/v1/models", origin), { headers: { authorization: `Bearer ${secret}` } });
+        expect(works.status).toBe(200);
+
+        // After a reload the key is listed by its prefix, and its secret is nowhere on the page.
+        await page.reload();
+        await keyTable.getByRole("row").filter({ hasText: "ci-service" }).waitFor();
+        expect(await page.content()).not.toContain(secret);
+        expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }))).not.toContain(secret);
+        expect(await row.textContent()).toContain(secret.slice(0, 12));
+
+        // Edit its limits, then revoke it (with a confirmation): it stops working.
+        await page.getByRole("button", { name: "Edit limits of ci-service" }).click();
+        const edit = page.getByRole("dialog", { name: /Edit key/ });
+        await edit.getByLabel("Tokens per minute").fill("5000");
+        await edit.getByRole("button", { name: "Save" }).click();
+        await row.filter({ hasText: "5,000 tok/min" }).waitFor();
+        await page.getByRole("button", { name: "Revoke ci-service" }).click();
+        await page.getByRole("button", { name: "Revoke key" }).click();
+        await page.getByText("Key “ci-service” revoked").waitFor();
+        expect(await keyTable.getByRole("row").filter({ hasText: "ci-service" }).count()).toBe(0);
+        const revoked = await fetch(new URL("/v1/models", origin), { headers: { authorization: `Bearer ${secret}` } });
+        expect(revoked.status).toBe(401);
+        await page.getByLabel("Show revoked keys").check();
+        await keyTable.getByRole("row").filter({ hasText: "ci-service" }).filter({ hasText: "revoked" }).waitFor();
+        await shot(page, "04-keys-after-revoke");
+
+        // Tablet width: the same page still works (navigation wraps, tables scroll).
+        await page.setViewportSize({ width: 820, height: 1180 });
+        await shot(page, "05-keys-tablet");
+        await page.setViewportSize({ width: 1366, height: 900 });
+
+        // Usage: a chart with data over the date range, a totals table, CSV export.
+        await page.getByRole("link", { name: "Usage" }).click();
+        await page.locator(".uplot canvas").waitFor();
+        const usageTable = page.getByRole("table", { name: "Usage totals" });
+        await usageTable.getByRole("rowheader", { name: "tiny" }).waitFor();
+        await page.waitForFunction(() => document.querySelector(".uplot canvas") != null);
+        expect(await drawnPixels(page)).toBeGreaterThan(200);
+        await page.getByLabel("By", { exact: true }).selectOption("key");
+        await usageTable.getByRole("rowheader", { name: "batch-jobs" }).waitFor();
+        const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+        const csv = await Bun.file((await download.path())!).text();
+        expect(csv.split("\r\n")[0]).toBe("day,key_id,key,requests,errors,prompt_tokens,completion_tokens,cost_USD");
+        expect(csv).toContain(",batch-jobs,");
+        await shot(page, "06-usage");
+
+        // Audit: the chain's verification first, then the entries of what was just done.
+        await page.getByRole("link", { name: "Audit log" }).click();
+        await page.getByRole("heading", { name: /Audit chain intact/ }).waitFor();
+        const audit = page.getByRole("table", { name: "Audit entries" });
+        await audit.getByRole("rowheader", { name: "key.revoke" }).waitFor();
+        expect(await audit.textContent()).toContain("key.create");
+        await shot(page, "07-audit");
+
+        // Privacy & residency.
+        await page.getByRole("link", { name: "Privacy & residency" }).click();
+        await page.getByText("Payloads: none.").waitFor();
+        await page.getByText("eu-test-1").first().waitFor();
+        await page.getByText("Config hash").waitFor();
+        await shot(page, "08-privacy-residency");
+
+        // Playground: says nothing is stored, streams the forged model's reply, compares draft on/off.
+        await page.getByRole("link", { name: "Playground" }).click();
+        await page.getByText("Nothing you type here is stored on the server.").waitFor();
+        await page.getByLabel("System prompt").fill("You are terse.");
+        await page.getByLabel("Message", { exact: true }).fill("Say something");
+        await page.getByRole("button", { name: "Send" }).click();
+        const reply = page.locator(".turn-assistant:not([data-streaming]) .turn-text");
+        await reply.waitFor();
+        expect(await reply.textContent()).toBe(expectedChatReply(forgeOptions, "target", 256));
+        expect(streamed.length).toBe(1);
+        expect(streamed[0]).toStartWith("text/event-stream");
+        await page.getByRole("button", { name: "Compare draft on / off" }).click();
+        await page.getByRole("heading", { name: "Draft model on / off" }).waitFor();
+        expect(await page.getByTestId("tps-on").textContent()).toMatch(/\d tok\/s/);
+        expect(await page.getByTestId("tps-off").textContent()).toMatch(/\d tok\/s/);
+        await page.getByText("Both runs produced the same text.").waitFor();
+        await shot(page, "09-playground");
+
+        // Sign out: the key leaves the tab.
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.getByLabel("Admin or manager API key").waitFor();
+        expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+
+        const foreign = requests.filter((url) => !url.startsWith("data:") && new URL(url).origin !== origin);
+        expect(foreign).toEqual([]);
+        expect(requests.some((url) => url.startsWith(`${origin}/ui/app.js`))).toBe(true);
+        expect(problems).toEqual([]);
+      } catch (error) {
+        await shot(page, "failure").catch(() => {});
+        throw error;
+      } finally {
+        await context.close();
+      }
+    },
+    60_000,
+  );
+});
