@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { allowedRegionsField } from "../residency/region-scope";
 import { budgetFields } from "./limits-input";
 
 export const accountName = z
@@ -10,10 +11,11 @@ export const CreateAccountInput = z.strictObject({
   name: accountName,
   parent_id: z.string().min(1).optional().describe("the account this one sits under; default: the caller's own account (none for the CLI)"),
   ...budgetFields,
+  allowed_regions: allowedRegionsField,
 });
 export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
 
-export const UpdateAccountInput = z.strictObject({ name: accountName.optional(), ...budgetFields });
+export const UpdateAccountInput = z.strictObject({ name: accountName.optional(), ...budgetFields, allowed_regions: allowedRegionsField });
 export type UpdateAccountInput = z.infer<typeof UpdateAccountInput>;
 
 export const CreditsInput = z.strictObject({

@@ -1,11 +1,13 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import { PermissionDeniedError } from "../auth/auth-errors";
 import { newId } from "../auth/random-base62";
 import { appendAudit } from "../audit/append-audit";
 import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, type AccountRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError } from "../errors";
+import { assertRegionsWithin } from "../residency/region-scope";
 import type { CreateAccountInput, UpdateAccountInput } from "./account-input";
+import { accountRegions } from "./account-regions";
 import { accountSubtree, canSee, visibleAccounts } from "./account-tree";
 import type { Actor } from "./actor";
 import { ConflictError } from "./conflict-error";
@@ -16,6 +18,8 @@ export const DEFAULT_ACCOUNT_NAME = "default";
 export interface AccountServiceDeps {
   db: SyncDb;
   now?: () => number;
+  /** The regions `[residency]` allows (effectiveRegions); an account's allowed_regions must lie within them. null: not restricted. */
+  installationRegions?: readonly string[] | null;
 }
 
 /**
@@ -56,8 +60,42 @@ export function createAccountService(deps: AccountServiceDeps) {
       throw new InvalidRequestError("a budget needs budget_period ('day' or 'month')", { param: "budget_period" });
   }
 
+  /**
+   * An account's own allowed_regions must lie within [residency] and within what its parent may
+   * use; when it narrows, every list below it (sub-accounts, live keys) must still lie within it.
+   */
+  function checkRegions(tx: SyncDb, account: Pick<AccountRow, "id" | "parentId">, regions: string[] | null | undefined) {
+    if (regions == null) return;
+    assertRegionsWithin(regions, deps.installationRegions ?? null, "this installation's allowed regions ([residency])");
+    if (account.parentId != null) assertRegionsWithin(regions, accountRegions(tx, account.parentId), `the allowed regions of parent account '${account.parentId}'`);
+    const below = accountSubtree(tx, account.id).filter((id) => id !== account.id);
+    const subAccounts = tx
+      .select({ id: accounts.id, regions: accounts.allowedRegions })
+      .from(accounts)
+      .where(and(inArray(accounts.id, below), isNull(accounts.deletedAt), isNotNull(accounts.allowedRegions)))
+      .all();
+    const liveKeys = tx
+      .select({ id: apiKeys.id, regions: apiKeys.allowedRegions })
+      .from(apiKeys)
+      .where(and(inArray(apiKeys.accountId, [account.id, ...below]), isNull(apiKeys.revokedAt), isNotNull(apiKeys.allowedRegions)))
+      .all();
+    const lists = [
+      ...subAccounts.map((row) => ({ what: `sub-account '${row.id}'`, regions: row.regions })),
+      ...liveKeys.map((row) => ({ what: `key '${row.id}'`, regions: row.regions })),
+    ];
+    for (const { what, regions: theirs } of lists) {
+      const outside = theirs?.find((region) => !regions.includes(region));
+      if (outside !== undefined)
+        throw new InvalidRequestError(`allowed_regions: ${what} allows region '${outside}', which this list leaves out; narrow or clear its allowed_regions first`, {
+          param: "allowed_regions",
+          code: "region_not_allowed",
+        });
+    }
+  }
+
   function limitFields(input: CreateAccountInput | UpdateAccountInput) {
     return {
+      ...(input.allowed_regions !== undefined && { allowedRegions: input.allowed_regions == null ? null : [...new Set(input.allowed_regions)] }),
       ...(input.concurrency !== undefined && { concurrency: input.concurrency }),
       ...(input.budget_period !== undefined && { budgetPeriod: input.budget_period }),
       ...(input.budget_tokens !== undefined && { budgetTokens: input.budget_tokens }),
@@ -89,12 +127,14 @@ export function createAccountService(deps: AccountServiceDeps) {
           budgetTokens: null,
           budgetCostMicros: null,
           creditsMicros: null,
+          allowedRegions: null,
           createdAt: at,
           updatedAt: at,
           deletedAt: null,
           ...limitFields(input),
         };
         checkBudget(row);
+        checkRegions(tx, row, row.allowedRegions);
         tx.insert(accounts).values(row).run();
         appendAudit(tx, { actor: actor.id, action: "account.create", target: row.id, details: { name: row.name, parent_id: parentId, ...limitFields(input) } }, at);
         return row;
@@ -127,6 +167,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         const changes = { ...(input.name !== undefined && { name: input.name }), ...limitFields(input) };
         const next: AccountRow = { ...row, ...changes, updatedAt: at };
         checkBudget(next);
+        if (changes.allowedRegions !== undefined) checkRegions(tx, row, changes.allowedRegions);
         tx.update(accounts).set({ ...changes, updatedAt: at }).where(eq(accounts.id, row.id)).run();
         appendAudit(tx, { actor: actor.id, action: "account.update", target: row.id, details: changes }, at);
         return next;

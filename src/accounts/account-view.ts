@@ -13,6 +13,7 @@ export function toAccountView(row: AccountRow) {
     budget_tokens: row.budgetTokens,
     budget_cost: fromMicros(row.budgetCostMicros),
     credits: fromMicros(row.creditsMicros),
+    allowed_regions: row.allowedRegions,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     deleted_at: row.deletedAt?.toISOString() ?? null,

@@ -15,6 +15,7 @@ import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy } from "../privacy/create-privacy";
 import { ZDR_RETENTION } from "../privacy/payload-policy";
 import type { ResidencyReport } from "../residency/residency-report";
+import { effectiveRegions } from "../residency/residency-violations";
 import { ENCLAVE_VERSION } from "../version";
 import { createAdminRoutes } from "./admin/routes";
 import { createPrivacyRoutes } from "./admin/privacy-routes";
@@ -23,8 +24,8 @@ import { createV1Gate } from "./gate/v1-gate";
 import { createOpenAiRoutes } from "./openai/routes";
 
 export interface GuardedRoutesDeps {
-  /** `retention` absent: zero data retention. */
-  config: Pick<Config, "auth" | "limits" | "pricing"> & Partial<Pick<Config, "retention">>;
+  /** `retention` absent: zero data retention; `residency` absent: keys and accounts may name any region. */
+  config: Pick<Config, "auth" | "limits" | "pricing"> & Partial<Pick<Config, "retention" | "residency">>;
   engine: Engine;
   store: Store;
   logger: Logger;
@@ -45,8 +46,10 @@ export interface GuardedRoutesDeps {
 export function createGuardedRoutes(deps: GuardedRoutesDeps) {
   const { config, store, logger, now, clientIp } = deps;
   const db = store.db;
-  const keys = createKeyService({ db, pepper: config.auth.pepper, now });
-  const accounts = createAccountService({ db, now });
+  // A key's or account's allowed_regions may only narrow what [residency] allows.
+  const installationRegions = config.residency != null ? effectiveRegions(config.residency) : null;
+  const keys = createKeyService({ db, pepper: config.auth.pepper, now, installationRegions });
+  const accounts = createAccountService({ db, now, installationRegions });
   const pricing = createPricing(config.pricing);
   const admission = createAdmission({ limits: config.limits, currency: pricing.currency, db, now });
   const meters = createMeterRegistry();
@@ -57,7 +60,9 @@ export function createGuardedRoutes(deps: GuardedRoutesDeps) {
     return meter?.accountId != null && meter.keyId != null ? { accountId: meter.accountId, keyId: meter.keyId } : null;
   };
   const engine = createMeteredEngine(privacy.captureEngine(deps.engine, subjectOf), meters, now);
-  const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered })))(engine);
+  // /v1/models lists only what the key's model scope allows, as OpenAI lists the models an account can use.
+  const modelScope = (requestId: string | undefined) => (requestId == null ? null : (meters.get(requestId)?.allowedModels ?? null));
+  const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered, modelScope })))(engine);
   const gate = createV1Gate({ keys, admission, recorder: deps.metrics?.observeUsage(createUsageRecorder({ db })) ?? createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
   const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
   const privacyAdmin = createPrivacyRoutes({ keys, privacy, clientIp });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ROLES } from "../accounts/actor";
 import { budgetFields } from "../accounts/limits-input";
+import { allowedRegionsField } from "../residency/region-scope";
 import { isIpOrCidr } from "./ip-allow-list";
 
 const keyName = z
@@ -21,6 +22,7 @@ const keyFields = {
     .nullable()
     .optional()
     .describe("addresses or CIDR ranges the key may be used from; null: anywhere"),
+  allowed_regions: allowedRegionsField,
   expires_at: z.iso.datetime({ offset: true }).nullable().optional().describe("ISO 8601 time after which the key stops working; null: never"),
   rpm: z.number().int().min(0).nullable().optional().describe("requests per minute; 0: unlimited; null: the [limits] default"),
   tpm: z.number().int().min(0).nullable().optional().describe("tokens per minute; 0: unlimited; null: the [limits] default"),

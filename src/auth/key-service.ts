@@ -1,12 +1,15 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
+import { accountRegions } from "../accounts/account-regions";
 import { canSee, visibleAccounts } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
 import { ConflictError } from "../accounts/conflict-error";
 import { toMicros } from "../accounts/limits-input";
 import { appendAudit } from "../audit/append-audit";
 import type { SyncDb } from "../db/sync-db";
-import { accounts, apiKeys, usageEvents, type AccountRow, type ApiKeyRow } from "../db/schema";
+import { accounts, apiKeys, type AccountRow, type ApiKeyRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError } from "../errors";
+import { usageTotalsByKey, type UsageTotals } from "../metering/usage-source";
+import { assertRegionsWithin, intersectRegions } from "../residency/region-scope";
 import { generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "./api-key-secret";
 import { AuthenticationError, PermissionDeniedError } from "./auth-errors";
 import { ipAllowed } from "./ip-allow-list";
@@ -18,13 +21,16 @@ export interface KeyServiceDeps {
   /** `[auth] pepper`: mixed into every stored hash. */
   pepper: string;
   now?: () => number;
+  /** The regions `[residency]` allows (effectiveRegions); a key's allowed_regions must lie within them. null: not restricted. */
+  installationRegions?: readonly string[] | null;
 }
 
-export interface KeyUsageTotals {
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  costMicros: number;
+export type KeyUsageTotals = UsageTotals;
+
+/** The regions a key's requests may be processed in, and the rule that set them (named in a 403). */
+export interface RegionScope {
+  regions: string[];
+  rule: "key.allowed_regions" | "account.allowed_regions";
 }
 
 export interface Authenticated {
@@ -85,11 +91,19 @@ export function createKeyService(deps: KeyServiceDeps) {
       throw new InvalidRequestError("a budget needs budget_period ('day' or 'month')", { param: "budget_period" });
   }
 
+  /** A key's own allowed_regions must lie within [residency] and within its account's (and the accounts' above it). */
+  function checkRegions(tx: SyncDb, accountId: string, regions: string[] | null | undefined) {
+    if (regions == null) return;
+    assertRegionsWithin(regions, deps.installationRegions ?? null, "this installation's allowed regions ([residency])");
+    assertRegionsWithin(regions, accountRegions(tx, accountId), `the allowed regions of account '${accountId}'`);
+  }
+
   function changedFields(input: UpdateKeyInput, at: Date) {
     return {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.models !== undefined && { models: input.models }),
       ...(input.allowed_ips !== undefined && { allowedIps: input.allowed_ips }),
+      ...(input.allowed_regions !== undefined && { allowedRegions: input.allowed_regions == null ? null : [...new Set(input.allowed_regions)] }),
       ...(input.expires_at !== undefined && { expiresAt: parseExpiry(input.expires_at, at) }),
       ...(input.concurrency !== undefined && { concurrency: input.concurrency }),
       ...(input.rpm !== undefined && { rpm: input.rpm }),
@@ -127,6 +141,7 @@ export function createKeyService(deps: KeyServiceDeps) {
           keyHash: hashKeySecret(secret, pepper),
           models: null,
           allowedIps: null,
+          allowedRegions: null,
           concurrency: null,
           rpm: null,
           tpm: null,
@@ -141,6 +156,7 @@ export function createKeyService(deps: KeyServiceDeps) {
           ...fields,
         };
         checkBudget(key);
+        checkRegions(tx, account.id, key.allowedRegions);
         tx.insert(apiKeys).values(key).run();
         appendAudit(tx, { actor: actor.id, action: "key.create", target: key.id, details: auditDetails({ account_id: account.id, role: key.role, ...fields }) }, at);
         return { key, secret };
@@ -163,22 +179,19 @@ export function createKeyService(deps: KeyServiceDeps) {
         .filter((row) => canSee(visible, row.accountId));
     },
 
-    /** Lifetime metered totals per key id. */
+    /** Lifetime metered totals per key id: request rows and the daily roll-ups of older ones. */
     usageTotals(keyIds: string[]): Map<string, KeyUsageTotals> {
-      if (keyIds.length === 0) return new Map();
-      const rows = db
-        .select({
-          keyId: usageEvents.keyId,
-          requests: sql<number>`count(*)`,
-          promptTokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`,
-          completionTokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-          costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-        })
-        .from(usageEvents)
-        .where(inArray(usageEvents.keyId, keyIds))
-        .groupBy(usageEvents.keyId)
-        .all();
-      return new Map(rows.map(({ keyId, ...totals }) => [keyId, totals]));
+      return usageTotalsByKey(db, keyIds);
+    },
+
+    /**
+     * Where an authenticated key's requests may be processed beyond `[residency]`: its own
+     * allowed_regions narrowed by its account's and every account above; null when none narrows.
+     */
+    regionScope(key: Pick<ApiKeyRow, "allowedRegions">, account: Pick<AccountRow, "id">): RegionScope | null {
+      const regions = intersectRegions(key.allowedRegions, accountRegions(db, account.id));
+      if (regions == null) return null;
+      return { regions, rule: key.allowedRegions != null ? "key.allowed_regions" : "account.allowed_regions" };
     },
 
     get(actor: Actor, id: string): ApiKeyRow {
@@ -196,6 +209,7 @@ export function createKeyService(deps: KeyServiceDeps) {
         const fields = changedFields(input, at);
         const next: ApiKeyRow = { ...row, ...fields, updatedAt: at };
         checkBudget(next);
+        if (fields.allowedRegions !== undefined) checkRegions(tx, row.accountId, fields.allowedRegions);
         tx.update(apiKeys).set({ ...fields, updatedAt: at }).where(eq(apiKeys.id, row.id)).run();
         appendAudit(tx, { actor: actor.id, action: "key.update", target: row.id, details: auditDetails(fields) }, at);
         return next;

@@ -14,6 +14,7 @@ export function toKeyView(row: ApiKeyRow, usage?: KeyUsageTotals) {
     prefix: displayPrefix(row.lookup),
     models: row.models,
     allowed_ips: row.allowedIps,
+    allowed_regions: row.allowedRegions,
     concurrency: row.concurrency,
     rpm: row.rpm,
     tpm: row.tpm,

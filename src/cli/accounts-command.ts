@@ -2,7 +2,7 @@ import { CreateAccountInput, CreditsInput, UpdateAccountInput } from "../account
 import { toAccountView } from "../accounts/account-view";
 import { parseInput } from "../api/admin/parse-input";
 import { InvalidRequestError } from "../errors";
-import { numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
+import { listFlag, numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
 import { parseOptions, UsageError } from "./parse-options";
 
 const USAGE = `usage:
@@ -11,8 +11,8 @@ const USAGE = `usage:
   enclave accounts update ID|NAME [--name NAME] [limits] [--json]
   enclave accounts delete ID|NAME            (revokes its keys; refused while it has sub-accounts)
   enclave accounts credits ID|NAME --add AMOUNT   (prepaid balance, in the [pricing] currency)
-  limits: --concurrency N  --budget-period day|month  --budget-tokens N  --budget-cost AMOUNT
-          (update: 'none' resets a limit)
+  limits: --concurrency N  --budget-period day|month  --budget-tokens N  --budget-cost AMOUNT  --allowed-regions eu-1,eu-2
+          (update: 'none' resets a limit or clears the region list)
   every command takes --config PATH; it works on the store directly, no key needed`;
 
 /** `enclave accounts create|list|update|delete|credits`, straight on the store. */
@@ -30,6 +30,7 @@ export async function accountsCommand(args: string[]): Promise<number> {
         "budget-period": { type: "string" },
         "budget-tokens": { type: "string" },
         "budget-cost": { type: "string" },
+        "allowed-regions": { type: "string" },
       },
       true,
     );
@@ -48,12 +49,13 @@ export async function accountsCommand(args: string[]): Promise<number> {
           budget_period: textFlag(values["budget-period"], update),
           budget_tokens: numberFlag("budget-tokens", values["budget-tokens"], update),
           budget_cost: numberFlag("budget-cost", values["budget-cost"], update),
+          allowed_regions: listFlag(values["allowed-regions"], update),
         }).filter(([, value]) => value !== undefined),
       );
     const show = (views: ReturnType<typeof toAccountView>[]) =>
       values.json
         ? console.log(JSON.stringify(views.length === 1 && action !== "list" ? views[0] : views, null, 2))
-        : printTable(views, ["id", "name", "parent_id", "concurrency", "budget_period", "budget_tokens", "budget_cost", "credits", "deleted_at"]);
+        : printTable(views, ["id", "name", "parent_id", "concurrency", "budget_period", "budget_tokens", "budget_cost", "credits", "allowed_regions", "deleted_at"]);
 
     switch (action) {
       case "create": {

@@ -12,7 +12,7 @@ const USAGE = `usage:
   enclave keys get ID [--json]
   enclave keys update ID [--name NAME] [limits] [--json]
   enclave keys revoke ID
-  limits: --models a,b  --allowed-ips 10.0.0.0/8,::1  --expires-at ISO | --expires-in-days N
+  limits: --models a,b  --allowed-ips 10.0.0.0/8,::1  --allowed-regions eu-1,eu-2  --expires-at ISO | --expires-in-days N
           --concurrency N  --rpm N  --tpm N  --budget-period day|month  --budget-tokens N  --budget-cost AMOUNT
           (update: 'none' resets a limit to the [limits] default or clears a list)
   every command takes --config PATH; it works on the store directly, no key needed`;
@@ -20,6 +20,7 @@ const USAGE = `usage:
 const limitOptions = {
   models: { type: "string" },
   "allowed-ips": { type: "string" },
+  "allowed-regions": { type: "string" },
   "expires-at": { type: "string" },
   "expires-in-days": { type: "string" },
   concurrency: { type: "string" },
@@ -39,6 +40,7 @@ function limitFields(values: LimitValues, update: boolean): Omit<UpdateKeyInput,
   const fields = {
     models: listFlag(values.models, update),
     allowed_ips: listFlag(values["allowed-ips"], update),
+    allowed_regions: listFlag(values["allowed-regions"], update),
     expires_at: expiresAt,
     concurrency: numberFlag("concurrency", values.concurrency, update),
     rpm: numberFlag("rpm", values.rpm, update),

@@ -8,6 +8,7 @@ import type { Config } from "../config/schema";
 import { openStore } from "../db/client";
 import { migrate } from "../db/migrate";
 import { EnclaveError } from "../errors";
+import { effectiveRegions } from "../residency/residency-violations";
 import { UsageError } from "./parse-options";
 
 /**
@@ -20,12 +21,13 @@ export function openLocalAdmin(configPath: string | undefined) {
   const store = openStore(config.storage.data_dir);
   migrate(store);
   const actor = cliActor(safeUserName());
+  const installationRegions = effectiveRegions(config.residency);
   return {
     config: config as Readonly<Config>,
     store,
     actor,
-    keys: createKeyService({ db: store.db, pepper: config.auth.pepper }),
-    accounts: createAccountService({ db: store.db }),
+    keys: createKeyService({ db: store.db, pepper: config.auth.pepper, installationRegions }),
+    accounts: createAccountService({ db: store.db, installationRegions }),
     [Symbol.dispose]: () => store[Symbol.dispose](),
   };
 }

@@ -69,6 +69,8 @@ export interface GenerationRequest {
    * list); absent: the installation's allowed regions apply unchanged.
    */
   allowedRegions?: string[];
+  /** The rule that set `allowedRegions`, named in a 403 residency_violation; default "key.allowed_regions". */
+  allowedRegionsRule?: string;
 }
 
 export interface TokenLogprob {
@@ -96,8 +98,9 @@ export interface EmbeddingRequest {
   inputs: string[];
   signal: AbortSignal;
   waitForModel: boolean;
-  /** As GenerationRequest.allowedRegions. */
+  /** As GenerationRequest.allowedRegions and allowedRegionsRule. */
   allowedRegions?: string[];
+  allowedRegionsRule?: string;
 }
 
 export interface EmbeddingResult {

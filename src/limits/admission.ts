@@ -1,7 +1,7 @@
-import { and, eq, gte, sql } from "drizzle-orm";
 import type { Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
-import { usageEvents, type AccountRow, type ApiKeyRow } from "../db/schema";
+import type { AccountRow, ApiKeyRow } from "../db/schema";
+import { usageSpent, type UsageFilter } from "../metering/usage-source";
 import { budgetPeriodBounds, type BudgetPeriod } from "./budget-period";
 import { createConcurrencyLimiter, type ConcurrencyLease, type ConcurrencyLimiter } from "./concurrency-limiter";
 import { RateLimitError } from "./rate-limit-error";
@@ -45,21 +45,11 @@ export function createAdmission(deps: AdmissionDeps) {
   const rpmOf = (key: ApiKeyRow) => key.rpm ?? limits.rpm;
   const tpmOf = (key: ApiKeyRow) => key.tpm ?? limits.tpm;
 
-  function spent(column: typeof usageEvents.keyId | typeof usageEvents.accountId, id: string, since: number) {
-    return db
-      .select({
-        tokens: sql<number>`coalesce(sum(${usageEvents.promptTokens} + ${usageEvents.completionTokens}), 0)`,
-        costMicros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-      })
-      .from(usageEvents)
-      .where(and(eq(column, id), gte(usageEvents.startedAt, new Date(since))))
-      .get()!;
-  }
-
-  function checkBudget(owner: Budgeted, what: string, column: typeof usageEvents.keyId | typeof usageEvents.accountId, id: string, at: number) {
+  /** Spent in the period so far, from request rows and the daily roll-ups alike (periods start at UTC midnight). */
+  function checkBudget(owner: Budgeted, what: string, whose: Pick<UsageFilter, "keyIds" | "accountIds">, at: number) {
     if (owner.budgetPeriod == null || (owner.budgetTokens == null && owner.budgetCostMicros == null)) return;
     const { start, end } = budgetPeriodBounds(owner.budgetPeriod as BudgetPeriod, at);
-    const used = spent(column, id, start);
+    const used = usageSpent(db, { ...whose, since: start });
     const retryAfterSeconds = Math.ceil((end - at) / 1000);
     if (owner.budgetTokens != null && used.tokens >= owner.budgetTokens)
       throw new RateLimitError(`${what} has used ${used.tokens} of its ${owner.budgetTokens} tokens for this ${owner.budgetPeriod}; the budget renews at ${new Date(end).toISOString()}`, {
@@ -83,8 +73,8 @@ export function createAdmission(deps: AdmissionDeps) {
           code: "insufficient_quota",
           details: { balance: account.creditsMicros / 1e6 },
         });
-      checkBudget(key, `key '${key.id}'`, usageEvents.keyId, key.id, at);
-      checkBudget(account, `account '${account.id}'`, usageEvents.accountId, account.id, at);
+      checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
+      checkBudget(account, `account '${account.id}'`, { accountIds: [account.id] }, at);
 
       const rpm = rpmOf(key);
       const requests = windowFor(requestWindows, key.id);

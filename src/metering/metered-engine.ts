@@ -1,18 +1,27 @@
 import { EnclaveError } from "../errors";
 import type { Engine } from "../inference/engine";
-import type { GenerationEvent } from "../inference/types";
+import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
+import { intersectRegions } from "../residency/region-scope";
 import { assertModelAllowed, type MeterRegistry, type RequestMeter } from "./request-meter";
 
 /**
  * The engine as the guarded /v1 routes see it: before a request reaches the real engine its
- * model is checked against the key's scope (403), and as it runs its token counts, time to first
- * token and error code go to the request's meter. Requests without a meter (none is opened for
+ * model is checked against the key's scope (403) and the key's region scope is put on it (the
+ * router answers 403 residency_violation when no backend is left), and as it runs its token
+ * counts, time to first token and error code go to the request's meter. Requests without a meter (none is opened for
  * unauthenticated paths) pass through unchanged. Event text is passed on, never kept.
  */
 export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: () => number = Date.now): Engine {
   const noteError = (meter: RequestMeter | undefined, error: unknown) => {
     if (meter != null) meter.errorCode = error instanceof EnclaveError ? error.code : "internal_error";
   };
+
+  /** The request narrowed to the key's regions (and any narrowing it already carried). */
+  function scoped<R extends GenerationRequest | EmbeddingRequest>(request: R, meter: RequestMeter): R {
+    const scope = meter.allowedRegions;
+    if (scope == null) return request;
+    return { ...request, allowedRegions: intersectRegions(request.allowedRegions ?? null, scope.regions)!, allowedRegionsRule: scope.rule };
+  }
 
   /** Observes events as they pass; forwards return() at once so the engine frees its sequence even if iteration never began. */
   function observe(events: AsyncIterable<GenerationEvent>, meter: RequestMeter): AsyncIterable<GenerationEvent> {
@@ -54,7 +63,7 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
       meter.model = request.model;
       assertModelAllowed(meter, request.model);
       try {
-        return observe(await inner.generate(request), meter);
+        return observe(await inner.generate(scoped(request, meter)), meter);
       } catch (error) {
         noteError(meter, error);
         throw error;
@@ -66,7 +75,7 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
       meter.model = request.model;
       assertModelAllowed(meter, request.model);
       try {
-        const result = await inner.embed(request);
+        const result = await inner.embed(scoped(request, meter));
         meter.promptTokens = result.promptTokens;
         meter.ttftMs = now() - meter.admittedAt;
         return result;

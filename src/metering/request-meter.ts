@@ -1,4 +1,5 @@
 import { PermissionDeniedError } from "../auth/auth-errors";
+import type { RegionScope } from "../auth/key-service";
 
 /**
  * What one request's metering learns while it runs: the model, token counts, time to first token
@@ -9,6 +10,8 @@ export interface RequestMeter {
   readonly requestId: string;
   /** Models the key may use; null: every model. */
   readonly allowedModels: readonly string[] | null;
+  /** Regions the key's requests may be processed in (its own list narrowed by its account's); null: `[residency]` alone. */
+  readonly allowedRegions: RegionScope | null;
   /** Set by the engine wrapper when the request reaches the engine (after admission). */
   admittedAt: number;
   model: string | null;
@@ -27,10 +30,12 @@ export function createRequestMeter(
   allowedModels: readonly string[] | null,
   admittedAt: number,
   subject: { accountId: string; keyId: string } | null = null,
+  allowedRegions: RegionScope | null = null,
 ): RequestMeter {
   return {
     requestId,
     allowedModels,
+    allowedRegions,
     admittedAt,
     model: null,
     promptTokens: 0,

@@ -1,10 +1,10 @@
-import { and, gte, inArray, lt, eq, sql, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { visibleAccounts } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
 import { PermissionDeniedError } from "../auth/auth-errors";
 import type { SyncDb } from "../db/sync-db";
-import { usageEvents } from "../db/schema";
+import { usageRelation } from "./usage-source";
 
 const DIMENSIONS = ["key", "account", "model", "day"] as const;
 type Dimension = (typeof DIMENSIONS)[number];
@@ -46,42 +46,34 @@ export interface UsageRow {
   cost_micros: number;
 }
 
-const columns: Record<Dimension, SQL> = {
-  key: sql`${usageEvents.keyId}`,
-  account: sql`${usageEvents.accountId}`,
-  model: sql`${usageEvents.model}`,
-  day: sql`strftime('%Y-%m-%d', ${usageEvents.startedAt} / 1000, 'unixepoch')`,
-};
 const names: Record<Dimension, keyof UsageRow> = { key: "key_id", account: "account_id", model: "model", day: "day" };
 
 /**
- * Metered usage aggregated by the chosen dimensions over a time range. A manager sees only the
- * accounts in its own tree; a user key sees nothing.
+ * Metered usage aggregated by the chosen dimensions over a time range, from request rows and the
+ * daily roll-ups of older ones alike (a rolled-up day counts at its UTC midnight). A manager sees
+ * only the accounts in its own tree; a user key sees nothing.
  */
 export function usageReport(db: SyncDb, actor: Actor, query: UsageQuery): UsageRow[] {
   if (actor.role === "user") throw new PermissionDeniedError("this key may not read usage; it needs the admin or manager role");
   const visible = visibleAccounts(db, actor);
-  const conditions: SQL[] = [];
-  if (visible !== "all") conditions.push(inArray(usageEvents.accountId, [...visible]));
-  if (query.since != null) conditions.push(gte(usageEvents.startedAt, new Date(query.since)));
-  if (query.until != null) conditions.push(lt(usageEvents.startedAt, new Date(query.until)));
-  if (query.key_id != null) conditions.push(eq(usageEvents.keyId, query.key_id));
-  if (query.account_id != null) conditions.push(eq(usageEvents.accountId, query.account_id));
-
-  const selection = Object.fromEntries(query.group_by.map((dimension) => [names[dimension], columns[dimension]]));
-  const groups = query.group_by.map((dimension) => columns[dimension]);
-  return db
-    .select({
-      ...selection,
-      requests: sql<number>`count(*)`,
-      errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
-      prompt_tokens: sql<number>`coalesce(sum(${usageEvents.promptTokens}), 0)`,
-      completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-      cost_micros: sql<number>`coalesce(sum(${usageEvents.costMicros}), 0)`,
-    })
-    .from(usageEvents)
-    .where(and(...conditions))
-    .groupBy(...groups)
-    .orderBy(...groups)
-    .all() as UsageRow[];
+  const accountIds = [
+    ...(visible !== "all" ? [[...visible]] : []),
+    ...(query.account_id != null ? [[query.account_id]] : []),
+  ].reduce<string[] | undefined>((ids, next) => (ids == null ? next : ids.filter((id) => next.includes(id))), undefined);
+  const relation = usageRelation({
+    accountIds,
+    keyIds: query.key_id != null ? [query.key_id] : undefined,
+    since: query.since != null ? new Date(query.since).getTime() : undefined,
+    until: query.until != null ? new Date(query.until).getTime() : undefined,
+  });
+  const groups = sql.join(
+    query.group_by.map((dimension) => sql.raw(names[dimension])),
+    sql`, `,
+  );
+  return db.all<UsageRow>(sql`
+    select ${groups}, sum(requests) as requests, sum(errors) as errors, sum(prompt_tokens) as prompt_tokens,
+           sum(completion_tokens) as completion_tokens, sum(cost_micros) as cost_micros
+    from (${relation})
+    group by ${groups}
+    order by ${groups}`);
 }

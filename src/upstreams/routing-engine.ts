@@ -49,9 +49,9 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
       return new ResidencyViolationRequestError(`${served}; allowed by [residency]: ${(allowedRegions ?? []).join(", ") || "none"}`, {
         rule: "residency.allowed_regions",
       });
-    return new ResidencyViolationRequestError(`${served}; allowed for this API key: ${request.allowedRegions.join(", ") || "none"}`, {
-      rule: "key.allowed_regions",
-    });
+    const rule = request.allowedRegionsRule ?? "key.allowed_regions";
+    const by = rule === "key.allowed_regions" ? "" : ` by ${rule}`;
+    return new ResidencyViolationRequestError(`${served}; allowed for this API key${by}: ${request.allowedRegions.join(", ") || "none"}`, { rule });
   }
 
   /** Weighted order without replacement: the first is chosen by weight, then the next among the rest. */

@@ -6,8 +6,10 @@ import { createRoutingEngine } from "./routing-engine";
 import { createUpstreamEngine } from "./upstream-engine";
 
 /**
- * The engine `serve` runs: the local engine alone when no `[[upstreams]]` are declared, otherwise
- * the local engine and one upstream engine per backend behind the region-aware router.
+ * The engine `serve` runs: the local engine and one upstream engine per `[[upstreams]]` backend
+ * behind the region-aware router. Without upstreams the router still stands in front of the local
+ * engine, so a key's or account's allowed_regions that leave out this installation's region are
+ * refused (403 residency_violation) by the same rule either way.
  */
 export function withUpstreams(deps: {
   config: Pick<Config, "residency" | "upstreams">;
@@ -17,8 +19,8 @@ export function withUpstreams(deps: {
   logger?: Logger;
 }): Engine {
   const { config, local, credentials, logger } = deps;
-  if (config.upstreams.length === 0) return local;
   const upstreams = config.upstreams.map((upstream) => createUpstreamEngine({ upstream, apiKey: credentials.get(upstream.id), logger }));
-  logger?.info({ upstreams: config.upstreams.map(({ id, region, models, weight }) => ({ id, region, models, weight })) }, "upstream engines declared");
+  if (upstreams.length > 0)
+    logger?.info({ upstreams: config.upstreams.map(({ id, region, models, weight }) => ({ id, region, models, weight })) }, "upstream engines declared");
   return createRoutingEngine({ local, upstreams, allowedRegions: effectiveRegions(config.residency), localRegion: config.residency.region, logger });
 }

@@ -46,7 +46,8 @@ interface InFlight {
  *    the client goes away;
  * 4. write one metering row (ids, model, token counts, timings, status; never content).
  *
- * The model scope (403) is checked by the metered engine, which sees the model the route asks for.
+ * The model scope (403) is checked by the metered engine, which sees the model the route asks for;
+ * the key's region scope goes on the meter too, and the metered engine hands it to the router.
  */
 export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any, any, any, any>) {
   const { keys, admission, recorder, pricing, meters, logger } = deps;
@@ -106,7 +107,7 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
         throw error;
       }
       Object.assign(set.headers, admission.headers(key));
-      const meter = createRequestMeter(requestId, key.models, now(), { accountId: account.id, keyId: key.id });
+      const meter = createRequestMeter(requestId, key.models, now(), { accountId: account.id, keyId: key.id }, keys.regionScope(key, account));
       meters.open(meter);
       inFlight.set(request, { requestId, endpoint, key, account, ip, startedAt, queueMs: admitted.lease.queuedMs, admitted, meter });
     })

@@ -20,8 +20,8 @@ const incoming = (request: Request, headers: Record<string, unknown>): Incoming 
 export function createOpenAiRoutes(deps: OpenAiDeps) {
   const service = createOpenAiService(deps);
   return new Elysia({ prefix: "/v1" })
-    .get("/models", () => service.listModels())
-    .get("/models/:id", ({ params }) => service.getModel(params.id))
+    .get("/models", ({ request, set }) => service.listModels(incoming(request, set.headers)))
+    .get("/models/:id", ({ request, params, set }) => service.getModel(incoming(request, set.headers), params.id))
     .post("/chat/completions", ({ request, body, set }) => service.chatCompletions(incoming(request, set.headers), text(body)), {
       parse: "text",
     })

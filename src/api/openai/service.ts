@@ -33,6 +33,11 @@ export interface OpenAiDeps {
   newRequestId?: () => string;
   /** Milliseconds since the epoch, for `created`. */
   now?: () => number;
+  /**
+   * The models the caller's key may use, by the request's app id; null (or absent): every model.
+   * /v1/models lists only those, and /v1/models/:id of another answers 404 as if it did not exist.
+   */
+  modelScope?: (requestId: string | undefined) => readonly string[] | null;
 }
 
 /**
@@ -57,11 +62,18 @@ export function createOpenAiService(deps: OpenAiDeps) {
 
   const created = () => Math.floor(now() / 1000);
 
-  return {
-    listModels: () => modelListJson(engine.models()),
+  /** The engine's models the caller may see. */
+  function visibleModels({ requestId }: Incoming) {
+    const scope = deps.modelScope?.(requestId) ?? null;
+    const models = engine.models();
+    return scope == null ? models : models.filter((model) => scope.includes(model.id));
+  }
 
-    getModel(id: string) {
-      const model = engine.models().find((m) => m.id === id);
+  return {
+    listModels: (incoming: Incoming) => modelListJson(visibleModels(incoming)),
+
+    getModel(incoming: Incoming, id: string) {
+      const model = visibleModels(incoming).find((m) => m.id === id);
       if (!model) throw new ModelNotFoundError(id);
       return modelJson(model);
     },

@@ -21,6 +21,8 @@ export const accounts = sqliteTable(
     budgetCostMicros: integer("budget_cost_micros"),
     /** Prepaid balance in millionths of the currency; null: no wallet (not prepaid). */
     creditsMicros: integer("credits_micros"),
+    /** JSON array of regions this account's requests may be processed in, narrowing `[residency]` (and its parent's); null: no narrowing. */
+    allowedRegions: text("allowed_regions", { mode: "json" }).$type<string[]>(),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),

@@ -22,6 +22,8 @@ export const apiKeys = sqliteTable(
     models: text("models", { mode: "json" }).$type<string[]>(),
     /** JSON array of IPs or CIDR ranges the key may be used from; null: anywhere. */
     allowedIps: text("allowed_ips", { mode: "json" }).$type<string[]>(),
+    /** JSON array of regions this key's requests may be processed in, within its account's; null: the account's. */
+    allowedRegions: text("allowed_regions", { mode: "json" }).$type<string[]>(),
     concurrency: integer("concurrency"),
     rpm: integer("rpm"),
     tpm: integer("tpm"),

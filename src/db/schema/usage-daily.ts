@@ -1,4 +1,4 @@
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * Metering rolled up per UTC day once request-level rows pass `[retention] metadata_detail_days`
@@ -21,7 +21,12 @@ export const usageDaily = sqliteTable(
     draftTokensAccepted: integer("draft_tokens_accepted").notNull(),
     costMicros: integer("cost_micros").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.day, table.accountId, table.keyId, table.endpoint, table.model] })],
+  (table) => [
+    primaryKey({ columns: [table.day, table.accountId, table.keyId, table.endpoint, table.model] }),
+    // Usage reports, key totals and budgets read roll-ups by key or account.
+    index("usage_daily_key_day").on(table.keyId, table.day),
+    index("usage_daily_account_day").on(table.accountId, table.day),
+  ],
 );
 
 export type UsageDailyRow = typeof usageDaily.$inferSelect;

@@ -96,6 +96,22 @@ describe("/v1 authentication", () => {
     expect(allowed.status).toBe(200);
   });
 
+  test("Should list only the key's models on /v1/models - and answer 404 model_not_found for one outside its scope, as OpenAI does", async () => {
+    using h = guardedApp();
+    const { secret } = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
+    const listed = await h.app.handle(api("/v1/models", secret));
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as any).data.map((model: any) => model.id)).toEqual(["other"]);
+    expect((await h.app.handle(api("/v1/models/other", secret))).status).toBe(200);
+    const hidden = await h.app.handle(api("/v1/models/fake", secret));
+    expect(hidden.status).toBe(404);
+    expectOpenAiError((await hidden.json()) as any, "not_found_error", "model_not_found");
+
+    const everything = await h.app.handle(api("/v1/models", h.adminSecret));
+    expect(((await everything.json()) as any).data.map((model: any) => model.id)).toEqual(["fake", "other"]);
+    expect((await h.app.handle(api("/v1/models/fake", h.adminSecret))).status).toBe(200);
+  });
+
   test("Should refuse a key used from outside its IP allow-list with 403 - and accept it from inside", async () => {
     let ip = "203.0.113.7";
     using h = guardedApp({ clientIp: () => ip });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGuardedRoutes, type GuardedRoutesDeps } from "../../../src/api/guarded-routes";
 import { cliActor } from "../../../src/accounts/actor";
-import { configSchema } from "../../../src/config/schema";
+import { configSchema, type Config } from "../../../src/config/schema";
 import { openStore } from "../../../src/db/client";
 import { migrate } from "../../../src/db/migrate";
 import type { Engine } from "../../../src/inference/engine";
@@ -78,6 +78,8 @@ export interface GuardedAppOptions {
   fake?: FakeEngineOptions;
   now?: () => number;
   clientIp?: GuardedRoutesDeps["clientIp"];
+  /** The engine the guarded routes serve, built over the (counting) fake one, e.g. serve's router; default the fake itself. */
+  engine?: (local: Engine, config: Config) => Engine;
 }
 
 /** The real app with the guarded /v1 and /admin routes over a fake engine and a fresh store in a temp dir, plus an admin key. */
@@ -88,8 +90,9 @@ export function guardedApp(options: GuardedAppOptions = {}) {
   const config = configSchema.parse(options.config ?? {});
   const counted = countingEngine(createFakeEngine({ models: [{ id: "fake", parallel: 64, queueSize: 64 }, { id: "other", parallel: 4 }], ...options.fake }));
   const { logger, lines } = memoryLogger();
-  const guarded = createGuardedRoutes({ config, engine: counted.engine, store, logger, now: options.now, clientIp: options.clientIp });
-  const { app } = createTestApp({ engine: counted.engine, routes: guarded.routes, logger });
+  const engine = options.engine?.(counted.engine, config) ?? counted.engine;
+  const guarded = createGuardedRoutes({ config, engine, store, logger, now: options.now, clientIp: options.clientIp });
+  const { app } = createTestApp({ engine, routes: guarded.routes, logger });
   const cli = cliActor("test");
   const root = guarded.accounts.ensureDefault(cli);
   const admin = guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id });

@@ -60,6 +60,27 @@ describe("enclave keys / accounts / usage", () => {
     expect(await usageCommand(["--by", "account,model", "--config", configPath])).toBe(0);
   });
 
+  test("Should set, check and clear allowed_regions on accounts and keys - within [residency] and the account's list", async () => {
+    writeFileSync(configPath, `[storage]\ndata_dir = ${JSON.stringify(join(dir, "data"))}\n[auth]\npepper = "cli-test-pepper"\n[residency]\nregion = "eu-1"\nallowed_regions = ["eu-1", "eu-2"]\n`);
+    expect(await accountsCommand(["create", "--name", "team", "--allowed-regions", "eu-1", "--json", "--config", configPath])).toBe(0);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({ name: "team", allowed_regions: ["eu-1"] });
+    expect(await keysCommand(["create", "--name", "svc", "--account", "team", "--allowed-regions", "eu-1", "--json", "--config", configPath])).toBe(0);
+    const created = JSON.parse(out.at(-1)!);
+    expect(created.allowed_regions).toEqual(["eu-1"]);
+
+    expect(await keysCommand(["create", "--name", "wide", "--account", "team", "--allowed-regions", "eu-1,eu-2", "--config", configPath])).toBe(1);
+    expect(err.at(-1)).toMatch(/region 'eu-2' is not among the allowed regions of account 'acct_\w+' \(eu-1\)/);
+    expect(await keysCommand(["create", "--name", "us", "--allowed-regions", "us-1", "--config", configPath])).toBe(1);
+    expect(err.at(-1)).toContain("region 'us-1' is not among this installation's allowed regions ([residency]) (eu-1, eu-2)");
+    expect(await accountsCommand(["update", "team", "--allowed-regions", "eu-2", "--config", configPath])).toBe(1);
+    expect(err.at(-1)).toContain(`key '${created.id}' allows region 'eu-1'`);
+
+    expect(await keysCommand(["update", created.id, "--allowed-regions", "none", "--json", "--config", configPath])).toBe(0);
+    expect(JSON.parse(out.at(-1)!).allowed_regions).toBeNull();
+    expect(await accountsCommand(["update", "team", "--allowed-regions", "eu-2", "--json", "--config", configPath])).toBe(0);
+    expect(JSON.parse(out.at(-1)!).allowed_regions).toEqual(["eu-2"]);
+  });
+
   const failures: [string, string[], number, RegExp][] = [
     ["no action", [], 2, /keys needs an action/],
     ["an unknown action", ["rotate"], 2, /unknown action 'rotate'/],

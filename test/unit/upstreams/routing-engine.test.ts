@@ -117,6 +117,12 @@ describe("createRoutingEngine", () => {
     expect((error as Error).message).toBe("model 'local-model' is served only in region 'eu-1'; allowed for this API key: eu-2");
   });
 
+  test("Should name the rule that narrowed the request when it is not the key's own list", async () => {
+    const error = await router([]).generate(request("local-model", { allowedRegions: ["eu-2"], allowedRegionsRule: "account.allowed_regions" })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 403, code: "residency_violation", details: { rule: "account.allowed_regions" } });
+    expect((error as Error).message).toBe("model 'local-model' is served only in region 'eu-1'; allowed for this API key by account.allowed_regions: eu-2");
+  });
+
   test("Should refuse a per-request narrowing when this installation has no region label - it cannot be shown to comply", async () => {
     const error = await router([], { localRegion: "", allowedRegions: null }).generate(request("local-model", { allowedRegions: ["eu-1"] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 403, code: "residency_violation" });
