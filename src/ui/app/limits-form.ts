@@ -1,7 +1,7 @@
 import type { KeyView } from "./api-types";
 
 /** The limit fields a key has; an account has some of them. */
-export type LimitsSource = Partial<Pick<KeyView, "concurrency" | "rpm" | "tpm" | "budget_period" | "budget_tokens" | "budget_cost" | "models" | "allowed_ips" | "expires_at">>;
+export type LimitsSource = Partial<Pick<KeyView, "concurrency" | "rpm" | "tpm" | "budget_period" | "budget_tokens" | "budget_cost" | "models" | "allowed_ips" | "allowed_regions" | "expires_at">>;
 
 /** The limit fields of a key or account as the form holds them: text, "" meaning "the default". */
 export interface LimitsDraft {
@@ -13,10 +13,11 @@ export interface LimitsDraft {
   budget_cost: string;
   models: string;
   allowed_ips: string;
+  allowed_regions: string;
   expires_at: string;
 }
 
-export const EMPTY_LIMITS: LimitsDraft = { concurrency: "", rpm: "", tpm: "", budget_period: "", budget_tokens: "", budget_cost: "", models: "", allowed_ips: "", expires_at: "" };
+export const EMPTY_LIMITS: LimitsDraft = { concurrency: "", rpm: "", tpm: "", budget_period: "", budget_tokens: "", budget_cost: "", models: "", allowed_ips: "", allowed_regions: "", expires_at: "" };
 
 const text = (value: number | null | undefined) => (value == null ? "" : String(value));
 const list = (values: string[] | null | undefined) => (values == null ? "" : values.join(", "));
@@ -31,6 +32,7 @@ export function limitsOf(row: LimitsSource): LimitsDraft {
     budget_cost: text(row.budget_cost),
     models: list(row.models),
     allowed_ips: list(row.allowed_ips),
+    allowed_regions: list(row.allowed_regions),
     // <input type="datetime-local"> wants local time without a zone.
     expires_at: row.expires_at == null ? "" : toLocalInput(new Date(row.expires_at)),
   };
@@ -59,6 +61,7 @@ export function limitsPayload(draft: LimitsDraft, kind: "key" | "account"): Reco
     budget_period: draft.budget_period === "" ? null : draft.budget_period,
     budget_tokens: numberOrNull(draft.budget_tokens),
     budget_cost: numberOrNull(draft.budget_cost),
+    allowed_regions: listOrNull(draft.allowed_regions),
   };
   if (kind === "account") return common;
   return {

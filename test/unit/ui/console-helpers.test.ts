@@ -71,13 +71,14 @@ describe("limits form", () => {
       tpm: null,
       models: ["a", "b"],
       allowed_ips: null,
+      allowed_regions: null,
       expires_at: null,
     });
-    expect(Object.keys(limitsPayload(EMPTY_LIMITS, "account")).sort()).toEqual(["budget_cost", "budget_period", "budget_tokens", "concurrency"]);
+    expect(Object.keys(limitsPayload(EMPTY_LIMITS, "account")).sort()).toEqual(["allowed_regions", "budget_cost", "budget_period", "budget_tokens", "concurrency"]);
   });
 
   test("Should round-trip a key's limits through the form", () => {
-    const key = { concurrency: 2, rpm: 0, tpm: null, budget_period: "month" as const, budget_tokens: null, budget_cost: 1.5, models: ["m"], allowed_ips: null, expires_at: null };
+    const key = { concurrency: 2, rpm: 0, tpm: null, budget_period: "month" as const, budget_tokens: null, budget_cost: 1.5, models: ["m"], allowed_ips: null, allowed_regions: ["eu-1"], expires_at: null };
     const { expires_at: _, ...sent } = limitsPayload(limitsOf(key), "key");
     const { expires_at: __, ...expected } = key;
     expect(sent).toEqual(expected);

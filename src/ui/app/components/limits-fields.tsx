@@ -49,6 +49,7 @@ export function LimitsFields({ idPrefix, draft, onChange, kind }: LimitsFieldsPr
         {field("budget_tokens", "Token budget", "prompt + completion tokens per period", "number", { min: 1 })}
         {field("budget_cost", "Cost budget", "in the pricing currency per period", "number", { min: 0, step: "any" })}
         {kind === "key" && field("models", "Allowed models", "comma-separated model ids; empty = every model", "text", { spellcheck: false })}
+        {field("allowed_regions", "Allowed regions", "comma-separated, within the server's [residency]; empty = no narrowing", "text", { spellcheck: false })}
         {kind === "key" && field("allowed_ips", "Allowed addresses", "IPs or CIDR ranges, comma-separated; empty = anywhere", "text", { spellcheck: false })}
         {kind === "key" && field("expires_at", "Expires", "empty = never", "datetime-local")}
       </div>

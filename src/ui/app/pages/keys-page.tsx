@@ -149,6 +149,7 @@ function limitsSummary(row: LimitsSource): string {
   }
   if (row.models != null) parts.push(`models: ${row.models.join(", ")}`);
   if (row.allowed_ips != null) parts.push(`from ${row.allowed_ips.join(", ")}`);
+  if (row.allowed_regions != null) parts.push(`regions: ${row.allowed_regions.join(", ")}`);
   return parts.length === 0 ? "defaults" : parts.join(" · ");
 }
 
