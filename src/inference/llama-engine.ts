@@ -189,8 +189,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const sequence = runtime.sequences[lease.slot];
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
-    // A request that turns speculation off does not count as one of the controller's requests.
-    const drafting = request.speculative !== "off" && entry.controller.begin();
+    // A request that chooses for itself is not one of the controller's requests (no probe counted).
+    const drafting = request.speculative === "off" ? false : request.speculative === "on" ? predictor != null : entry.controller.begin();
     predictor?.draftThisRun(drafting);
     const before = { ...sequence.tokenPredictions };
     let completionTokens = 0;

@@ -60,10 +60,11 @@ export interface GenerationRequest {
   /** false: answer 503 at once while the model is still loading instead of waiting for it. */
   waitForModel: boolean;
   /**
-   * "off": no speculative decoding for this request (to compare speeds; greedy output is the same).
-   * Absent or "auto": the model's speculative controller decides.
+   * "off": no speculative decoding for this request; "on": speculative decoding even while adaptive
+   * drafting has paused it (to compare speeds; greedy output is the same). Absent or "auto": the
+   * model's speculative controller decides.
    */
-  speculative?: "auto" | "off";
+  speculative?: "auto" | "on" | "off";
   /**
    * Regions this request may be processed in, narrowing `[residency]` (a key's or account's own
    * list); absent: the installation's allowed regions apply unchanged.

@@ -25,7 +25,7 @@ export interface RequestContext {
   signal: AbortSignal;
   waitForModel: boolean;
   /** From `X-Enclave-Speculative`; generation only. */
-  speculative?: "auto" | "off";
+  speculative?: "auto" | "on" | "off";
 }
 
 /** OpenAI's default max_tokens for /v1/completions (chat has none). */

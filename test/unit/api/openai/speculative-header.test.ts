@@ -3,11 +3,11 @@ import { speculativeHeader } from "../../../../src/api/openai/speculative-header
 import { InvalidRequestError } from "../../../../src/errors";
 
 describe("X-Enclave-Speculative", () => {
-  const cases: [string | null, "auto" | "off"][] = [
+  const cases: [string | null, "auto" | "on" | "off"][] = [
     [null, "auto"],
     ["", "auto"],
     ["auto", "auto"],
-    ["on", "auto"],
+    ["on", "on"],
     ["off", "off"],
     [" OFF ", "off"],
   ];

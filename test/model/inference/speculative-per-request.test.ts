@@ -18,7 +18,7 @@ afterAll(async () => {
   forged?.[Symbol.dispose]();
 });
 
-describe("a request with speculative decoding off (X-Enclave-Speculative: off)", () => {
+describe("a request that sets speculative decoding itself (X-Enclave-Speculative)", () => {
   test("Should generate without the draft - same greedy text, no draft tokens proposed, the controller's estimate untouched", async () => {
     const pair = forged.pairs.get(0)!;
     const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: false };
@@ -39,5 +39,27 @@ describe("a request with speculative decoding off (X-Enclave-Speculative: off)",
     expect(on.text).toBe(off.text);
     expect(on.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
     expect(status().draftTokensProposed).toBeGreaterThan(0);
+  });
+
+  test("Should draft a request marked on - even while adaptive drafting has paused the draft for low acceptance", async () => {
+    const pair = forged.pairs.get(0)!;
+    const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+    await using engine = createLlamaEngine({
+      config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "drafted", path: pair.target, default: true, speculative: "draft", draft })] },
+      logger: silent,
+      loadLlama: async () => llama,
+      // No acceptance is good enough, and no probe comes soon: one drafted run pauses drafting.
+      speculative: { minAcceptance: 1.01, probeEvery: 1000 },
+    });
+    const sampling = { ...textRequest("", "").sampling, maxTokens: 40 };
+    const first = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
+    expect(first.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
+    expect(engine.models()[0]!.speculative.active).toBe(false);
+
+    const paused = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
+    expect(paused.done!.usage.draftTokensAccepted).toBeUndefined();
+    const forced = await collect(await engine.generate(textRequest("drafted", "abc", { sampling, speculative: "on" })));
+    expect(forced.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
+    expect(forced.text).toBe(paused.text);
   });
 });
