@@ -33,8 +33,8 @@ export interface ChatStreamResult {
   text: string;
   completionTokens: number | null;
   promptTokens: number | null;
-  /** From the first streamed token to the last, in milliseconds. */
-  generationMs: number;
+  /** From sending the request to the last token, in milliseconds. */
+  totalMs: number;
   /** From sending the request to the first token. */
   firstTokenMs: number | null;
   finishReason: string | null;
@@ -106,7 +106,7 @@ export function createApiClient(key: string, onUnauthorized: () => void) {
       );
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       const parser = createSseParser();
-      const result: ChatStreamResult = { text: "", completionTokens: null, promptTokens: null, generationMs: 0, firstTokenMs: null, finishReason: null };
+      const result: ChatStreamResult = { text: "", completionTokens: null, promptTokens: null, totalMs: 0, firstTokenMs: null, finishReason: null };
       let firstAt: number | null = null;
       let lastAt = started;
       for (;;) {
@@ -137,7 +137,7 @@ export function createApiClient(key: string, onUnauthorized: () => void) {
         }
       }
       result.firstTokenMs = firstAt == null ? null : firstAt - started;
-      result.generationMs = firstAt == null ? 0 : lastAt - firstAt;
+      result.totalMs = lastAt - started;
       return result;
     },
   };

@@ -17,12 +17,16 @@ interface Comparison {
   off: ChatStreamResult;
 }
 
-const tokensPerSecond = (result: ChatStreamResult) =>
-  result.completionTokens == null || result.generationMs <= 0 ? null : (result.completionTokens - 1) / (result.generationMs / 1000);
+/**
+ * Completion tokens over the whole request, first byte sent to last token received: the browser
+ * may receive a fast model's tokens in a few bursts, so the time between first and last token
+ * alone can be near zero.
+ */
+const tokensPerSecond = (result: ChatStreamResult) => (result.completionTokens == null || result.totalMs <= 0 ? null : result.completionTokens / (result.totalMs / 1000));
 
 function describe(result: ChatStreamResult): string {
   const rate = tokensPerSecond(result);
-  return `${result.completionTokens ?? "?"} tokens${rate != null ? ` · ${formatNumber(rate)} tokens/s` : ""}${result.firstTokenMs != null ? ` · first token after ${Math.round(result.firstTokenMs)} ms` : ""}`;
+  return `${result.completionTokens ?? "?"} tokens in ${Math.round(result.totalMs)} ms${rate != null ? ` · ${formatNumber(rate)} tokens/s` : ""}${result.firstTokenMs != null ? ` · first token after ${Math.round(result.firstTokenMs)} ms` : ""}`;
 }
 
 /**
