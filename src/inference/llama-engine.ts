@@ -10,6 +10,7 @@ import {
   TokenBias,
   type ChatModelFunctions,
   type LLamaContextualRepeatPenalty,
+  type LlamaChatResponseChunk,
   type Token,
 } from "node-llama-cpp";
 import type { Config, ModelConfig } from "../config/schema";
@@ -18,6 +19,7 @@ import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
+import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
 import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
@@ -205,15 +207,22 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       tokenBias: tokenBias(runtime, request.sampling),
       customStopTriggers: request.sampling.stop.length > 0 ? request.sampling.stop : undefined,
       onTextChunk: (text: string) => {
-        if (text.length > 0 && !plan.forcedTool) channel.push({ type: "text", text });
+        const logprobs = capture?.take(text);
+        if (plan.forcedTool) return;
+        if (logprobs == null) {
+          if (text.length > 0) channel.push({ type: "text", text });
+        } else if (text.length > 0 || logprobs.length > 0) channel.push({ type: "text", text, logprobs });
       },
       onToken: (tokens: Token[]) => {
         completionTokens += tokens.length;
+        capture?.released(tokens);
       },
     };
     let finishReason: FinishReason = "stop";
     let toolCalls: ToolCall[] = [];
     let stoppedByAbort = false;
+    // Logprobs ride on the normal generation (see logprob-capture.ts), so the text is the same with and without them.
+    const capture = request.topLogprobs != null ? createLogprobCapture(sequence, request.topLogprobs) : undefined;
     try {
       if (request.input.kind === "text") {
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
@@ -233,10 +242,12 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       } else {
         const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: runtime.chatWrapper, autoDisposeSequence: false });
         try {
+          // Segments (a model's thoughts) are not output; the capture only passes over their tokens.
+          const onResponseChunk = capture == null ? undefined : (chunk: LlamaChatResponseChunk) => chunk.type === "segment" && capture.skipped(chunk.tokens);
           // node-llama-cpp takes either a grammar or functions, never both.
           const result = plan.functions != null
-            ? await chat.generateResponse(plan.history, { ...common, functions: plan.functions })
-            : await chat.generateResponse(plan.history, { ...common, grammar: plan.grammar });
+            ? await chat.generateResponse(plan.history, { ...common, onResponseChunk, functions: plan.functions })
+            : await chat.generateResponse(plan.history, { ...common, onResponseChunk, grammar: plan.grammar });
           stoppedByAbort = result.metadata.stopReason === "abort";
           finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
           if (plan.forcedTool != null && !stoppedByAbort && finishReason !== "length") {
@@ -253,6 +264,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       }
       if (stoppedByAbort || request.signal.aborted) channel.end();
       else {
+        capture?.check();
         const accepted = sequence.tokenPredictions.used - before.used;
         const usage = { promptTokens: plan.promptTokens, completionTokens, ...(predictor != null && drafting ? { draftTokensAccepted: accepted } : {}) };
         channel.push({ type: "done", finishReason, toolCalls, usage });
@@ -266,6 +278,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         channel.fail(error instanceof EnclaveError ? error : new EngineError(request.requestId));
       }
     } finally {
+      capture?.[Symbol.dispose]();
       const after = sequence.tokenPredictions;
       entry.controller.finish(predictor?.draftedWholeRun ?? false, {
         generated: completionTokens,
@@ -299,8 +312,6 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       }));
     },
     async generate(request) {
-      if (request.topLogprobs != null)
-        throw new InvalidRequestError("logprobs are not supported by this engine", { param: "logprobs", code: "logprobs_unsupported" });
       const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
       let lease: Lease;
       let plan: Plan;
