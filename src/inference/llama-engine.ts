@@ -35,7 +35,7 @@ export interface LlamaEngineDeps {
   /** Told once llama.cpp has started, e.g. to report its release and GPU in metrics. */
   onLlamaLoaded?: (llama: Llama) => void;
   /** Tuning of adaptive drafting (see speculative-controller.ts). */
-  speculative?: Pick<SpeculativeControllerOptions, "minAcceptance" | "windowTokens" | "probeEvery">;
+  speculative?: Pick<SpeculativeControllerOptions, "windowTokens" | "minRunTokens" | "exploreEvery" | "maxExploreEvery">;
 }
 
 interface ModelEntry {
@@ -192,10 +192,14 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
     // A request that chooses for itself is not one of the controller's requests (no probe counted).
-    const drafting = request.speculative === "off" ? false : request.speculative === "on" ? predictor != null : entry.controller.begin();
+    const speculativeRun = entry.controller.begin(request.speculative === "auto" ? undefined : request.speculative);
+    const drafting = predictor != null && speculativeRun.drafting;
     predictor?.draftThisRun(drafting);
     const before = { ...sequence.tokenPredictions };
     let completionTokens = 0;
+    // Decode speed, from the first generated token to the last, is what adaptive drafting compares.
+    let firstTokenAt = 0;
+    let lastTokenAt = 0;
     const common = {
       signal: abort.signal,
       stopOnAbortSignal: true,
@@ -215,6 +219,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       },
       onToken: (tokens: Token[]) => {
         completionTokens += tokens.length;
+        lastTokenAt = performance.now();
+        if (firstTokenAt === 0) firstTokenAt = lastTokenAt;
         capture?.released(tokens);
       },
     };
@@ -266,7 +272,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       else {
         capture?.check();
         const accepted = sequence.tokenPredictions.used - before.used;
-        const usage = { promptTokens: plan.promptTokens, completionTokens, ...(predictor != null && drafting ? { draftTokensAccepted: accepted } : {}) };
+        const usage = { promptTokens: plan.promptTokens, completionTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
         channel.push({ type: "done", finishReason, toolCalls, usage });
         channel.end();
       }
@@ -280,8 +286,10 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     } finally {
       capture?.[Symbol.dispose]();
       const after = sequence.tokenPredictions;
-      entry.controller.finish(predictor?.draftedWholeRun ?? false, {
+      entry.controller.finish(speculativeRun, {
         generated: completionTokens,
+        decodeMs: lastTokenAt - firstTokenAt,
+        draftedWholeRun: predictor?.draftedWholeRun ?? false,
         proposed: after.validated - before.validated + (after.refuted - before.refuted),
         accepted: after.used - before.used,
       });

@@ -119,6 +119,8 @@ export interface SpeculativeStatus {
   acceptance: number | null;
   draftTokensProposed: number;
   draftTokensAccepted: number;
+  /** Recent decode speed of uncontended runs with and without drafting, which adaptive drafting compares; null before any data. */
+  tokensPerSecond?: { withDraft: number | null; withoutDraft: number | null };
 }
 
 export interface ModelStatus {

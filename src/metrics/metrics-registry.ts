@@ -204,6 +204,20 @@ export function createMetrics(deps: MetricsDeps) {
     });
   cumulative("enclave_speculative_draft_tokens_proposed_total", "Draft tokens proposed to the target model", (model) => model.speculative.draftTokensProposed);
   cumulative("enclave_speculative_draft_tokens_accepted_total", "Draft tokens the target model accepted", (model) => model.speculative.draftTokensAccepted);
+  new Gauge({
+    name: "enclave_speculative_decode_tokens_per_second",
+    help: "Recent decode speed of uncontended runs with and without the draft, which adaptive drafting compares (their ratio is the draft's speed-up)",
+    labelNames: ["model", "draft"],
+    registers,
+    collect() {
+      this.reset();
+      for (const model of models()) {
+        const speeds = model.speculative.tokensPerSecond;
+        if (speeds?.withDraft != null) this.set({ model: model.id, draft: "on" }, speeds.withDraft);
+        if (speeds?.withoutDraft != null) this.set({ model: model.id, draft: "off" }, speeds.withoutDraft);
+      }
+    },
+  });
 
   // Process and build
   const startTimeSeconds = Math.round(Date.now() / 1000 - process.uptime());

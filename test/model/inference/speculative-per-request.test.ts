@@ -41,21 +41,19 @@ describe("a request that sets speculative decoding itself (X-Enclave-Speculative
     expect(status().draftTokensProposed).toBeGreaterThan(0);
   });
 
-  test("Should draft a request marked on - even while adaptive drafting has paused the draft for low acceptance", async () => {
+  test("Should draft a request marked on - even while adaptive drafting runs without the draft", async () => {
     const pair = forged.pairs.get(0)!;
     const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
     await using engine = createLlamaEngine({
       config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "drafted", path: pair.target, default: true, speculative: "draft", draft })] },
       logger: silent,
       loadLlama: async () => llama,
-      // No acceptance is good enough, and no probe comes soon: one drafted run pauses drafting.
-      speculative: { minAcceptance: 1.01, probeEvery: 1000 },
     });
     const sampling = { ...textRequest("", "").sampling, maxTokens: 40 };
     const first = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
     expect(first.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
-    expect(engine.models()[0]!.speculative.active).toBe(false);
 
+    // Adaptive drafting measures both modes first: the second request runs without the draft.
     const paused = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
     expect(paused.done!.usage.draftTokensAccepted).toBeUndefined();
     const forced = await collect(await engine.generate(textRequest("drafted", "abc", { sampling, speculative: "on" })));

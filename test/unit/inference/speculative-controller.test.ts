@@ -1,87 +1,119 @@
 import { describe, expect, test } from "bun:test";
-import { createSpeculativeController } from "../../../src/inference/speculative-controller";
+import { createSpeculativeController, type RunStats } from "../../../src/inference/speculative-controller";
 
 function controller(options: { busy?: () => number; adaptive?: boolean; mode?: "draft" | "lookup" | "none" } = {}) {
   return createSpeculativeController({
     mode: options.mode ?? "draft",
     adaptive: options.adaptive ?? true,
     busySequences: options.busy ?? (() => 1),
-    minAcceptance: 0.4,
     windowTokens: 128,
-    probeEvery: 4,
+    minRunTokens: 16,
+    exploreEvery: 4,
+    maxExploreEvery: 16,
+  });
+}
+
+/** A finished run of 65 tokens decoded at `tokensPerSecond`. */
+function stats(tokensPerSecond: number, extra: Partial<RunStats> = {}): RunStats {
+  return { generated: 65, decodeMs: (64 / tokensPerSecond) * 1000, proposed: 60, accepted: 50, draftedWholeRun: true, ...extra };
+}
+
+/** Runs `count` requests where drafting decodes at `draftSpeed` and plain decoding at `plainSpeed`; returns the decisions. */
+function serve(speculative: ReturnType<typeof controller>, count: number, draftSpeed: number, plainSpeed: number): boolean[] {
+  return Array.from({ length: count }, () => {
+    const run = speculative.begin();
+    speculative.finish(run, stats(run.drafting ? draftSpeed : plainSpeed, { draftedWholeRun: run.drafting }));
+    return run.drafting;
   });
 }
 
 describe("speculative controller", () => {
-  test("drafts while acceptance is high", () => {
-    const speculative = controller();
-    for (let run = 0; run < 5; run++) {
-      expect(speculative.begin()).toBe(true);
-      speculative.finish(true, { generated: 64, proposed: 60, accepted: 50 });
-    }
-    expect(speculative.status()).toMatchObject({ mode: "draft", active: true, draftTokensProposed: 300, draftTokensAccepted: 250 });
-    expect(speculative.status().acceptance).toBeCloseTo(50 / 64);
+  test("Should measure both modes first - one run with the draft, one without", () => {
+    expect(serve(controller(), 2, 40, 20)).toEqual([true, false]);
   });
 
-  test("switches off after low acceptance and probes again every n-th request", () => {
+  test("Should keep drafting while it is faster - re-measuring the plain mode ever less often", () => {
     const speculative = controller();
-    speculative.begin();
-    speculative.finish(true, { generated: 64, proposed: 64, accepted: 6 });
+    const decisions = serve(speculative, 40, 40, 20);
+    expect(decisions.slice(2).filter((drafted) => !drafted).length).toBeLessThanOrEqual(4);
+    expect(speculative.status()).toMatchObject({ mode: "draft", active: true });
+    expect(speculative.status().tokensPerSecond!.withDraft).toBeCloseTo(40);
+    expect(speculative.status().tokensPerSecond!.withoutDraft).toBeCloseTo(20);
+  });
+
+  test("Should stop drafting when the draft is slower - and probe it rarely, so a bad draft costs little", () => {
+    const speculative = controller();
+    const decisions = serve(speculative, 66, 10, 30);
+    const probes = decisions.slice(2).filter(Boolean).length;
+    expect(probes).toBeGreaterThan(0);
+    expect(probes).toBeLessThanOrEqual(6);
     expect(speculative.status().active).toBe(false);
-    const decisions = Array.from({ length: 8 }, () => {
-      const drafted = speculative.begin();
-      if (drafted) speculative.finish(true, { generated: 64, proposed: 64, accepted: 6 });
-      return drafted;
-    });
-    expect(decisions).toEqual([false, false, false, true, false, false, false, true]);
   });
 
-  test("a probe with good acceptance turns drafting back on", () => {
+  test("Should switch back to drafting when it becomes faster again", () => {
     const speculative = controller();
-    speculative.finish(true, { generated: 64, proposed: 64, accepted: 6 });
-    for (let request = 0; request < 3; request++) expect(speculative.begin()).toBe(false);
-    expect(speculative.begin()).toBe(true);
-    speculative.finish(true, { generated: 64, proposed: 64, accepted: 48 });
-    expect(speculative.status().active).toBe(true);
-    expect(speculative.begin()).toBe(true);
+    serve(speculative, 20, 10, 30);
+    const decisions = serve(speculative, 40, 60, 30);
+    expect(decisions.slice(-10).filter((drafted) => !drafted).length).toBeLessThanOrEqual(1);
   });
 
-  test("too few tokens do not judge the draft", () => {
+  test("Should not let short runs judge the speed - prompt time dominates them", () => {
     const speculative = controller();
-    speculative.finish(true, { generated: 8, proposed: 8, accepted: 0 });
-    expect(speculative.status().active).toBe(true);
+    const run = speculative.begin();
+    speculative.finish(run, stats(5, { generated: 8 }));
+    expect(speculative.status().tokensPerSecond).toEqual({ withDraft: null, withoutDraft: null });
   });
 
-  test("does not draft while other sequences generate, and stops a running draft when they start", () => {
+  test("Should not draft while other sequences generate, and stop a running draft when they start", () => {
     let busy = 2;
     const speculative = controller({ busy: () => busy });
-    expect(speculative.begin()).toBe(false);
+    expect(speculative.begin().drafting).toBe(false);
     expect(speculative.status().active).toBe(false);
     busy = 1;
-    expect(speculative.begin()).toBe(true);
+    expect(speculative.begin().drafting).toBe(true);
     expect(speculative.keepDrafting()).toBe(true);
     busy = 2;
     expect(speculative.keepDrafting()).toBe(false);
   });
 
-  test("runs that did not draft leave acceptance alone", () => {
+  test("Should not count a run that overlapped another - its speed was shared", () => {
+    let busy = 1;
+    const speculative = controller({ busy: () => busy });
+    const first = speculative.begin();
+    busy = 2;
+    const second = speculative.begin();
+    speculative.finish(second, stats(5, { draftedWholeRun: false }));
+    busy = 1;
+    speculative.finish(first, stats(5));
+    expect(speculative.status().tokensPerSecond).toEqual({ withDraft: null, withoutDraft: null });
+  });
+
+  test("Should not count a drafted run whose draft was stopped midway toward the draft's speed", () => {
     const speculative = controller();
-    speculative.finish(false, { generated: 500, proposed: 0, accepted: 0 });
-    expect(speculative.status().acceptance).toBeNull();
-    expect(speculative.status().active).toBe(true);
+    const run = speculative.begin();
+    speculative.finish(run, stats(30, { draftedWholeRun: false }));
+    expect(speculative.status().tokensPerSecond!.withDraft).toBeNull();
+    expect(speculative.status().draftTokensAccepted).toBe(50);
   });
 
-  test("without adaptive it always drafts but still measures", () => {
+  test("Should follow a request's own choice - without counting it as a probe", () => {
+    const speculative = controller();
+    serve(speculative, 10, 10, 30);
+    expect(speculative.begin("on").drafting).toBe(true);
+    expect(speculative.begin("off").drafting).toBe(false);
+    expect(controller({ mode: "none" }).begin("on").drafting).toBe(false);
+  });
+
+  test("Should always draft without adaptive - and still measure", () => {
     const speculative = controller({ adaptive: false, busy: () => 2 });
-    speculative.finish(true, { generated: 64, proposed: 64, accepted: 1 });
-    expect(speculative.begin()).toBe(true);
+    const run = speculative.begin();
+    expect(run.drafting).toBe(true);
+    speculative.finish(run, stats(20, { generated: 65, accepted: 1 }));
     expect(speculative.keepDrafting()).toBe(true);
-    expect(speculative.status().acceptance).toBeCloseTo(1 / 64);
+    expect(speculative.status().acceptance).toBeCloseTo(1 / 65);
   });
 
-  test("mode none never drafts", () => {
-    const speculative = controller({ mode: "none" });
-    expect(speculative.begin()).toBe(false);
-    expect(speculative.status().active).toBe(false);
+  test("Should never draft in mode none", () => {
+    expect(serve(controller({ mode: "none" }), 5, 40, 20)).toEqual([false, false, false, false, false]);
   });
 });
