@@ -1,6 +1,7 @@
 import { EnclaveError } from "../errors";
 import type { Engine } from "../inference/engine";
 import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
+import { observeEvents } from "../inference/observe-events";
 import { intersectRegions } from "../residency/region-scope";
 import { assertModelAllowed, type MeterRegistry, type RequestMeter } from "./request-meter";
 
@@ -23,34 +24,19 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
     return { ...request, allowedRegions: intersectRegions(request.allowedRegions ?? null, scope.regions)!, allowedRegionsRule: scope.rule };
   }
 
-  /** Observes events as they pass; forwards return() at once so the engine frees its sequence even if iteration never began. */
   function observe(events: AsyncIterable<GenerationEvent>, meter: RequestMeter): AsyncIterable<GenerationEvent> {
-    const iterator = events[Symbol.asyncIterator]();
-    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
-      async next() {
-        try {
-          const result = await iterator.next();
-          if (result.done) return result;
-          const event = result.value;
-          if (event.type === "text" && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
-          if (event.type === "done") {
-            meter.promptTokens = event.usage.promptTokens;
-            meter.completionTokens = event.usage.completionTokens;
-            meter.draftTokensAccepted = event.usage.draftTokensAccepted ?? null;
-            meter.ttftMs ??= now() - meter.admittedAt;
-          }
-          return result;
-        } catch (error) {
-          noteError(meter, error);
-          throw error;
+    return observeEvents(events, {
+      event(event) {
+        if (event.type === "text" && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
+        if (event.type === "done") {
+          meter.promptTokens = event.usage.promptTokens;
+          meter.completionTokens = event.usage.completionTokens;
+          meter.draftTokensAccepted = event.usage.draftTokensAccepted ?? null;
+          meter.ttftMs ??= now() - meter.admittedAt;
         }
       },
-      async return() {
-        await iterator.return?.();
-        return { done: true, value: undefined };
-      },
-    };
-    return { [Symbol.asyncIterator]: () => observed };
+      failed: (error) => noteError(meter, error),
+    });
   }
 
   return {

@@ -1,5 +1,6 @@
 import { EnclaveError } from "../errors";
 import type { Engine } from "../inference/engine";
+import { observeEvents } from "../inference/observe-events";
 import type { GenerationEvent } from "../inference/types";
 
 export type EngineOutcome = "completed" | "cancelled" | "failed";
@@ -53,7 +54,6 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
   const codeOf = (error: unknown) => (error instanceof EnclaveError ? error.code : "internal_error");
 
   function observe(events: AsyncIterable<GenerationEvent>, model: string, calledAt: number): AsyncIterable<GenerationEvent> {
-    const iterator = events[Symbol.asyncIterator]();
     let firstTextAt: number | null = null;
     let ended = false;
     const finish = (outcome: EngineOutcome, done?: Extract<GenerationEvent, { type: "done" }>) => {
@@ -71,30 +71,14 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
         decodeSeconds: done != null && firstTextAt != null ? (at - firstTextAt) / 1000 : null,
       });
     };
-    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
-      async next() {
-        let result: IteratorResult<GenerationEvent, void>;
-        try {
-          result = await iterator.next();
-        } catch (error) {
-          finish("failed");
-          throw error;
-        }
-        if (result.done) finish("cancelled");
-        else if (result.value.type === "text") firstTextAt ??= now();
-        else if (result.value.type === "done") finish("completed", result.value);
-        return result;
+    return observeEvents(events, {
+      event(event) {
+        if (event.type === "text") firstTextAt ??= now();
+        else if (event.type === "done") finish("completed", event);
       },
-      async return() {
-        try {
-          await iterator.return?.();
-        } finally {
-          finish("cancelled");
-        }
-        return { done: true, value: undefined };
-      },
-    };
-    return { [Symbol.asyncIterator]: () => observed };
+      failed: () => finish("failed"),
+      ended: () => finish("cancelled"),
+    });
   }
 
   return {

@@ -1,4 +1,5 @@
 import type { Engine } from "../inference/engine";
+import { observeEvents } from "../inference/observe-events";
 import type { GenerationEvent, GenerationRequest } from "../inference/types";
 import type { Logger } from "../logging/logger";
 import type { PayloadDecision, RequestSubject } from "./payload-policy";
@@ -46,13 +47,9 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
   }
 
   function observe(events: AsyncIterable<GenerationEvent>, request: GenerationRequest, capture: Capture): AsyncIterable<GenerationEvent> {
-    const iterator = events[Symbol.asyncIterator]();
     let text = "";
-    const observed: AsyncIterator<GenerationEvent, void, undefined> = {
-      async next() {
-        const result = await iterator.next();
-        if (result.done) return result;
-        const event = result.value;
+    return observeEvents(events, {
+      event(event) {
         if (event.type === "text") text += event.text;
         else if (event.type === "done")
           keep(request.requestId, request.model, capture, {
@@ -60,15 +57,11 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
             input: request.input,
             output: { text, toolCalls: event.toolCalls, finishReason: event.finishReason },
           });
-        return result;
       },
-      async return() {
+      ended: () => {
         text = "";
-        await iterator.return?.();
-        return { done: true, value: undefined };
       },
-    };
-    return { [Symbol.asyncIterator]: () => observed };
+    });
   }
 
   return {
