@@ -27,7 +27,7 @@ export async function configCommand(args: string[]): Promise<number> {
   }
   const rows = settings.map((setting) => ({
     key: setting.path.join("."),
-    value: valueAt(loaded.config, setting.path),
+    value: setting.secret ? redacted(valueAt(loaded.config, setting.path)) : valueAt(loaded.config, setting.path),
     default: setting.defaultValue ?? null,
     description: setting.description,
     env: setting.env,
@@ -43,6 +43,11 @@ export async function configCommand(args: string[]): Promise<number> {
     console.log(`    ${row.description}`);
   }
   return 0;
+}
+
+/** A credential is printed only as whether it is set: config print output ends up in tickets and chats. */
+function redacted(value: unknown): string {
+  return value === "" || value == null ? "" : "(set)";
 }
 
 function valueAt(config: unknown, path: string[]): unknown {

@@ -7,6 +7,11 @@ import { z } from "zod";
  * silently ignored line.
  */
 
+/** A credential: `config print` and the residency report's config hash show only whether it is set. */
+function secret(description: string) {
+  return z.string().default("").meta({ description, secret: true });
+}
+
 const tlsSchema = z
   .strictObject({
     cert: z.string().min(1).describe("PEM certificate chain file; with key, serve HTTPS"),
@@ -104,10 +109,7 @@ const metricsSchema = z.strictObject({
     .regex(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics")
     .default("/metrics")
     .describe("URL path of the metrics endpoint"),
-  token: z
-    .string()
-    .default("")
-    .describe("bearer token a scraper must send (Authorization: Bearer ...); empty serves metrics without auth; set it with ENCLAVE_METRICS_TOKEN rather than in the file"),
+  token: secret("bearer token a scraper must send (Authorization: Bearer ...); empty serves metrics without auth; set it with ENCLAVE_METRICS_TOKEN rather than in the file"),
   key_labels: z
     .boolean()
     .default(false)
@@ -122,10 +124,7 @@ const uiSchema = z.strictObject({
 });
 
 const authSchema = z.strictObject({
-  pepper: z
-    .string()
-    .default("")
-    .describe("server-side secret mixed into every API key hash; set it with ENCLAVE_AUTH_PEPPER rather than in the file; changing it invalidates every key"),
+  pepper: secret("server-side secret mixed into every API key hash; set it with ENCLAVE_AUTH_PEPPER rather than in the file; changing it invalidates every key"),
 });
 
 const limitsSchema = z.strictObject({
@@ -184,10 +183,7 @@ const retentionSchema = z
       .default(365)
       .describe("days audit entries are kept; older ones are removed behind a signed checkpoint so the chain still verifies; 0 keeps them forever"),
     purge_interval_minutes: z.number().int().min(1).default(60).describe("how often the server runs the purge (it also runs at start-up and with `enclave purge`)"),
-    payload_key: z
-      .string()
-      .default("")
-      .describe("32-byte key (64 hex digits or base64) that encrypts retained payloads (AES-256-GCM) and signs audit checkpoints; set it with ENCLAVE_RETENTION_PAYLOAD_KEY, never in the file; it is never stored in SQLite"),
+    payload_key: secret("32-byte key (64 hex digits or base64) that encrypts retained payloads (AES-256-GCM) and signs audit checkpoints; set it with ENCLAVE_RETENTION_PAYLOAD_KEY, never in the file; it is never stored in SQLite"),
     payload_key_file: z.string().default("").describe("file holding the payload key instead (64 hex digits or base64); readable only by enclave"),
   })
   .superRefine((retention, ctx) => {

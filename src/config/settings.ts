@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { configSchema } from "./schema";
 
 /** One leaf of the config: where it lives, its default, what it means, and how to override it. */
@@ -8,15 +8,18 @@ export interface Setting {
   kind: "string" | "number" | "boolean" | "enum" | "array" | "union" | "object";
   defaultValue: unknown;
   description: string;
+  /** A credential: shown only as set or unset. */
+  secret: boolean;
   schema: z.ZodType;
 }
 
 type AnySchema = z.ZodType & { def: Record<string, unknown> & { type: string }; description?: string };
 
-function unwrap(schema: AnySchema): { inner: AnySchema; defaultValue: unknown; description: string } {
+function unwrap(schema: AnySchema): { inner: AnySchema; defaultValue: unknown; description: string; secret: boolean } {
   let inner = schema;
   let defaultValue: unknown;
   let description = schema.description ?? "";
+  let secret = z.globalRegistry.get(schema)?.secret === true;
   for (;;) {
     const { type } = inner.def;
     if (type === "default" || type === "prefault") {
@@ -24,8 +27,9 @@ function unwrap(schema: AnySchema): { inner: AnySchema; defaultValue: unknown; d
     } else if (type !== "optional") break;
     inner = inner.def.innerType as AnySchema;
     description ||= inner.description ?? "";
+    secret ||= z.globalRegistry.get(inner)?.secret === true;
   }
-  return { inner, defaultValue, description };
+  return { inner, defaultValue, description, secret };
 }
 
 /** Env overrides exist for scalars and lists of scalars in tables; array-of-tables entries ([[models]]) are file-only. */
@@ -34,7 +38,7 @@ export function envName(path: string[]): string {
 }
 
 function collect(schema: AnySchema, path: string[], out: Setting[]): void {
-  const { inner, defaultValue, description } = unwrap(schema);
+  const { inner, defaultValue, description, secret } = unwrap(schema);
   const type = inner.def.type;
   if (type === "object" && path.length === 0) {
     for (const [key, child] of Object.entries(inner.def.shape as Record<string, AnySchema>)) collect(child, [key], out);
@@ -48,7 +52,7 @@ function collect(schema: AnySchema, path: string[], out: Setting[]): void {
   const kind: Setting["kind"] =
     type === "enum" ? "enum" : type === "array" ? "array" : type === "union" ? "union" : (type as Setting["kind"]);
   const isTableArray = type === "array" && (unwrap(inner.def.element as AnySchema).inner.def.type === "object");
-  out.push({ path, env: isTableArray ? null : envName(path), kind, defaultValue, description, schema: inner });
+  out.push({ path, env: isTableArray ? null : envName(path), kind, defaultValue, description, secret, schema: inner });
 }
 
 function buildSettings(): Setting[] {

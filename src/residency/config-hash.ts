@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema";
+import { settings } from "../config/settings";
 
 /**
  * sha256 of the effective config in canonical form (sorted keys), so an auditor can tell whether
  * two reports describe the same configuration. Secrets are replaced by a marker of presence.
  */
 export function configHash(config: Readonly<Config>): string {
-  const redacted = { ...config, auth: { ...config.auth, pepper: config.auth.pepper === "" ? "" : "(set)" } };
+  const redacted = structuredClone(config) as Record<string, unknown>;
+  for (const setting of settings.filter((candidate) => candidate.secret)) {
+    const section = setting.path.slice(0, -1).reduce<Record<string, unknown> | undefined>((node, key) => node?.[key] as Record<string, unknown> | undefined, redacted);
+    const key = setting.path.at(-1)!;
+    if (section != null && section[key] !== "") section[key] = "(set)";
+  }
   return `sha256:${createHash("sha256").update(canonicalJson(redacted)).digest("hex")}`;
 }
 
