@@ -88,6 +88,7 @@ export function createSpeculativeController(options: SpeculativeControllerOption
   let weightedAccepted = 0;
   let proposed = 0;
   let accepted = 0;
+  let savedSeconds = 0;
   let exploreEvery = firstExploreEvery;
   let sinceExplore = 0;
   // Bumped whenever a run starts beside another, so runs that overlapped it know their speed was shared.
@@ -133,6 +134,9 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       const sharedSpeed = run.contended || run.epoch !== contentionEpoch || !uncontended();
       if (sharedSpeed || stats.generated < minRunTokens || stats.decodeMs <= 0) return;
       if (run.drafting && !stats.draftedWholeRun) return;
+      const withoutDraft = plain.perSecond;
+      // What this drafted run saved against the current no-draft speed (negative when drafting cost time).
+      if (run.drafting && withoutDraft != null) savedSeconds += (stats.generated - 1) / withoutDraft - stats.decodeMs / 1000;
       const bestBefore = draftIsFaster();
       const estimate = run.drafting ? drafted : plain;
       // The losing mode's estimate is old by the time it is re-measured: the new measurement replaces it.
@@ -151,6 +155,7 @@ export function createSpeculativeController(options: SpeculativeControllerOption
         draftTokensProposed: proposed,
         draftTokensAccepted: accepted,
         tokensPerSecond: { withDraft: drafted.perSecond, withoutDraft: plain.perSecond },
+        timeSavedSeconds: savedSeconds,
       };
     },
   };

@@ -121,6 +121,8 @@ export interface SpeculativeStatus {
   draftTokensAccepted: number;
   /** Recent decode speed of uncontended runs with and without drafting, which adaptive drafting compares; null before any data. */
   tokensPerSecond?: { withDraft: number | null; withoutDraft: number | null };
+  /** Decode time drafted runs saved against the measured no-draft speed, summed; negative when drafting cost time. */
+  timeSavedSeconds?: number;
 }
 
 export interface ModelStatus {

@@ -205,6 +205,16 @@ export function createMetrics(deps: MetricsDeps) {
   cumulative("enclave_speculative_draft_tokens_proposed_total", "Draft tokens proposed to the target model", (model) => model.speculative.draftTokensProposed);
   cumulative("enclave_speculative_draft_tokens_accepted_total", "Draft tokens the target model accepted", (model) => model.speculative.draftTokensAccepted);
   new Gauge({
+    name: "enclave_speculative_time_saved_seconds",
+    help: "Decode time drafted runs saved against the measured no-draft speed since start (negative when drafting cost time)",
+    labelNames: ["model"],
+    registers,
+    collect() {
+      this.reset();
+      for (const model of models()) if (model.speculative.timeSavedSeconds != null) this.set({ model: model.id }, model.speculative.timeSavedSeconds);
+    },
+  });
+  new Gauge({
     name: "enclave_speculative_decode_tokens_per_second",
     help: "Recent decode speed of uncontended runs with and without the draft, which adaptive drafting compares (their ratio is the draft's speed-up)",
     labelNames: ["model", "draft"],
