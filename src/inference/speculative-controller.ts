@@ -80,8 +80,8 @@ function createRateEstimate(windowTokens: number) {
 export function createSpeculativeController(options: SpeculativeControllerOptions): SpeculativeController {
   const windowTokens = options.windowTokens ?? 256;
   const minRunTokens = options.minRunTokens ?? 16;
-  const firstExploreEvery = options.exploreEvery ?? 4;
-  const maxExploreEvery = options.maxExploreEvery ?? 64;
+  const firstExploreEvery = options.exploreEvery ?? 8;
+  const maxExploreEvery = options.maxExploreEvery ?? 128;
   const drafted = createRateEstimate(windowTokens);
   const plain = createRateEstimate(windowTokens);
   let weightedGenerated = 0;
