@@ -139,12 +139,12 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       if (run.drafting && withoutDraft != null) savedSeconds += (stats.generated - 1) / withoutDraft - stats.decodeMs / 1000;
       const bestBefore = draftIsFaster();
       const estimate = run.drafting ? drafted : plain;
+      const reMeasuredLoser = drafted.perSecond != null && plain.perSecond != null && run.drafting !== bestBefore;
       // The losing mode's estimate is old by the time it is re-measured: the new measurement replaces it.
-      if (run.drafting !== bestBefore) estimate.reset();
+      if (reMeasuredLoser) estimate.reset();
       estimate.add(stats.generated - 1, stats.decodeMs);
-      const bestAfter = draftIsFaster();
       // A loser re-measured and still losing is checked less often; a change of winner starts over.
-      if (run.drafting !== bestBefore) exploreEvery = bestAfter === bestBefore ? Math.min(exploreEvery * 2, maxExploreEvery) : firstExploreEvery;
+      if (reMeasuredLoser) exploreEvery = draftIsFaster() === bestBefore ? Math.min(exploreEvery * 2, maxExploreEvery) : firstExploreEvery;
     },
     status() {
       const active = options.mode !== "none" && (!options.adaptive || (draftIsFaster() && uncontended()));
