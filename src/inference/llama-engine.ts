@@ -279,8 +279,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     } catch (error) {
       if (abort.signal.aborted) channel.end();
       else {
-        // Only the class and message of node-llama-cpp's error: its messages carry no prompt text.
-        logger.error({ requestId: request.requestId, model: entry.config.id, err: error instanceof Error ? `${error.name}: ${error.message}` : "unknown" }, "generation failed");
+        // Only the error's class: a message can quote what it failed on (a grammar, a tool's arguments).
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
         channel.fail(error instanceof EnclaveError ? error : new EngineError(request.requestId));
       }
     } finally {
@@ -357,7 +357,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         return { vectors, promptTokens: inputs.reduce((sum, tokens) => sum + tokens.length, 0) };
       } catch (error) {
         if (error instanceof EnclaveError || request.signal.aborted) throw error;
-        logger.error({ requestId: request.requestId, model: entry.config.id, err: error instanceof Error ? `${error.name}: ${error.message}` : "unknown" }, "embedding failed");
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "embedding failed");
         throw new EngineError(request.requestId);
       } finally {
         lease.release();
