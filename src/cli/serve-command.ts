@@ -52,9 +52,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     config,
     logger,
     metrics,
-    // With [[upstreams]], the local engine runs behind the region-aware router (local first, then upstream).
-    createEngine: (engineConfig) =>
-      Promise.resolve(withUpstreams({ config: engineConfig, local: createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }), credentials, logger })),
+    // The local engine always runs behind the region-aware router: per-key regions apply, and
+    // [[upstreams]] take overflow and the models served only there.
+    createEngine: (engineConfig) => {
+      const local = createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) });
+      return Promise.resolve(withUpstreams({ config: engineConfig, local, credentials, logger }));
+    },
     // /v1 behind API keys, limits and metering; /admin for admin and manager keys; /ui the console, a client of both.
     createRoutes: ({ engine, store }) => [
       ...createGuardedRoutes({ config, engine, store, logger, metrics, residency: () => residencyReport(config) }).routes,
