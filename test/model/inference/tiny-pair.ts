@@ -5,6 +5,7 @@ import { getLlama, type Llama } from "node-llama-cpp";
 import { configSchema, type ModelConfig } from "../../../src/config/schema";
 import { type ForgeOptions, forgePair, resolveForgeOptions } from "../../../src/forge";
 import type { GenerationEvent, GenerationRequest } from "../../../src/inference/types";
+import { generationRequest } from "../../support/generation-request";
 
 export interface ForgedTinyPair {
   options: ForgeOptions;
@@ -33,18 +34,8 @@ export function modelConfig(overrides: Partial<ModelConfig> & Pick<ModelConfig, 
   return { ...parsed, context_size: 256, threads: 1, ...overrides };
 }
 
-export function textRequest(model: string, prompt: string, overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
-    requestId: "req-test",
-    model,
-    input: { kind: "text", prompt },
-    sampling: { maxTokens: 16, temperature: 0, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
-    responseFormat: { type: "text" },
-    topLogprobs: null,
-    signal: new AbortController().signal,
-    waitForModel: true,
-    ...overrides,
-  };
+export function textRequest(model: string, prompt: string, overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
+  return generationRequest({ model, input: { kind: "text", prompt }, ...overrides });
 }
 
 export async function collect(stream: AsyncIterable<GenerationEvent>) {

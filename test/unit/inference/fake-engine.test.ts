@@ -2,19 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { ContextLengthExceededError, InvalidRequestError, ModelNotFoundError, OverloadedError } from "../../../src/errors";
 import { createFakeEngine, fakeContinuation } from "../../../src/inference/fake-engine";
 import type { GenerationEvent, GenerationRequest } from "../../../src/inference/types";
+import { generationRequest } from "../../support/generation-request";
 
-function request(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
-    requestId: "req-1",
-    model: "fake",
-    input: { kind: "text", prompt: "count: 1 2 3" },
-    sampling: { maxTokens: 4, temperature: 0, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
-    responseFormat: { type: "text" },
-    topLogprobs: null,
-    signal: new AbortController().signal,
-    waitForModel: true,
-    ...overrides,
-  };
+function request(overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
+  return generationRequest({ requestId: "req-1", sampling: { maxTokens: 4 }, ...overrides });
 }
 
 async function collect(stream: AsyncIterable<GenerationEvent>) {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
 import type { GenerationRequest } from "../../../src/inference/types";
 import { createInstrumentedEngine, type EngineObserver, type GenerationRecord } from "../../../src/metrics/instrumented-engine";
+import { generationRequest } from "../../support/generation-request";
 
 function recorder() {
   const calls: { started: string[]; rejected: [string, string][]; admitted: string[]; finished: GenerationRecord[]; embedded: [string, number][]; loaded: string[] } = {
@@ -23,18 +24,8 @@ function recorder() {
   return { observer, calls };
 }
 
-function generation(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
-    requestId: "r1",
-    model: "fake",
-    input: { kind: "text", prompt: "count 1 2 3" },
-    sampling: { maxTokens: 4, temperature: 0, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
-    responseFormat: { type: "text" },
-    topLogprobs: null,
-    signal: new AbortController().signal,
-    waitForModel: true,
-    ...overrides,
-  };
+function generation(overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
+  return generationRequest({ requestId: "r1", input: { kind: "text", prompt: "count 1 2 3" }, sampling: { maxTokens: 4 }, ...overrides });
 }
 
 function setup(fake: FakeEngineOptions = {}) {

@@ -7,6 +7,7 @@ import { createCircuitBreaker } from "../../../src/upstreams/circuit-breaker";
 import { createRoutingEngine } from "../../../src/upstreams/routing-engine";
 import { createUpstreamEngine, type UpstreamEngine } from "../../../src/upstreams/upstream-engine";
 import { ResidencyViolationRequestError } from "../../../src/upstreams/upstream-errors";
+import { generationRequest } from "../../support/generation-request";
 
 type Behaviour = "ok" | "down" | "busy";
 
@@ -29,18 +30,14 @@ function upstream(id: string, region: string, models: string[], options: { weigh
   return { engine, calls, state };
 }
 
-function request(model: string, overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
+function request(model: string, overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
+  return generationRequest({
     requestId: crypto.randomUUID(),
     model,
     input: { kind: "chat", messages: [{ role: "user", content: "count 1 2 3" }], tools: [], toolChoice: "none" },
-    sampling: { maxTokens: 3, temperature: 1, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
-    responseFormat: { type: "text" },
-    topLogprobs: null,
-    signal: new AbortController().signal,
-    waitForModel: true,
+    sampling: { maxTokens: 3, temperature: 1 },
     ...overrides,
-  };
+  });
 }
 
 async function text(engine: Engine, req: GenerationRequest): Promise<string> {

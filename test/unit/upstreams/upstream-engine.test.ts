@@ -5,21 +5,18 @@ import { createCircuitBreaker } from "../../../src/upstreams/circuit-breaker";
 import { createUpstreamEngine, type UpstreamConfig } from "../../../src/upstreams/upstream-engine";
 import { UpstreamRejectedError, UpstreamUnavailableError } from "../../../src/upstreams/upstream-errors";
 import { memoryLogger } from "../../support/test-app";
+import { generationRequest } from "../../support/generation-request";
 
 const upstream: UpstreamConfig = { id: "vllm-a", url: "http://vllm.test/v1/", region: "eu-1", models: ["big"], weight: 1 };
 
-function generation(overrides: Partial<GenerationRequest> = {}): GenerationRequest {
-  return {
+function generation(overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
+  return generationRequest({
     requestId: "r1",
     model: "big",
     input: { kind: "chat", messages: [{ role: "user", content: "secret prompt" }], tools: [], toolChoice: "none" },
-    sampling: { maxTokens: null, temperature: 1, topP: 1, stop: [], presencePenalty: 0, frequencyPenalty: 0, logitBias: {} },
-    responseFormat: { type: "text" },
-    topLogprobs: null,
-    signal: new AbortController().signal,
-    waitForModel: true,
+    sampling: { maxTokens: null, temperature: 1 },
     ...overrides,
-  };
+  });
 }
 
 const sse = (...data: unknown[]) =>
