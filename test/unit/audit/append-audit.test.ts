@@ -1,16 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempStore } from "../../support/temp-store";
 import { appendAudit, auditHash, GENESIS_HASH } from "../../../src/audit/append-audit";
-import { openStore } from "../../../src/db/client";
-import { migrate } from "../../../src/db/migrate";
 import { auditLog } from "../../../src/db/schema";
 
 function freshStore() {
-  const store = openStore(mkdtempSync(join(tmpdir(), "enclave-audit-")));
-  migrate(store);
-  return store;
+  return tempStore("enclave-audit-");
 }
 
 describe("audit log", () => {

@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempStore } from "../../support/temp-store";
+import type { Store } from "../../../src/db/client";
 import { appendAudit, auditHash } from "../../../src/audit/append-audit";
 import { verifyAudit } from "../../../src/audit/verify-audit";
 import { listAudit, AuditQuery } from "../../../src/audit/list-audit";
-import { openStore, type Store } from "../../../src/db/client";
-import { migrate } from "../../../src/db/migrate";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
 import { ZDR_RETENTION } from "../../../src/privacy/payload-policy";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
@@ -19,13 +16,8 @@ afterEach(() => {
 });
 
 function freshStore(): Store {
-  const dir = mkdtempSync(join(tmpdir(), "enclave-audit-"));
-  const store = openStore(dir);
-  migrate(store);
-  cleanups.push(() => {
-    store[Symbol.dispose]();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const store = tempStore("enclave-audit-");
+  cleanups.push(() => store[Symbol.dispose]());
   return store;
 }
 

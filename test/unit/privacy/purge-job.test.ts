@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempStore } from "../../support/temp-store";
+import type { Store } from "../../../src/db/client";
 import pino from "pino";
-import { openStore, type Store } from "../../../src/db/client";
-import { migrate } from "../../../src/db/migrate";
 import { usageEvents, type UsageEventRow } from "../../../src/db/schema";
 import { createPayloadStore } from "../../../src/privacy/payload-store";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
@@ -22,13 +19,8 @@ afterEach(() => {
 });
 
 function freshStore(): Store {
-  const dir = mkdtempSync(join(tmpdir(), "enclave-purge-"));
-  const store = openStore(dir);
-  migrate(store);
-  cleanups.push(() => {
-    store[Symbol.dispose]();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const store = tempStore("enclave-purge-");
+  cleanups.push(() => store[Symbol.dispose]());
   return store;
 }
 
