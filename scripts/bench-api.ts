@@ -12,6 +12,7 @@
  *   bun run bench:api [--preset bench|demo] [--tokens 128] [--repeats 5] [--threads 2] [--idle-loop]
  */
 import { parseArgs } from "node:util";
+import { fixedCallerGate } from "../test/support/fixed-caller-gate";
 import { createApp } from "../src/api/app";
 import { createOpenAiRoutes } from "../src/api/openai/routes";
 import { createLlamaEngine } from "../src/inference/llama-engine";
@@ -51,7 +52,7 @@ await engine.start();
 
 // The served stack, minus auth and limits (bench:limits measures those): request log at info into a sink.
 const logger = createLogger({ logging: { level: "info" } }, { write() {} });
-const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [createOpenAiRoutes({ engine }), createMetricsRoutes({ config, metrics })] });
+const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() }), createMetricsRoutes({ config, metrics })] });
 const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
 const url = `http://127.0.0.1:${server.port}/v1/completions`;
 

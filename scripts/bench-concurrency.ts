@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cliActor } from "../src/accounts/actor";
 import { createApp } from "../src/api/app";
-import { createGuardedRoutes } from "../src/api/guarded-routes";
+import { guardedRoutes } from "../test/support/guarded-routes";
 import { configSchema } from "../src/config/schema";
 import { openStore } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
@@ -56,7 +56,7 @@ const engine = metrics.instrument(
 );
 await engine.start();
 const logger = createLogger({ logging: { level: "info" } }, { write() {} });
-const guarded = createGuardedRoutes({ config, engine, store, logger });
+const guarded = guardedRoutes({ config, engine, store, logger });
 const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [...guarded.routes, createMetricsRoutes({ config, metrics })] });
 const cli = cliActor("bench");
 const { secret } = guarded.keys.create(cli, { name: "bench", account_id: guarded.accounts.ensureDefault(cli).id });

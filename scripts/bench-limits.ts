@@ -12,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cliActor } from "../src/accounts/actor";
+import { fixedCallerGate } from "../test/support/fixed-caller-gate";
 import { createApp } from "../src/api/app";
-import { createGuardedRoutes } from "../src/api/guarded-routes";
+import { guardedRoutes } from "../test/support/guarded-routes";
 import { createOpenAiRoutes } from "../src/api/openai/routes";
 import { configSchema } from "../src/config/schema";
 import { openStore } from "../src/db/client";
@@ -52,11 +53,11 @@ type Handle = (request: Request) => Promise<Response>;
 function stacks(engine: Engine, dataDir: string) {
   const store = openStore(dataDir);
   migrate(store);
-  const guarded = createGuardedRoutes({ config, engine, store, logger });
+  const guarded = guardedRoutes({ config, engine, store, logger });
   const cli = cliActor("bench");
   const { secret } = guarded.keys.create(cli, { name: "bench", account_id: guarded.accounts.ensureDefault(cli).id });
   const shell = { config, engine, logger, version: "bench", storeIsOpen: () => true };
-  const plain = createApp({ ...shell, routes: [createOpenAiRoutes({ engine })] });
+  const plain = createApp({ ...shell, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] });
   const withGate = createApp({ ...shell, routes: guarded.routes });
   return { plain: (request: Request) => plain.handle(request), guarded: (request: Request) => withGate.handle(request), secret, store };
 }

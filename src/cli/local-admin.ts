@@ -1,33 +1,33 @@
 import { userInfo } from "node:os";
-import { createAccountService } from "../accounts/account-service";
+import pino from "pino";
 import { cliActor } from "../accounts/actor";
-import { createKeyService } from "../auth/key-service";
+import { composeServices } from "../compose/compose-services";
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
 import { openStore } from "../db/client";
 import { migrate } from "../db/migrate";
 import { EnclaveError } from "../errors";
-import { effectiveRegions } from "../residency/residency-violations";
 import { UsageError } from "./parse-options";
 
 /**
- * What the admin commands (keys, accounts, usage) work with: the store opened directly, as the
- * local admin. No key is needed, which is how the first admin key is made: whoever can read the
- * data dir already holds everything an admin key would give.
+ * What the admin commands (keys, accounts, usage, privacy) work with: the services the server
+ * uses (composeServices), over the store opened directly, as the local admin. No key is needed,
+ * which is how the first admin key is made: whoever can read the data dir already holds
+ * everything an admin key would give. Quiet: commands print their own output.
  */
 export function openLocalAdmin(configPath: string | undefined) {
   const { config } = loadConfig({ path: configPath });
   const store = openStore(config.storage.data_dir);
   migrate(store);
-  const actor = cliActor(safeUserName());
-  const installationRegions = effectiveRegions(config.residency);
+  const services = composeServices({ config, store, logger: pino({ level: "silent" }) });
   return {
     config: config as Readonly<Config>,
+    actor: cliActor(safeUserName()),
+    services,
     store,
-    actor,
-    keys: createKeyService({ db: store.db, pepper: config.auth.pepper, installationRegions }),
-    accounts: createAccountService({ db: store.db, installationRegions }),
+    keys: services.keys,
+    accounts: services.accounts,
     [Symbol.dispose]: () => store[Symbol.dispose](),
   };
 }

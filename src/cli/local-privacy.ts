@@ -1,16 +1,13 @@
-import pino from "pino";
 import type { Actor } from "../accounts/actor";
 import { EnclaveError, NotFoundError } from "../errors";
-import { createPrivacy } from "../privacy/create-privacy";
 import { RetentionKeyError } from "../privacy/retention-key";
 import { openLocalAdmin } from "./local-admin";
 
-/** The privacy services over the local store, as the local admin (see openLocalAdmin). Quiet: commands print their own output. */
+/** The privacy services over the local store, as the local admin (see openLocalAdmin); a retention key that cannot be read is one line. */
 export function openLocalPrivacy(configPath: string | undefined) {
   const local = openLocalAdmin(configPath);
   try {
-    const privacy = createPrivacy({ store: local.store, retention: local.config.retention, logger: pino({ level: "silent" }) });
-    return { ...local, privacy };
+    return { ...local, privacy: local.services.privacy };
   } catch (error) {
     local[Symbol.dispose]();
     if (error instanceof RetentionKeyError) throw new EnclaveError({ message: error.message, status: 500, type: "api_error", code: "retention_key_invalid" });

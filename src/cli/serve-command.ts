@@ -1,14 +1,11 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { upstreamCredentials } from "../config/upstream-credentials";
-import { createGuardedRoutes } from "../api/guarded-routes";
-import { createUiRoutes } from "../api/ui-routes";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
-import { residencyReport } from "../residency/residency-report";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
 import { withUpstreams } from "../upstreams/with-upstreams";
@@ -58,11 +55,6 @@ export async function serveCommand(args: string[]): Promise<number> {
       const local = createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) });
       return Promise.resolve(withUpstreams({ config: engineConfig, local, credentials, logger }));
     },
-    // /v1 behind API keys, limits and metering; /admin for admin and manager keys; /ui the console, a client of both.
-    createRoutes: ({ engine, store }) => [
-      ...createGuardedRoutes({ config, engine, store, logger, metrics, residency: () => residencyReport(config) }).routes,
-      ...(config.ui.enabled ? [createUiRoutes()] : []),
-    ],
   });
   if (config.ui.enabled) logger.info({ url: new URL("/ui", enclave.url).href }, "admin console");
 

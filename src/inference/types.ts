@@ -1,3 +1,5 @@
+import type { Caller } from "../auth/caller";
+
 /**
  * The engine's own shapes. The HTTP layer translates OpenAI JSON into these (and back); the engine
  * and scheduler never see wire formats.
@@ -72,6 +74,8 @@ export interface GenerationRequest {
   allowedRegions?: string[];
   /** The rule that set `allowedRegions`, named in a 403 residency_violation; default "key.allowed_regions". */
   allowedRegionsRule?: string;
+  /** Who is calling, resolved by the /v1 gate; the guarded decorators refuse a request without it. */
+  caller?: Caller;
 }
 
 export interface TokenLogprob {
@@ -102,6 +106,7 @@ export interface EmbeddingRequest {
   /** As GenerationRequest.allowedRegions and allowedRegionsRule. */
   allowedRegions?: string[];
   allowedRegionsRule?: string;
+  caller?: Caller;
 }
 
 export interface EmbeddingResult {

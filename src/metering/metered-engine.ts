@@ -1,28 +1,37 @@
+import { assertModelAllowed } from "../auth/assert-model-allowed";
+import { requireCaller } from "../auth/require-caller";
 import { EnclaveError } from "../errors";
 import type { Engine } from "../inference/engine";
-import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
+import { decorateEngine } from "../inference/decorate-engine";
+import { createModelLabel } from "../inference/model-label";
 import { observeEvents } from "../inference/observe-events";
+import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
 import { intersectRegions } from "../residency/region-scope";
-import { assertModelAllowed, type MeterRegistry, type RequestMeter } from "./request-meter";
+import type { RequestMeter } from "./request-meter";
 
 /**
- * The engine as the guarded /v1 routes see it: before a request reaches the real engine its
- * model is checked against the key's scope (403) and the key's region scope is put on it (the
- * router answers 403 residency_violation when no backend is left), and as it runs its token
- * counts, time to first token and error code go to the request's meter. Requests without a meter (none is opened for
- * unauthenticated paths) pass through unchanged. Event text is passed on, never kept.
+ * The engine as the guarded /v1 routes see it: every request must carry its caller (one without
+ * is refused), its model is checked against the key's scope (403) and the caller's region scope is
+ * put on it (the router answers 403 residency_violation when no backend is left), and as it runs
+ * its token counts, time to first token and error code go to the caller's meter. Event text is
+ * passed on, never kept.
  */
-export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: () => number = Date.now): Engine {
-  const noteError = (meter: RequestMeter | undefined, error: unknown) => {
-    if (meter != null) meter.errorCode = error instanceof EnclaveError ? error.code : "internal_error";
-  };
+export function createMeteredEngine(inner: Engine, now: () => number = Date.now): Engine {
+  const label = createModelLabel(inner);
 
-  /** The request narrowed to the key's regions (and any narrowing it already carried). */
-  function scoped<R extends GenerationRequest | EmbeddingRequest>(request: R, meter: RequestMeter): R {
-    const scope = meter.allowedRegions;
-    if (scope == null) return request;
-    return { ...request, allowedRegions: intersectRegions(request.allowedRegions ?? null, scope.regions)!, allowedRegionsRule: scope.rule };
+  function admit<R extends GenerationRequest | EmbeddingRequest>(request: R): { request: R; meter: RequestMeter } {
+    const caller = requireCaller(request, "the metered engine");
+    caller.meter.model = label(request.model);
+    assertModelAllowed(caller, request.model);
+    const scope = caller.regions;
+    if (scope == null) return { request, meter: caller.meter };
+    const narrowed = { ...request, allowedRegions: intersectRegions(request.allowedRegions ?? null, scope.regions)!, allowedRegionsRule: scope.rule };
+    return { request: narrowed, meter: caller.meter };
   }
+
+  const noteError = (meter: RequestMeter, error: unknown) => {
+    meter.errorCode = error instanceof EnclaveError ? error.code : "internal_error";
+  };
 
   function observe(events: AsyncIterable<GenerationEvent>, meter: RequestMeter): AsyncIterable<GenerationEvent> {
     return observeEvents(events, {
@@ -39,29 +48,20 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
     });
   }
 
-  return {
-    start: () => inner.start(),
-    isReady: () => inner.isReady(),
-    models: () => inner.models(),
-    async generate(request) {
-      const meter = meters.get(request.requestId);
-      if (meter == null) return inner.generate(request);
-      meter.model = request.model;
-      assertModelAllowed(meter, request.model);
+  return decorateEngine(inner, {
+    async generate(incoming) {
+      const { request, meter } = admit(incoming);
       try {
-        return observe(await inner.generate(scoped(request, meter)), meter);
+        return observe(await inner.generate(request), meter);
       } catch (error) {
         noteError(meter, error);
         throw error;
       }
     },
-    async embed(request) {
-      const meter = meters.get(request.requestId);
-      if (meter == null) return inner.embed(request);
-      meter.model = request.model;
-      assertModelAllowed(meter, request.model);
+    async embed(incoming) {
+      const { request, meter } = admit(incoming);
       try {
-        const result = await inner.embed(scoped(request, meter));
+        const result = await inner.embed(request);
         meter.promptTokens = result.promptTokens;
         meter.ttftMs = now() - meter.admittedAt;
         return result;
@@ -70,6 +70,5 @@ export function createMeteredEngine(inner: Engine, meters: MeterRegistry, now: (
         throw error;
       }
     },
-    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
-  };
+  });
 }

@@ -1,5 +1,7 @@
 import { EnclaveError } from "../errors";
+import { decorateEngine } from "../inference/decorate-engine";
 import type { Engine } from "../inference/engine";
+import { createModelLabel } from "../inference/model-label";
 import { observeEvents } from "../inference/observe-events";
 import type { GenerationEvent } from "../inference/types";
 
@@ -31,16 +33,6 @@ export interface EngineObserver {
   embedded(model: string, record: { seconds: number; promptTokens: number }): void;
   /** The default model finished loading in start(). */
   loaded(model: string, seconds: number): void;
-}
-
-/** Label for a model a client asked for: a configured id, or "unknown" so a client cannot create series at will. */
-export function createModelLabel(engine: Pick<Engine, "models">) {
-  let known = new Set<string>();
-  return (model: string): string => {
-    if (known.has(model)) return model;
-    known = new Set(engine.models().map((status) => status.id));
-    return known.has(model) ? model : "unknown";
-  };
 }
 
 /**
@@ -81,15 +73,13 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
     });
   }
 
-  return {
+  return decorateEngine(inner, {
     async start() {
       const startedAt = now();
       await inner.start();
       const model = inner.models().find((status) => status.isDefault);
       if (model != null) observer.loaded(model.id, (now() - startedAt) / 1000);
     },
-    isReady: () => inner.isReady(),
-    models: () => inner.models(),
     async generate(request) {
       const model = label(request.model);
       const calledAt = now();
@@ -118,6 +108,5 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
       observer.embedded(model, { seconds: (now() - calledAt) / 1000, promptTokens: result.promptTokens });
       return result;
     },
-    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
-  };
+  });
 }

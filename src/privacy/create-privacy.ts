@@ -5,7 +5,7 @@ import type { Logger } from "../logging/logger";
 import { createConsentService } from "./consent-service";
 import { createDataSubjectService } from "./data-subject-service";
 import { createPayloadCaptureEngine } from "./payload-capture-engine";
-import { decidePayloadRetention, type RequestSubject } from "./payload-policy";
+import { decidePayloadRetention } from "./payload-policy";
 import { createPayloadStore } from "./payload-store";
 import { createPurgeJob } from "./purge-job";
 import { loadRetentionKey, type RetentionKey } from "./retention-key";
@@ -36,9 +36,9 @@ export function createPrivacy(deps: PrivacyDeps) {
     purge: createPurgeJob({ store, retention, key, now, logger }),
     consents: createConsentService({ db, sqlite, retention, key, now }),
     dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
-    /** Wraps an engine so payloads are kept where the policy allows; `subjectOf` names the request's account and key. */
-    captureEngine(inner: Engine, subjectOf: (requestId: string) => RequestSubject | null): Engine {
-      return createPayloadCaptureEngine(inner, { store: payloads, decide: (subject) => decidePayloadRetention(db, retention, subject), subjectOf, logger });
+    /** Wraps an engine so payloads are kept where the policy allows for each request's caller. */
+    captureEngine(inner: Engine): Engine {
+      return createPayloadCaptureEngine(inner, { store: payloads, decide: (subject) => decidePayloadRetention(db, retention, subject), logger });
     },
   };
 }

@@ -1,6 +1,8 @@
+import { requireCaller } from "../auth/require-caller";
+import { decorateEngine } from "../inference/decorate-engine";
 import type { Engine } from "../inference/engine";
 import { observeEvents } from "../inference/observe-events";
-import type { GenerationEvent, GenerationRequest } from "../inference/types";
+import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
 import type { Logger } from "../logging/logger";
 import type { PayloadDecision, RequestSubject } from "./payload-policy";
 import type { PayloadContent, PayloadStore } from "./payload-store";
@@ -9,8 +11,6 @@ export interface PayloadCaptureDeps {
   store: PayloadStore;
   /** Whether and how this request's payload may be kept (consent, overrides, global mode). */
   decide: (subject: RequestSubject | null) => PayloadDecision;
-  /** The account and key the /v1 gate authenticated for a request id; null outside the gate. */
-  subjectOf: (requestId: string) => RequestSubject | null;
   logger: Logger;
 }
 
@@ -27,12 +27,14 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
 
   type Capture = { decided: Exclude<PayloadDecision, { mode: "none" }>; subject: RequestSubject | null };
 
-  function decision(requestId: string): Capture | null {
-    const subject = deps.subjectOf(requestId);
+  /** Whether this request's payload may be kept: its caller's account decides (consent, overrides), so a request without one is refused. */
+  function decision(request: GenerationRequest | EmbeddingRequest): Capture | null {
+    const caller = requireCaller(request, "payload retention");
+    const subject = { accountId: caller.account.id, keyId: caller.key.id };
     const decided = deps.decide(subject);
     if (decided.mode === "none") return null;
     if (!store.canCapture) {
-      logger.warn({ requestId }, "payload retention applies but no [retention] payload key is configured; payload not kept");
+      logger.warn({ requestId: request.requestId }, "payload retention applies but no [retention] payload key is configured; payload not kept");
       return null;
     }
     return { decided, subject };
@@ -64,21 +66,17 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
     });
   }
 
-  return {
-    start: () => inner.start(),
-    isReady: () => inner.isReady(),
-    models: () => inner.models(),
+  return decorateEngine(inner, {
     async generate(request) {
-      const capture = decision(request.requestId);
+      const capture = decision(request);
       const events = await inner.generate(request);
       return capture == null ? events : observe(events, request, capture);
     },
     async embed(request) {
-      const capture = decision(request.requestId);
+      const capture = decision(request);
       const result = await inner.embed(request);
       if (capture != null) keep(request.requestId, request.model, capture, { kind: "embedding", inputs: request.inputs });
       return result;
     },
-    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
-  };
+  });
 }

@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
 import { createApp } from "../api/app";
 import { rememberPeer } from "../api/gate/client-ip";
+import { createUiRoutes } from "../api/ui-routes";
+import { composeApi } from "../compose/compose-api";
+import { composeServices } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
@@ -12,16 +15,14 @@ import type { Metrics } from "../metrics/metrics-registry";
 import { createMetricsRoutes } from "../metrics/metrics-routes";
 import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "./is-loopback";
-import { createPurgeJob } from "../privacy/purge-job";
 import { startPurgeSchedule } from "../privacy/purge-schedule";
-import { loadRetentionKey } from "../privacy/retention-key";
+import { residencyReport } from "../residency/residency-report";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
   logger: Logger;
   /** Builds the engine once the store is open (the demo model is forged into the data dir). */
   createEngine: (config: Readonly<Config>) => Promise<Engine>;
-  createRoutes?: (deps: { engine: Engine; store: Store }) => Parameters<typeof createApp>[0]["routes"];
   /** With metrics: the engine is instrumented (the routes get that engine), requests are counted, and [metrics] path is served. */
   metrics?: Metrics;
 }
@@ -37,7 +38,8 @@ export interface RunningEnclave extends AsyncDisposable {
 }
 
 /**
- * Start-up in dependency order: store, engine, HTTP. The server listens before the default model
+ * `enclave serve` wired: start-up in dependency order: store, services (composeServices),
+ * retention schedule, engine, the API over it (composeApi), HTTP. The server listens before the default model
  * is loaded so /health answers at once and /ready tells when inference can start.
  */
 export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
@@ -46,17 +48,20 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   migrate(store);
   ensureInstanceRow(store);
   logger.info({ path: store.path }, "store open");
+  const services = composeServices({ config, store, logger });
   // Retention runs now and then every purge_interval_minutes, until stop.
-  const purge = startPurgeSchedule({
-    job: createPurgeJob({ store, retention: config.retention, key: loadRetentionKey(config.retention), logger }),
-    intervalMs: config.retention.purge_interval_minutes * 60_000,
-    logger,
-  });
+  const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
-  const created = await deps.createEngine(config);
-  const engine = deps.metrics != null ? deps.metrics.instrument(created) : created;
+  const api = composeApi({ config, services, engine: await deps.createEngine(config), logger, metrics: deps.metrics, residency: () => residencyReport(config) });
+  // The app shell's /ready and the shutdown see the engine below metering (it has no caller).
+  const engine = api.instrumented;
   let storeOpen = true;
-  const routes = [...(deps.createRoutes?.({ engine, store }) ?? []), ...(deps.metrics != null ? [createMetricsRoutes({ config, metrics: deps.metrics })] : [])];
+  const routes = [
+    ...api.routes,
+    // /ui is the console, a client of /v1 and /admin.
+    ...(config.ui.enabled ? [createUiRoutes()] : []),
+    ...(deps.metrics != null ? [createMetricsRoutes({ config, metrics: deps.metrics })] : []),
+  ];
   const app = createApp({
     config,
     engine,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliActor } from "../../src/accounts/actor";
-import { createGuardedRoutes } from "../../src/api/guarded-routes";
+import { guardedRoutes } from "../support/guarded-routes";
 import { configSchema } from "../../src/config/schema";
 import { openStore } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
@@ -33,7 +33,7 @@ export function metricsApp(options: MetricsAppOptions = {}) {
   const engine = metrics.instrument(createFakeEngine({ models: [{ id: "fake", parallel: 8, queueSize: 8 }], ...options.fake }));
   const lines: string[] = [];
   const logger = createLogger({ logging: { level: options.logLevel ?? "debug" } }, { write: (line: string) => void lines.push(line) });
-  const guarded = createGuardedRoutes({ config, engine, store, logger });
+  const guarded = guardedRoutes({ config, engine, store, logger });
   const { app } = createTestApp({ engine, logger, metrics, routes: [...guarded.routes, createMetricsRoutes({ config, metrics })] });
   const cli = cliActor("test");
   const root = guarded.accounts.ensureDefault(cli);

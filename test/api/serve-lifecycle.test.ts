@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Elysia } from "elysia";
+import { cliActor } from "../../src/accounts/actor";
+import { composeServices } from "../../src/compose/compose-services";
 import { configSchema } from "../../src/config/schema";
 import { createFakeEngine } from "../../src/inference/fake-engine";
 import { startEnclave } from "../../src/serve/start-enclave";
@@ -53,14 +54,11 @@ describe("startEnclave", () => {
 
   test("Should let an in-flight request finish on stop - then close the store and the engine", async () => {
     const { logger } = memoryLogger();
-    const engine = createFakeEngine();
+    const engine = createFakeEngine({ tokenDelayMs: 30 });
     let disposed = false;
-    const slow = new Elysia().get("/slow", async () => {
-      await Bun.sleep(300);
-      return { done: true };
-    });
+    const config = testConfig();
     const enclave = await startEnclave({
-      config: testConfig(),
+      config,
       logger,
       createEngine: async () =>
         Object.assign(engine, {
@@ -68,14 +66,21 @@ describe("startEnclave", () => {
             disposed = true;
           },
         }),
-      createRoutes: () => [slow],
     });
-    const inFlight = fetch(new URL("/slow", enclave.url));
+    await enclave.ready;
+    const cli = cliActor("test");
+    const { keys, accounts } = composeServices({ config, store: enclave.store, logger });
+    const { secret } = keys.create(cli, { name: "drain", account_id: accounts.ensureDefault(cli).id });
+    const inFlight = fetch(new URL("/v1/completions", enclave.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "fake", prompt: "count 1 2 3 4 5 6 7 8", max_tokens: 8 }),
+    });
     await Bun.sleep(50);
     const stopping = enclave.stop();
     const response = await inFlight;
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ done: true });
+    expect(((await response.json()) as any).choices[0].finish_reason).toBeDefined();
     await stopping;
     expect(disposed).toBe(true);
     expect(() => enclave.store.sqlite.query("select 1").get()).toThrow();

@@ -13,14 +13,11 @@ import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { createAccountService } from "../../src/accounts/account-service";
 import { cliActor } from "../../src/accounts/actor";
-import { createGuardedRoutes } from "../../src/api/guarded-routes";
-import { createUiRoutes } from "../../src/api/ui-routes";
 import { createKeyService } from "../../src/auth/key-service";
 import { configSchema, type Config } from "../../src/config/schema";
 import { expectedChatReply, forgePair, resolveForgeOptions } from "../../src/forge";
 import { createLlamaEngine } from "../../src/inference/llama-engine";
 import { createUsageRecorder } from "../../src/metering/usage-recorder";
-import { residencyReport } from "../../src/residency/residency-report";
 import { startEnclave, type RunningEnclave } from "../../src/serve/start-enclave";
 import { memoryLogger } from "../support/test-app";
 import { sharedLlama } from "../model/inference/tiny-pair";
@@ -56,7 +53,6 @@ async function startServer(): Promise<void> {
     config,
     logger,
     createEngine: async (engineConfig) => createLlamaEngine({ config: engineConfig, logger, loadLlama: () => llama }),
-    createRoutes: ({ engine, store }) => [...createGuardedRoutes({ config, engine, store, logger, residency: () => residencyReport(config) }).routes, createUiRoutes()],
   });
   await enclave.ready;
 

@@ -1,70 +1,66 @@
 import type { Server } from "bun";
-import { Elysia } from "elysia";
 import { bearerSecret } from "../../auth/bearer-secret";
+import type { Caller } from "../../auth/caller";
 import type { KeyService } from "../../auth/key-service";
-import type { AccountRow, ApiKeyRow } from "../../db/schema";
 import { EnclaveError } from "../../errors";
 import type { Admission, Admitted } from "../../limits/admission";
 import type { Logger } from "../../logging/logger";
 import type { Pricing } from "../../metering/pricing";
-import { createRequestMeter, type MeterRegistry, type RequestMeter } from "../../metering/request-meter";
+import { createRequestMeter } from "../../metering/request-meter";
 import type { UsageRecorder } from "../../metering/usage-recorder";
-import { clientIp as peerAddress } from "./client-ip";
 import { onBodyEnd } from "../on-body-end";
+import { createCallerGate } from "./caller-gate";
+import { clientIp as peerAddress } from "./client-ip";
 
 export interface V1GateDeps {
   keys: KeyService;
   admission: Admission;
   recorder: UsageRecorder;
   pricing: Pricing;
-  /** Shared with the metered engine the guarded routes use. */
-  meters: MeterRegistry;
   logger: Logger;
   now?: () => number;
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
 }
 
+/** A request the gate admitted, until its answer is complete. */
 interface InFlight {
   requestId: string;
+  /** The route pattern, e.g. "POST /v1/models/:id": never the path the client sent. */
   endpoint: string;
-  key: ApiKeyRow;
-  account: AccountRow;
   ip: string | null;
   startedAt: number;
   queueMs: number;
-  admitted: Admitted;
-  meter: RequestMeter;
+  admitted?: Admitted;
 }
 
 /**
- * Puts every route of `routes` behind an API key and the key's limits, and meters each request:
+ * The /v1 gate: every route module that `.use()`s it is behind an API key and the key's limits,
+ * and each request is metered:
  *
  * 1. authenticate the bearer key (401) and its IP allow-list (403);
  * 2. admit it: credits, budgets, rpm, tpm, then a concurrency slot, waiting in the key's bounded
  *    queue (429 with Retry-After and x-ratelimit-* headers);
- * 3. hold the slot until the response is complete: for a stream, until its last byte is read or
+ * 3. hand the routes a `caller` (key, account, region scope, meter) to put on the engine request;
+ * 4. hold the slot until the response is complete: for a stream, until its last byte is read or
  *    the client goes away;
- * 4. write one metering row (ids, model, token counts, timings, status; never content).
- *
- * The model scope (403) is checked by the metered engine, which sees the model the route asks for;
- * the key's region scope goes on the meter too, and the metered engine hands it to the router.
+ * 5. write one metering row (ids, configured model id, token counts, timings, status; never content).
  */
-export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any, any, any, any>) {
-  const { keys, admission, recorder, pricing, meters, logger } = deps;
+export function createV1Gate(deps: V1GateDeps) {
+  const { keys, admission, recorder, pricing, logger } = deps;
   const now = deps.now ?? Date.now;
   const clientIp = deps.clientIp ?? peerAddress;
-  const inFlight = new WeakMap<Request, InFlight>();
+  const inFlight = new WeakMap<Caller, InFlight>();
 
-  function record(request: Omit<InFlight, "admitted" | "meter"> & { meter?: RequestMeter }, status: number, errorCode: string | null) {
-    const { meter } = request;
+  function record(request: InFlight, caller: Pick<Caller, "key" | "account"> & Partial<Pick<Caller, "meter">>, status: number, errorCode: string | null) {
+    const { meter } = caller;
     const promptTokens = meter?.promptTokens ?? 0;
     const completionTokens = meter?.completionTokens ?? 0;
     const model = meter?.model ?? null;
     try {
       recorder.record({
         id: request.requestId,
-        keyId: request.key.id,
-        accountId: request.account.id,
+        keyId: caller.key.id,
+        accountId: caller.account.id,
         endpoint: request.endpoint,
         model,
         startedAt: new Date(request.startedAt),
@@ -84,53 +80,42 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
     }
   }
 
-  function finish(request: InFlight, status: number, errorCode: string | null) {
-    meters.close(request.requestId);
-    request.admitted.lease.release();
-    request.admitted.recordTokens(request.meter.promptTokens + request.meter.completionTokens);
-    record(request, status, errorCode);
+  function finish(caller: Caller, status: number, errorCode: string | null) {
+    const request = inFlight.get(caller);
+    if (request == null) return;
+    inFlight.delete(caller);
+    request.admitted?.lease.release();
+    request.admitted?.recordTokens(caller.meter.promptTokens + caller.meter.completionTokens);
+    record(request, caller, status, errorCode);
   }
 
-  return new Elysia({ name: "v1-gate" })
-    .onBeforeHandle(async ({ request, set, server }) => {
+  return createCallerGate({
+    async resolve({ request, headers, server, route }) {
       const startedAt = now();
-      const requestId = String(set.headers["x-request-id"] ?? crypto.randomUUID());
-      const endpoint = `${request.method} ${new URL(request.url).pathname}`;
+      const requestId = String(headers["x-request-id"] ?? crypto.randomUUID());
+      const endpoint = `${request.method} ${route}`;
       const ip = clientIp(request, server);
       const { key, account } = keys.authenticate(bearerSecret(request.headers), ip);
       let admitted: Admitted;
       try {
         admitted = await admission.admit({ key, account, signal: request.signal });
       } catch (error) {
-        Object.assign(set.headers, admission.headers(key));
-        if (error instanceof EnclaveError) record({ requestId, endpoint, key, account, ip, startedAt, queueMs: now() - startedAt }, error.status, error.code);
+        Object.assign(headers, admission.headers(key));
+        if (error instanceof EnclaveError) record({ requestId, endpoint, ip, startedAt, queueMs: now() - startedAt }, { key, account }, error.status, error.code);
         throw error;
       }
-      Object.assign(set.headers, admission.headers(key));
-      const meter = createRequestMeter(requestId, key.models, now(), { accountId: account.id, keyId: key.id }, keys.regionScope(key, account));
-      meters.open(meter);
-      inFlight.set(request, { requestId, endpoint, key, account, ip, startedAt, queueMs: admitted.lease.queuedMs, admitted, meter });
-    })
-    .mapResponse(async ({ request, response, set }) => {
-      const active = inFlight.get(request);
-      if (active == null) return;
-      inFlight.delete(request);
-      if (!(response instanceof Response)) {
-        finish(active, typeof set.status === "number" ? set.status : 200, null);
-        return;
-      }
-      if (response.status >= 400 || response.body == null) {
-        finish(active, response.status, response.status >= 400 ? await errorCodeOf(response) : null);
-        return;
-      }
-      const status = response.status;
-      return new Response(onBodyEnd(response.body, () => finish(active, status, null)), {
-        status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    })
-    .use(routes);
+      Object.assign(headers, admission.headers(key));
+      const caller: Caller = { key, account, regions: keys.regionScope(key, account), meter: createRequestMeter(now()) };
+      inFlight.set(caller, { requestId, endpoint, ip, startedAt, queueMs: admitted.lease.queuedMs, admitted });
+      return caller;
+    },
+    async answered(caller, response, status) {
+      if (response == null) return finish(caller, status, null);
+      if (response.status >= 400 || response.body == null) return finish(caller, response.status, response.status >= 400 ? await errorCodeOf(response) : null);
+      const { status: answeredStatus, statusText, headers } = response;
+      return new Response(onBodyEnd(response.body, () => finish(caller, answeredStatus, null)), { status: answeredStatus, statusText, headers });
+    },
+  });
 }
 
 /** The `error.code` of an error response (our own JSON shape); the body is small and content-free. */

@@ -1,34 +1,32 @@
 import { Elysia } from "elysia";
+import type { Caller } from "../../auth/caller";
+import type { CallerGate } from "../gate/caller-gate";
 import { createOpenAiService, type Incoming, type OpenAiDeps } from "./service";
 
 /** With `parse: "text"` Elysia hands over the body as a string; an absent body is "". */
 const text = (body: unknown) => (typeof body === "string" ? body : "");
 
-/** The request and the id the app shell gave it (its `x-request-id` response header), if any. */
-const incoming = (request: Request, headers: Record<string, unknown>): Incoming => {
-  const id = headers["x-request-id"];
-  return { request, ...(typeof id === "string" && { requestId: id }) };
+/** The request, its caller, and the id the app shell gave it (its `x-request-id` response header), if any. */
+const incoming = ({ request, caller, set }: { request: Request; caller: Caller; set: { headers: Record<string, unknown> } }): Incoming => {
+  const id = set.headers["x-request-id"];
+  return { request, caller, ...(typeof id === "string" && { requestId: id }) };
 };
 
 /**
- * The OpenAI-compatible API under `/v1`. Routes only hand the request to the service.
+ * The OpenAI-compatible API under `/v1`, behind `gate` (which resolves the caller). Routes only
+ * hand the request and its caller to the service.
  *
  * Bodies are read as text (`parse: "text"`) and validated by the service whatever the
  * Content-Type, as OpenAI does: malformed JSON and schema failures become InvalidRequestError
  * naming the parameter, so these routes never raise Elysia's PARSE or VALIDATION errors.
  */
-export function createOpenAiRoutes(deps: OpenAiDeps) {
+export function createOpenAiRoutes(deps: OpenAiDeps & { gate: CallerGate }) {
   const service = createOpenAiService(deps);
   return new Elysia({ prefix: "/v1" })
-    .get("/models", ({ request, set }) => service.listModels(incoming(request, set.headers)))
-    .get("/models/:id", ({ request, params, set }) => service.getModel(incoming(request, set.headers), params.id))
-    .post("/chat/completions", ({ request, body, set }) => service.chatCompletions(incoming(request, set.headers), text(body)), {
-      parse: "text",
-    })
-    .post("/completions", ({ request, body, set }) => service.completions(incoming(request, set.headers), text(body)), {
-      parse: "text",
-    })
-    .post("/embeddings", ({ request, body, set }) => service.embeddings(incoming(request, set.headers), text(body)), {
-      parse: "text",
-    });
+    .use(deps.gate)
+    .get("/models", (context) => service.listModels(incoming(context)))
+    .get("/models/:id", (context) => service.getModel(incoming(context), context.params.id))
+    .post("/chat/completions", (context) => service.chatCompletions(incoming(context), text(context.body)), { parse: "text" })
+    .post("/completions", (context) => service.completions(incoming(context), text(context.body)), { parse: "text" })
+    .post("/embeddings", (context) => service.embeddings(incoming(context), text(context.body)), { parse: "text" });
 }

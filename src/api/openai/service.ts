@@ -1,3 +1,5 @@
+import { assertModelAllowed, visibleTo } from "../../auth/assert-model-allowed";
+import type { Caller } from "../../auth/caller";
 import { ModelNotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
 import { collectGeneration } from "./collect-generation";
@@ -18,9 +20,10 @@ import {
 import { speculativeHeader } from "./speculative-header";
 import { waitForModel } from "./wait-for-model";
 
-/** A request as the service sees it: the Fetch Request and the id the app assigned, if any. */
+/** A request as the service sees it: the Fetch Request, who is calling, and the id the app assigned, if any. */
 export interface Incoming {
   request: Request;
+  caller: Caller;
   requestId?: string;
 }
 
@@ -33,11 +36,6 @@ export interface OpenAiDeps {
   newRequestId?: () => string;
   /** Milliseconds since the epoch, for `created`. */
   now?: () => number;
-  /**
-   * The models the caller's key may use, by the request's app id; null (or absent): every model.
-   * /v1/models lists only those, and /v1/models/:id of another answers 404 as if it did not exist.
-   */
-  modelScope?: (requestId: string | undefined) => readonly string[] | null;
 }
 
 /**
@@ -52,22 +50,20 @@ export function createOpenAiService(deps: OpenAiDeps) {
   const now = deps.now ?? Date.now;
 
   /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
-  function begin({ request, requestId }: Incoming): RequestContext & { abort: AbortController } {
+  function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
+    // The key's model scope is checked at the edge, before anything is queued.
+    assertModelAllowed(caller, model);
     const abort = new AbortController();
     const client = request.signal;
     if (client.aborted) abort.abort(client.reason);
     else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-    return { requestId: requestIdFor(requestId), signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
+    return { requestId: requestIdFor(requestId), caller, signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
   }
 
   const created = () => Math.floor(now() / 1000);
 
-  /** The engine's models the caller may see. */
-  function visibleModels({ requestId }: Incoming) {
-    const scope = deps.modelScope?.(requestId) ?? null;
-    const models = engine.models();
-    return scope == null ? models : models.filter((model) => scope.includes(model.id));
-  }
+  /** The engine's models the caller may see: /v1/models lists only those, and /v1/models/:id of another answers 404 as if it did not exist. */
+  const visibleModels = ({ caller }: Incoming) => visibleTo(caller, engine.models());
 
   return {
     listModels: (incoming: Incoming) => modelListJson(visibleModels(incoming)),
@@ -80,7 +76,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
 
     async chatCompletions(incoming: Incoming, bodyText: string) {
       const body = parseBody(ChatCompletionRequest, bodyText);
-      const { abort, ...context } = begin(incoming);
+      const { abort, ...context } = begin(incoming, body.model);
       // Resolves after admission: a 400/404/503 is still an ordinary JSON error here.
       const events = await engine.generate(chatToGeneration(body, context));
       const meta = { requestId: context.requestId, model: body.model, created: created() };
@@ -94,7 +90,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
 
     async completions(incoming: Incoming, bodyText: string) {
       const body = parseBody(CompletionRequest, bodyText);
-      const { abort, ...context } = begin(incoming);
+      const { abort, ...context } = begin(incoming, body.model);
       const events = await engine.generate(completionToGeneration(body, context));
       const meta = { requestId: context.requestId, model: body.model, created: created() };
       const wantLogprobs = body.logprobs != null;
@@ -109,7 +105,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
 
     async embeddings(incoming: Incoming, bodyText: string) {
       const body = parseBody(EmbeddingRequestBody, bodyText);
-      const { abort: _abort, ...context } = begin(incoming);
+      const { abort: _abort, ...context } = begin(incoming, body.model);
       const result = await engine.embed(embeddingToRequest(body, context));
       return embeddingListJson(result, body.model, body.encoding_format ?? "float");
     },

@@ -12,6 +12,7 @@ import type {
   ToolChoice,
   Usage,
 } from "../../inference/types";
+import type { Caller } from "../../auth/caller";
 import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequestBody } from "./model";
 
 /**
@@ -22,6 +23,7 @@ import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequestBody } f
 /** What a request carries besides its body. */
 export interface RequestContext {
   requestId: string;
+  caller: Caller;
   signal: AbortSignal;
   waitForModel: boolean;
   /** From `X-Enclave-Speculative`; generation only. */

@@ -41,8 +41,9 @@ describe("usage after the retention roll-up (injected clock)", () => {
     expect(before[0].data.filter((row: any) => row.key_id === key.id)).toEqual([
       { key_id: key.id, model: "fake", day: "2026-05-01", requests: 2, errors: 0, prompt_tokens: 12, completion_tokens: 32, cost: 0.076 },
       { key_id: key.id, model: "fake", day: "2026-05-03", requests: 1, errors: 0, prompt_tokens: 6, completion_tokens: 16, cost: 0.038 },
-      { key_id: key.id, model: "nope", day: "2026-05-01", requests: 1, errors: 1, prompt_tokens: 0, completion_tokens: 0, cost: 0 },
       { key_id: key.id, model: "other", day: "2026-05-01", requests: 1, errors: 0, prompt_tokens: 6, completion_tokens: 16, cost: 0.038 },
+      // An unknown model is metered as the fixed marker "unknown": a client-supplied string is never stored.
+      { key_id: key.id, model: "unknown", day: "2026-05-01", requests: 1, errors: 1, prompt_tokens: 0, completion_tokens: 0, cost: 0 },
     ]);
     expect(before[2].data).toEqual([{ day: "2026-05-01", requests: 4, errors: 1, prompt_tokens: 18, completion_tokens: 48, cost: 0.114 }]);
     expect(before[3].data).toEqual([{ model: "fake", requests: 1, errors: 0, prompt_tokens: 6, completion_tokens: 16, cost: 0.038 }]);

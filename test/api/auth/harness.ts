@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGuardedRoutes, type GuardedRoutesDeps } from "../../../src/api/guarded-routes";
+import { guardedRoutes } from "../../support/guarded-routes";
 import { cliActor } from "../../../src/accounts/actor";
 import { configSchema, type Config } from "../../../src/config/schema";
 import { openStore } from "../../../src/db/client";
 import { migrate } from "../../../src/db/migrate";
+import { decorateEngine } from "../../../src/inference/decorate-engine";
 import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
 import type { GenerationEvent } from "../../../src/inference/types";
@@ -18,10 +19,7 @@ export function countingEngine(inner: Engine) {
     stats.started++;
     stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
   };
-  const engine: Engine = {
-    start: () => inner.start(),
-    isReady: () => inner.isReady(),
-    models: () => inner.models(),
+  const engine = decorateEngine(inner, {
     async generate(request) {
       enter();
       let events: AsyncIterable<GenerationEvent>;
@@ -67,8 +65,7 @@ export function countingEngine(inner: Engine) {
         stats.inFlight--;
       }
     },
-    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
-  };
+  });
   return { engine, stats };
 }
 
@@ -77,7 +74,7 @@ export interface GuardedAppOptions {
   config?: Record<string, unknown>;
   fake?: FakeEngineOptions;
   now?: () => number;
-  clientIp?: GuardedRoutesDeps["clientIp"];
+  clientIp?: Parameters<typeof guardedRoutes>[0]["clientIp"];
   /** The engine the guarded routes serve, built over the (counting) fake one, e.g. serve's router; default the fake itself. */
   engine?: (local: Engine, config: Config) => Engine;
 }
@@ -91,7 +88,7 @@ export function guardedApp(options: GuardedAppOptions = {}) {
   const counted = countingEngine(createFakeEngine({ models: [{ id: "fake", parallel: 64, queueSize: 64 }, { id: "other", parallel: 4 }], ...options.fake }));
   const { logger, lines } = memoryLogger();
   const engine = options.engine?.(counted.engine, config) ?? counted.engine;
-  const guarded = createGuardedRoutes({ config, engine, store, logger, now: options.now, clientIp: options.clientIp });
+  const guarded = guardedRoutes({ config, engine, store, logger, now: options.now, clientIp: options.clientIp });
   const { app } = createTestApp({ engine, routes: guarded.routes, logger });
   const cli = cliActor("test");
   const root = guarded.accounts.ensureDefault(cli);
@@ -105,7 +102,6 @@ export function guardedApp(options: GuardedAppOptions = {}) {
     keys: guarded.keys,
     accounts: guarded.accounts,
     admission: guarded.admission,
-    meters: guarded.meters,
     cli,
     root,
     adminSecret: admin.secret,

@@ -3,7 +3,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { createGuardedRoutes } from "../../../src/api/guarded-routes";
 import { cliActor } from "../../../src/accounts/actor";
 import { createAccountService } from "../../../src/accounts/account-service";
 import { createKeyService } from "../../../src/auth/key-service";
@@ -12,7 +11,7 @@ import { createFakeEngine } from "../../../src/inference/fake-engine";
 import { startEnclave } from "../../../src/serve/start-enclave";
 import { memoryLogger } from "../../support/test-app";
 
-describe("the served app (startEnclave + createGuardedRoutes, as `enclave serve` wires it)", () => {
+describe("the served app (startEnclave, as `enclave serve` wires it)", () => {
   test("Should require a key on every /v1 route and on /admin - and work with the official OpenAI SDK given one", async () => {
     const config = configSchema.parse({
       server: { host: "127.0.0.1", port: 0, shutdown_grace_seconds: 1 },
@@ -24,7 +23,6 @@ describe("the served app (startEnclave + createGuardedRoutes, as `enclave serve`
       config,
       logger,
       createEngine: async () => createFakeEngine({ models: [{ id: "fake" }] }),
-      createRoutes: ({ engine, store }) => createGuardedRoutes({ config, engine, store, logger }).routes,
     });
     try {
       await enclave.ready;

@@ -1,5 +1,7 @@
 import { expect } from "bun:test";
+import { fixedCallerGate } from "../../support/fixed-caller-gate";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
+import { decorateEngine } from "../../../src/inference/decorate-engine";
 import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
 import type { EmbeddingRequest, GenerationRequest } from "../../../src/inference/types";
@@ -9,21 +11,17 @@ import { createTestApp, request } from "../../support/test-app";
 export function recordingEngine(inner: Engine) {
   const generations: GenerationRequest[] = [];
   const embeddings: EmbeddingRequest[] = [];
-  const engine: Engine = {
-    start: () => inner.start(),
-    isReady: () => inner.isReady(),
-    models: () => inner.models(),
+  const engine = decorateEngine(inner, {
     generate: (r) => (generations.push(r), inner.generate(r)),
     embed: (r) => (embeddings.push(r), inner.embed(r)),
-    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
-  };
+  });
   return { engine, generations, embeddings };
 }
 
 /** The real app shell with the OpenAI routes over a recording fake engine. */
 export function openAiApp(fake: FakeEngineOptions = {}) {
   const recorded = recordingEngine(createFakeEngine(fake));
-  const { app } = createTestApp({ engine: recorded.engine, routes: [createOpenAiRoutes({ engine: recorded.engine, now: () => 1_750_000_000_000 })] });
+  const { app } = createTestApp({ engine: recorded.engine, routes: [createOpenAiRoutes({ engine: recorded.engine, gate: fixedCallerGate(), now: () => 1_750_000_000_000 })] });
   return { app, ...recorded };
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
+import { fixedCallerGate } from "../../support/fixed-caller-gate";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
 import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine } from "../../../src/inference/fake-engine";
@@ -53,7 +54,7 @@ function proxyApp(options: ProxyOptions) {
           embed: (r) => routing.embed({ ...r, allowedRegions: keyRegions }),
           [Symbol.asyncDispose]: () => routing[Symbol.asyncDispose](),
         };
-  const { app } = createTestApp({ engine, logger, routes: [createOpenAiRoutes({ engine })] });
+  const { app } = createTestApp({ engine, logger, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] });
   cleanups.push(() => engine[Symbol.asyncDispose]());
   return { app, engine, upstreams, lines };
 }

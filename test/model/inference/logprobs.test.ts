@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Llama, LlamaCompletion, type LlamaModel, type Token } from "node-llama-cpp";
+import { fixedCallerGate } from "../../support/fixed-caller-gate";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
 import { expectedChatReply, expectedGreedyText } from "../../../src/forge";
 import { byteTokenId, charTokenId } from "../../../src/forge/forge-vocab";
@@ -236,7 +237,7 @@ describe("logprob capture", () => {
 });
 
 describe("logprobs through the OpenAI routes on the tiny model", () => {
-  const app = () => createTestApp({ engine, routes: [createOpenAiRoutes({ engine, now: () => 1_750_000_000_000 })] }).app;
+  const app = () => createTestApp({ engine, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate(), now: () => 1_750_000_000_000 })] }).app;
   const post = (path: string, json: unknown) => request(path, { method: "POST", json });
 
   test("chat returns choices[].logprobs.content with token, logprob, bytes and top_logprobs", async () => {

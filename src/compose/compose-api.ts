@@ -1,0 +1,56 @@
+import type { Server } from "bun";
+import type { Config } from "../config/schema";
+import type { Engine } from "../inference/engine";
+import type { Logger } from "../logging/logger";
+import type { Metrics } from "../metrics/metrics-registry";
+import { createMeteredEngine } from "../metering/metered-engine";
+import type { ResidencyReport } from "../residency/residency-report";
+import { ENCLAVE_VERSION } from "../version";
+import { createAdminRoutes } from "../api/admin/routes";
+import { createPrivacyRoutes } from "../api/admin/privacy-routes";
+import { createStatusRoutes } from "../api/admin/status-routes";
+import { createV1Gate } from "../api/gate/v1-gate";
+import { createOpenAiRoutes } from "../api/openai/routes";
+import type { Services } from "./compose-services";
+
+export interface ApiDeps {
+  config: Readonly<Config>;
+  services: Services;
+  /** The engine as built for this config (local llama.cpp behind the region router, or a fake in tests). */
+  engine: Engine;
+  logger: Logger;
+  now?: () => number;
+  clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
+  /** With metrics: the engine is instrumented, per-key usage and queue waits are observed. */
+  metrics?: Pick<Metrics, "instrument" | "observeUsage">;
+  /** The running config's residency report, served at GET /admin/residency; absent: no such route. */
+  residency?: () => ResidencyReport;
+}
+
+/**
+ * The API as served, in one visible order. The engine stack, innermost first:
+ *
+ *   engine (router over local + upstreams)  ->  metrics (timings, counts)
+ *   ->  payload retention (per caller's consent; nothing under ZDR)  ->  metering (caller required,
+ *   model scope, region scope, token counts)
+ *
+ * and the routes over it: `/v1` behind the gate (keys, limits, the caller), `/admin` for admin and
+ * manager keys. /health, /ready and /metrics belong to the app shell.
+ */
+export function composeApi(deps: ApiDeps) {
+  const { config, services, logger, now, clientIp, metrics } = deps;
+  const { keys, accounts, admission, pricing, privacy } = services;
+  const instrumented = metrics != null ? metrics.instrument(deps.engine) : deps.engine;
+  const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);
+
+  const recorder = metrics != null ? metrics.observeUsage(services.recorder) : services.recorder;
+  const gate = createV1Gate({ keys, admission, recorder, pricing, logger, now, clientIp });
+  const clock = now ?? Date.now;
+  const routes = [
+    createOpenAiRoutes({ engine, gate }),
+    createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
+    createPrivacyRoutes({ keys, privacy, clientIp }),
+    createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
+  ];
+  return { routes, engine, instrumented };
+}

@@ -1,0 +1,46 @@
+import { createAccountService } from "../accounts/account-service";
+import { createKeyService } from "../auth/key-service";
+import type { Config } from "../config/schema";
+import type { Store } from "../db/client";
+import { createAdmission } from "../limits/admission";
+import type { Logger } from "../logging/logger";
+import { createPricing } from "../metering/pricing";
+import { createUsageRecorder } from "../metering/usage-recorder";
+import { createPrivacy, type Privacy } from "../privacy/create-privacy";
+import { effectiveRegions } from "../residency/residency-violations";
+
+export interface ServicesDeps {
+  config: Readonly<Config>;
+  store: Store;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The services over one store, built once for the server and for the CLI alike: keys, accounts,
+ * pricing, admission, metering and privacy. Privacy (which reads the retention key and owns the
+ * one purge job) is built on first use, so a command that never touches payloads does not need
+ * a readable key; its RetentionKeyError surfaces where it is first used.
+ */
+export function composeServices(deps: ServicesDeps) {
+  const { config, store, logger, now } = deps;
+  const db = store.db;
+  // A key's or account's allowed_regions may only narrow what [residency] allows.
+  const installationRegions = effectiveRegions(config.residency);
+  const pricing = createPricing(config.pricing);
+  let privacy: Privacy | undefined;
+  return {
+    store,
+    keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions }),
+    accounts: createAccountService({ db, now, installationRegions }),
+    pricing,
+    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
+    recorder: createUsageRecorder({ db }),
+    /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
+    get privacy(): Privacy {
+      return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now }));
+    },
+  };
+}
+
+export type Services = ReturnType<typeof composeServices>;
