@@ -1,8 +1,10 @@
 /**
  * Drives dist/enclave the way it ships: copied alone into an empty directory, with a fresh cache,
- * and a PATH that holds neither bun nor node. Builds it first when missing (CI builds it ahead).
+ * and a PATH that holds neither bun nor node. Builds it first when missing or older than any file
+ * under src/ (CI builds it ahead), so the test never drives a stale binary.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +22,7 @@ let emptyPath: string;
 
 beforeAll(async () => {
   if (skip) return;
-  if (!(await Bun.file(builtBinary).exists())) {
+  if (!(await Bun.file(builtBinary).exists()) || statSync(builtBinary).mtimeMs < newestSource()) {
     const build = Bun.spawnSync([process.execPath, "scripts/build.ts"], {
       cwd: root,
       stdout: "inherit",
@@ -36,6 +38,12 @@ beforeAll(async () => {
   emptyPath = path.join(work, "empty-bin");
   await mkdir(emptyPath);
 }, 120_000);
+
+/** The newest modification time of anything the binary is built from. */
+function newestSource(): number {
+  const files = ["package.json", "bun.lock", "scripts/build.ts", ...new Bun.Glob("{src,patches}/**/*").scanSync({ cwd: root })];
+  return Math.max(...files.map((file) => statSync(path.join(root, file)).mtimeMs));
+}
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });

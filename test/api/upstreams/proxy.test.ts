@@ -232,7 +232,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
     const refused = await app.handle(post("/v1/chat/completions", chatBody("other")));
     expect(refused.status).toBe(503);
     expect(guard.refused).toEqual(["upstream.eu.example"]);
-    expect(fetch("https://telemetry.example/ping")).rejects.toBeInstanceOf(EgressDeniedError);
+    await expect(fetch("https://telemetry.example/ping")).rejects.toBeInstanceOf(EgressDeniedError);
   });
 });
 

@@ -96,7 +96,7 @@ describe("llama engine on the tiny forged model", () => {
   });
 
   test("an unknown model is ModelNotFoundError", async () => {
-    expect(engine.generate(textRequest("nope", "abc"))).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(engine.generate(textRequest("nope", "abc"))).rejects.toBeInstanceOf(ModelNotFoundError);
   });
 
   test("embeddings have the model's embedding size", async () => {

@@ -43,7 +43,7 @@ describe("fake engine", () => {
 
   test("rejects an unknown model with ModelNotFoundError", async () => {
     await using engine = createFakeEngine();
-    expect(engine.generate(request({ model: "nope" }))).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(engine.generate(request({ model: "nope" }))).rejects.toBeInstanceOf(ModelNotFoundError);
   });
 
   test("rejects a prompt that does not fit before streaming", async () => {
@@ -57,7 +57,7 @@ describe("fake engine", () => {
   test("answers 503 when every sequence is busy and the queue is full", async () => {
     await using engine = createFakeEngine({ models: [{ id: "fake", parallel: 1, queueSize: 0 }], tokenDelayMs: 50 });
     const busy = await engine.generate(request());
-    expect(engine.generate(request())).rejects.toBeInstanceOf(OverloadedError);
+    await expect(engine.generate(request())).rejects.toBeInstanceOf(OverloadedError);
     expect(engine.models()[0]?.busySequences).toBe(1);
     await collect(busy);
     expect(engine.models()[0]?.busySequences).toBe(0);
@@ -112,7 +112,7 @@ describe("fake engine", () => {
   test("a toolChoice naming an unknown function is an invalid request", async () => {
     await using engine = createFakeEngine();
     const input = { kind: "chat" as const, messages: [{ role: "user" as const, content: "hi" }], tools: [], toolChoice: { name: "x" } };
-    expect(engine.generate(request({ input }))).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(engine.generate(request({ input }))).rejects.toBeInstanceOf(InvalidRequestError);
   });
 
   test("logprobs come with every token when asked for", async () => {

@@ -35,7 +35,7 @@ describe("scheduler", () => {
   test("with queue_size 0 a busy model answers 503 instead of queueing", async () => {
     const scheduler = createScheduler({ name: "m", parallel: 1, queueSize: 0 });
     await scheduler.acquire(never);
-    expect(scheduler.acquire(never)).rejects.toBeInstanceOf(OverloadedError);
+    await expect(scheduler.acquire(never)).rejects.toBeInstanceOf(OverloadedError);
   });
 
   test("aborting while queued gives up the place and the next waiter gets the slot", async () => {
@@ -45,7 +45,7 @@ describe("scheduler", () => {
     const abandoned = scheduler.acquire(controller.signal);
     const patient = scheduler.acquire(never);
     controller.abort(new Error("client went away"));
-    expect(abandoned).rejects.toThrow("client went away");
+    await expect(abandoned).rejects.toThrow("client went away");
     expect(scheduler.queued).toBe(1);
     held.release();
     expect((await patient).slot).toBe(held.slot);
@@ -53,7 +53,7 @@ describe("scheduler", () => {
 
   test("an already aborted signal never takes a slot", async () => {
     const scheduler = createScheduler({ name: "m", parallel: 1, queueSize: 1 });
-    expect(scheduler.acquire(AbortSignal.abort())).rejects.toBeDefined();
+    await expect(scheduler.acquire(AbortSignal.abort())).rejects.toBeDefined();
     expect(scheduler.busy).toBe(0);
   });
 
@@ -98,7 +98,7 @@ describe("scheduler", () => {
     await scheduler.acquire(never);
     const queued = scheduler.acquire(never);
     scheduler[Symbol.dispose]();
-    expect(queued).rejects.toBeInstanceOf(OverloadedError);
-    expect(scheduler.acquire(never)).rejects.toBeInstanceOf(OverloadedError);
+    await expect(queued).rejects.toBeInstanceOf(OverloadedError);
+    await expect(scheduler.acquire(never)).rejects.toBeInstanceOf(OverloadedError);
   });
 });

@@ -10,7 +10,7 @@ describe("installEgressGuard", () => {
   test("Should refuse fetch to a non-declared host - before any socket opens", async () => {
     guard = installEgressGuard({ allowedHosts: [] });
     const connect = net.Socket.prototype.connect;
-    expect(fetch("https://models.example/model.gguf")).rejects.toBeInstanceOf(EgressDeniedError);
+    await expect(fetch("https://models.example/model.gguf")).rejects.toBeInstanceOf(EgressDeniedError);
     expect(net.Socket.prototype.connect).toBe(connect);
     expect(guard.refused).toEqual(["models.example"]);
   });

@@ -77,7 +77,7 @@ describe("createRoutingEngine", () => {
   });
 
   test("Should answer 404 for a model no backend serves", async () => {
-    expect(router([]).generate(request("nope"))).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(router([]).generate(request("nope"))).rejects.toBeInstanceOf(ModelNotFoundError);
   });
 
   test("Should never call an upstream outside the allowed regions - 403 residency_violation naming the rule", async () => {

@@ -156,7 +156,7 @@ describe("createUpstreamEngine", () => {
   test("Should refuse use after disposal", async () => {
     const { engine, calls } = engineWith(() => sse());
     await engine[Symbol.asyncDispose]();
-    expect(engine.generate(generation())).rejects.toBeInstanceOf(EngineError);
+    await expect(engine.generate(generation())).rejects.toBeInstanceOf(EngineError);
     expect(calls).toHaveLength(0);
   });
 });
