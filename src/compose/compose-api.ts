@@ -1,5 +1,4 @@
 import type { Server } from "bun";
-import type { Config } from "../config/schema";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
@@ -14,7 +13,6 @@ import { createOpenAiRoutes } from "../api/openai/routes";
 import type { Services } from "./compose-services";
 
 export interface ApiDeps {
-  config: Readonly<Config>;
   services: Services;
   /** The engine as built for this config (local llama.cpp behind the region router, or a fake in tests). */
   engine: Engine;
@@ -38,7 +36,7 @@ export interface ApiDeps {
  * manager keys. /health, /ready and /metrics belong to the app shell.
  */
 export function composeApi(deps: ApiDeps) {
-  const { config, services, logger, now, clientIp, metrics } = deps;
+  const { services, logger, now, clientIp, metrics } = deps;
   const { keys, accounts, admission, pricing, privacy } = services;
   const instrumented = metrics != null ? metrics.instrument(deps.engine) : deps.engine;
   const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);

@@ -52,7 +52,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
-  const api = composeApi({ config, services, engine: await deps.createEngine(config), logger, metrics: deps.metrics, residency: () => residencyReport(config) });
+  const api = composeApi({ services, engine: await deps.createEngine(config), logger, metrics: deps.metrics, residency: () => residencyReport(config) });
   // The app shell's /ready and the shutdown see the engine below metering (it has no caller).
   const engine = api.instrumented;
   let storeOpen = true;

@@ -1,16 +1,15 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { keyActor, type Actor } from "../../accounts/actor";
+import type { Actor } from "../../accounts/actor";
 import { AuditQuery, listAudit } from "../../audit/list-audit";
 import { verifyAudit } from "../../audit/verify-audit";
 import { PermissionDeniedError } from "../../auth/auth-errors";
-import { bearerSecret } from "../../auth/bearer-secret";
 import type { KeyService } from "../../auth/key-service";
 import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
 import { toConsentView, toOverrideView } from "../../privacy/consent-service";
 import type { Privacy } from "../../privacy/create-privacy";
-import { clientIp as peerAddress } from "../gate/client-ip";
+import { createAdminGate } from "./admin-gate";
 import { parseInput } from "./parse-input";
 
 export interface PrivacyRoutesDeps {
@@ -32,16 +31,13 @@ function requireAdmin(actor: Actor, what: string) {
  * consent records are personal data.
  */
 export function createPrivacyRoutes(deps: PrivacyRoutesDeps) {
-  const { keys, privacy } = deps;
+  const { privacy } = deps;
   const { consents, dataSubject } = privacy;
-  const clientIp = deps.clientIp ?? peerAddress;
 
   return new Elysia({ prefix: "/admin", name: "admin-privacy" })
-    .resolve(({ request, server, set }): { actor: Actor } => {
-      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
-      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
+    .use(createAdminGate(deps))
+    .onBeforeHandle(({ set }) => {
       set.headers["cache-control"] = "no-store";
-      return { actor: keyActor(key) };
     })
     .get(
       "/audit",

@@ -4,15 +4,12 @@ import { z } from "zod";
 import { CreateAccountInput, CreditsInput, UpdateAccountInput } from "../../accounts/account-input";
 import type { AccountService } from "../../accounts/account-service";
 import { toAccountView } from "../../accounts/account-view";
-import { keyActor, type Actor } from "../../accounts/actor";
-import { PermissionDeniedError } from "../../auth/auth-errors";
-import { bearerSecret } from "../../auth/bearer-secret";
 import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { KeyService } from "../../auth/key-service";
 import { toKeyView } from "../../auth/key-view";
 import type { SyncDb } from "../../db/sync-db";
 import { UsageQuery, usageReport } from "../../metering/usage-report";
-import { clientIp as peerAddress } from "../gate/client-ip";
+import { createAdminGate } from "./admin-gate";
 import { parseInput } from "./parse-input";
 
 export interface AdminRoutesDeps {
@@ -35,14 +32,9 @@ const KeyListQuery = z.strictObject({
  */
 export function createAdminRoutes(deps: AdminRoutesDeps) {
   const { keys, accounts, db } = deps;
-  const clientIp = deps.clientIp ?? peerAddress;
 
   return new Elysia({ prefix: "/admin", name: "admin" })
-    .resolve(({ request, server }): { actor: Actor } => {
-      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
-      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
-      return { actor: keyActor(key) };
-    })
+    .use(createAdminGate(deps))
     .post(
       "/accounts",
       ({ actor, body, set }) => {

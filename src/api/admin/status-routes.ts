@@ -1,11 +1,9 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
-import { keyActor, type Actor } from "../../accounts/actor";
 import { PermissionDeniedError } from "../../auth/auth-errors";
-import { bearerSecret } from "../../auth/bearer-secret";
 import type { KeyService } from "../../auth/key-service";
 import type { ResidencyReport } from "../../residency/residency-report";
-import { clientIp as peerAddress } from "../gate/client-ip";
+import { createAdminGate } from "./admin-gate";
 import { serverStatus, type ServerStatusDeps } from "./server-status";
 
 export interface StatusRoutesDeps extends ServerStatusDeps {
@@ -21,14 +19,9 @@ export interface StatusRoutesDeps extends ServerStatusDeps {
  * overview and privacy pages read these; so can any script.
  */
 export function createStatusRoutes(deps: StatusRoutesDeps) {
-  const { keys, residency } = deps;
-  const clientIp = deps.clientIp ?? peerAddress;
+  const { residency } = deps;
   const routes = new Elysia({ prefix: "/admin", name: "admin-status" })
-    .resolve(({ request, server }): { actor: Actor } => {
-      const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server));
-      if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
-      return { actor: keyActor(key) };
-    })
+    .use(createAdminGate(deps))
     .get("/status", ({ actor }) => serverStatus(deps, actor), {
       detail: { summary: "Models, sequences, queues, speculative decoding and recent traffic (requests, error rate, tokens/s)" },
     });
