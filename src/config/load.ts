@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./config-error";
 import { configSchema, type Config } from "./schema";
 import { settings, type Setting } from "./settings";
+import { formatParam } from "../validation/format-param";
 
 export const DEFAULT_CONFIG_PATH = "config/enclave.toml";
 
@@ -103,10 +104,6 @@ function getPath(target: unknown, path: PropertyKey[]): unknown {
   return node;
 }
 
-export function formatKey(path: PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
-}
-
 function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   const text = JSON.stringify(value);
@@ -114,7 +111,7 @@ function describeValue(value: unknown): string {
 }
 
 function toProblem(issue: z.core.$ZodIssue, raw: unknown, file: string | null, fromEnv: Map<string, string>): ConfigProblem {
-  const key = formatKey(issue.path);
+  const key = formatParam(issue.path);
   const source = fromEnv.get(key) ?? file ?? "(defaults)";
   const got = getPath(raw, issue.path);
   switch (issue.code) {
@@ -130,7 +127,7 @@ function toProblem(issue: z.core.$ZodIssue, raw: unknown, file: string | null, f
       const known = Object.keys(knownKeys(issue.path));
       return {
         source,
-        key: formatKey([...issue.path, ...issue.keys.slice(0, 1)]) + (issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(", ")})` : ""),
+        key: formatParam([...issue.path, ...issue.keys.slice(0, 1)]) + (issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(", ")})` : ""),
         expected: known.length > 0 ? `one of the known keys: ${known.join(", ")}` : "no such key",
         got: "an unknown key",
       };

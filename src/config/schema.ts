@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PAYLOAD_MODES } from "../privacy/payload-modes";
 
 /**
  * The only config contract. Every leaf has a type, a default and a description; `config print`
@@ -74,7 +75,7 @@ const draftSchema = z.strictObject({
     .describe("turn drafting off while it costs time (low acceptance or all sequences busy), back on when it pays"),
 });
 
-const modelSchema = z.strictObject({
+export const modelSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' or '-'").describe("name clients pass as `model`"),
   path: z.string().min(1).describe("local GGUF file"),
   default: z.boolean().default(false).describe("loaded at start-up and used by /ready; the first model if none is marked"),
@@ -165,7 +166,7 @@ const pricingSchema = z
 const retentionSchema = z
   .strictObject({
     payloads: z
-      .enum(["none", "anonymized", "full"])
+      .enum(PAYLOAD_MODES)
       .default("none")
       .describe("none: zero data retention, no prompt or completion is ever stored; anonymized: kept encrypted with only an internal request id; full: kept encrypted with account and key ids"),
     payload_days: z.number().int().min(1).default(30).describe("days a retained payload is kept before the purge deletes it"),

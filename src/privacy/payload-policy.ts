@@ -2,9 +2,8 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import { consents, retentionOverrides, type ConsentRow } from "../db/schema";
+import type { PayloadMode } from "./payload-modes";
 
-export type PayloadMode = Config["retention"]["payloads"];
-export const PAYLOAD_MODES = ["none", "anonymized", "full"] as const satisfies readonly PayloadMode[];
 
 const rank: Record<PayloadMode, number> = { none: 0, anonymized: 1, full: 2 };
 
@@ -59,15 +58,3 @@ export function decidePayloadRetention(db: SyncDb, retention: Config["retention"
     ? { mode, basis: "consent", purposes: consent.purposes, days: consent.retentionDays, consentId: consent.id }
     : { mode, basis: "policy", purposes: [], days: retention.payload_days, consentId: null };
 }
-
-/** `[retention]` at its defaults: zero data retention. */
-export const ZDR_RETENTION: Config["retention"] = Object.freeze({
-  payloads: "none",
-  payload_days: 30,
-  metadata_detail_days: 90,
-  security_days: 30,
-  audit_days: 365,
-  purge_interval_minutes: 60,
-  payload_key: "",
-  payload_key_file: "",
-});

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Config, ModelConfig } from "../config/schema";
+import { modelSchema, type Config, type ModelConfig } from "../config/schema";
 import { resolveForgeOptions } from "../forge/forge-options";
 import { forgePair } from "../forge/forge-pair";
 import type { Logger } from "../logging/logger";
@@ -21,18 +21,13 @@ export async function resolveModels(
   const started = performance.now();
   const manifest = await forgePair(options, dir, onProgress);
   logger.info({ dir, seconds: +((performance.now() - started) / 1000).toFixed(2) }, "no [[models]] configured: serving the forged demo pair");
-  const demo: ModelConfig = {
+  // Every other setting at its [[models]] default.
+  const demo = modelSchema.parse({
     id: DEMO_MODEL_ID,
     path: join(dir, manifest.target.file),
     default: true,
     context_size: options.contextLength,
-    parallel: 2,
-    queue_size: 32,
-    threads: 0,
-    gpu_layers: "auto",
-    keep_alive_seconds: 0,
-    speculative: "auto",
-    draft: { path: join(dir, manifest.draft.file), min_tokens: 1, max_tokens: 16, min_confidence: 0.6, threads: 0, adaptive: true },
-  };
+    draft: { path: join(dir, manifest.draft.file) },
+  });
   return Object.freeze({ ...config, models: Object.freeze([demo]) as ModelConfig[] });
 }

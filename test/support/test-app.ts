@@ -1,5 +1,6 @@
 import pino from "pino";
 import { createApp, type AppDeps } from "../../src/api/app";
+import { configSchema } from "../../src/config/schema";
 import { createFakeEngine } from "../../src/inference/fake-engine";
 import type { Engine } from "../../src/inference/engine";
 
@@ -15,7 +16,7 @@ export function createTestApp(overrides: Partial<AppDeps> & { engine?: Engine } 
   const { logger, lines } = memoryLogger();
   const engine = overrides.engine ?? createFakeEngine();
   const app = createApp({
-    config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 64 * 1024, cors_origins: [], shutdown_grace_seconds: 1 } },
+    config: configSchema.parse({ server: { port: 0, body_limit_bytes: 64 * 1024, shutdown_grace_seconds: 1 } }),
     engine,
     logger,
     version: "test",

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "../../errors";
+import { formatParam } from "../../validation/format-param";
 
 /**
  * Validates an admin request's body or query with its zod schema. The first problem becomes a
@@ -12,7 +13,7 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, where
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.map((part) => (typeof part === "number" ? `[${part}]` : String(part))).join(".").replaceAll(".[", "[");
+  const path = formatParam(issue.path);
   if (issue.code === "unrecognized_keys") {
     const field = [path, issue.keys[0]].filter(Boolean).join(".");
     throw new InvalidRequestError(`unknown ${where === "body" ? "field" : "parameter"} '${field}'`, { param: field });

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "../../errors";
+import { formatParam } from "../../validation/format-param";
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
@@ -47,16 +48,6 @@ function mostSpecific(issue: Issue, prefix: PathKey[], data: unknown): [Issue, P
   const deeper = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && i.code === "invalid_type"));
   if (deeper.length !== 1) return [issue, path];
   return mostSpecific(deeper[0]![0]!, path, data);
-}
-
-/** ["messages", 0, "content"] -> "messages[0].content" */
-export function formatParam(path: PathKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out;
 }
 
 function valueAt(data: unknown, path: PathKey[]): unknown {

@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { RETAINING_MODES } from "../../privacy/payload-modes";
 
 /**
  * An account's informed consent to payload retention, recorded by an admin: who gave it, when,
@@ -10,7 +11,7 @@ export const consents = sqliteTable(
   {
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
-    mode: text("mode", { enum: ["anonymized", "full"] }).notNull(),
+    mode: text("mode", { enum: RETAINING_MODES }).notNull(),
     /** JSON array: "debugging", "quality", "draft_training". */
     purposes: text("purposes", { mode: "json" }).$type<string[]>().notNull(),
     retentionDays: integer("retention_days").notNull(),

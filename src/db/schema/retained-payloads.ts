@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, blob } from "drizzle-orm/sqlite-core";
+import { RETAINING_MODES } from "../../privacy/payload-modes";
 
 /**
  * Payloads (prompt, completion, tool calls) kept under `[retention] payloads = "anonymized" |
@@ -13,7 +14,7 @@ export const retainedPayloads = sqliteTable(
     id: text("id").primaryKey(),
     /** The internal request id (the usage_events id while request-level metadata is kept). */
     requestId: text("request_id").notNull(),
-    mode: text("mode", { enum: ["anonymized", "full"] }).notNull(),
+    mode: text("mode", { enum: RETAINING_MODES }).notNull(),
     /** "policy": the global [retention] mode; "consent": an account's recorded consent. */
     basis: text("basis", { enum: ["policy", "consent"] }).notNull(),
     /** JSON array of the purposes consented to (e.g. ["draft_training"]); [] under the policy. */

@@ -1,4 +1,5 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { PAYLOAD_MODES } from "../../privacy/payload-modes";
 
 /**
  * A stricter payload mode for one account or key than `[retention] payloads` (or its consent).
@@ -7,7 +8,7 @@ import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 export const retentionOverrides = sqliteTable("retention_overrides", {
   /** "account:<id>" or "key:<id>". */
   subject: text("subject").primaryKey(),
-  payloads: text("payloads", { enum: ["none", "anonymized", "full"] }).notNull(),
+  payloads: text("payloads", { enum: PAYLOAD_MODES }).notNull(),
   setBy: text("set_by").notNull(),
   setAt: integer("set_at", { mode: "timestamp_ms" }).notNull(),
 });

@@ -5,8 +5,11 @@ import { appendAudit, auditHash } from "../../../src/audit/append-audit";
 import { verifyAudit } from "../../../src/audit/verify-audit";
 import { listAudit, AuditQuery } from "../../../src/audit/list-audit";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
-import { ZDR_RETENTION } from "../../../src/privacy/payload-policy";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
+import { configSchema } from "../../../src/config/schema";
+
+/** `[retention]` at its defaults: zero data retention. */
+const ZDR_RETENTION = configSchema.parse({}).retention;
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-01-01T00:00:00Z");

@@ -6,8 +6,12 @@ import { usageEvents, type UsageEventRow } from "../../../src/db/schema";
 import { createPayloadStore } from "../../../src/privacy/payload-store";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
 import { startPurgeSchedule, type Timers } from "../../../src/privacy/purge-schedule";
-import { ZDR_RETENTION, type PayloadDecision } from "../../../src/privacy/payload-policy";
+import type { PayloadDecision } from "../../../src/privacy/payload-policy";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
+import { configSchema } from "../../../src/config/schema";
+
+/** `[retention]` at its defaults: zero data retention. */
+const ZDR_RETENTION = configSchema.parse({}).retention;
 
 type Kept = Exclude<PayloadDecision, { mode: "none" }>;
 const DAY = 86_400_000;

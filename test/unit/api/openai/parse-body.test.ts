@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { formatParam, parseBody } from "../../../../src/api/openai/parse-body";
+import { parseBody } from "../../../../src/api/openai/parse-body";
+import { formatParam } from "../../../../src/validation/format-param";
 import { InvalidRequestError } from "../../../../src/errors";
 
 describe("formatParam", () => {
