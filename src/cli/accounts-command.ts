@@ -1,6 +1,6 @@
 import { CreateAccountInput, CreditsInput, UpdateAccountInput } from "../accounts/account-input";
 import { toAccountView } from "../accounts/account-view";
-import { parseInput } from "../api/admin/parse-input";
+import { parseInput } from "../validation/parse-input";
 import { InvalidRequestError } from "../errors";
 import { listFlag, numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
 import { parseOptions, UsageError } from "./parse-options";

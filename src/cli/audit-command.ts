@@ -1,4 +1,4 @@
-import { parseInput } from "../api/admin/parse-input";
+import { parseInput } from "../validation/parse-input";
 import { AuditQuery, listAudit } from "../audit/list-audit";
 import { verifyAudit } from "../audit/verify-audit";
 import { openLocalPrivacy } from "./local-privacy";

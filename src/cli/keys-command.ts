@@ -2,7 +2,7 @@ import type { CreateKeyInput, UpdateKeyInput } from "../auth/key-input";
 import { CreateKeyInput as CreateKeySchema, UpdateKeyInput as UpdateKeySchema } from "../auth/key-input";
 import { toKeyView } from "../auth/key-view";
 import { InvalidRequestError } from "../errors";
-import { parseInput } from "../api/admin/parse-input";
+import { parseInput } from "../validation/parse-input";
 import { listFlag, numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
 import { parseOptions, UsageError } from "./parse-options";
 

@@ -1,4 +1,4 @@
-import { parseInput } from "../api/admin/parse-input";
+import { parseInput } from "../validation/parse-input";
 import { UsageQuery, usageReport } from "../metering/usage-report";
 import { openLocalAdmin, printTable, runAdminCommand } from "./local-admin";
 import { parseOptions, UsageError } from "./parse-options";

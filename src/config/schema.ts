@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PAYLOAD_MODES } from "../privacy/payload-modes";
+import { PAYLOAD_MODES } from "./payload-modes";
 
 /**
  * The only config contract. Every leaf has a type, a default and a description; `config print`

@@ -1,4 +1,4 @@
-import type { Caller } from "../auth/caller";
+import type { Caller } from "../caller/caller";
 
 /**
  * The engine's own shapes. The HTTP layer translates OpenAI JSON into these (and back); the engine

@@ -1,5 +1,5 @@
-import { assertModelAllowed } from "../auth/assert-model-allowed";
-import { requireCaller } from "../auth/require-caller";
+import { assertModelAllowed } from "../caller/assert-model-allowed";
+import { requireCaller } from "../caller/require-caller";
 import { EnclaveError } from "../errors";
 import type { Engine } from "../inference/engine";
 import { decorateEngine } from "../inference/decorate-engine";
@@ -7,7 +7,7 @@ import { createModelLabel } from "../inference/model-label";
 import { observeEvents } from "../inference/observe-events";
 import type { EmbeddingRequest, GenerationEvent, GenerationRequest } from "../inference/types";
 import { intersectRegions } from "../residency/region-scope";
-import type { RequestMeter } from "./request-meter";
+import type { RequestMeter } from "../caller/request-meter";
 
 /**
  * The engine as the guarded /v1 routes see it: every request must carry its caller (one without

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PAYLOAD_MODES, RETAINING_MODES } from "./payload-modes";
+import { PAYLOAD_MODES, RETAINING_MODES } from "../config/payload-modes";
 
 export const CONSENT_PURPOSES = ["debugging", "quality", "draft_training"] as const;
 

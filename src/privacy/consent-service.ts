@@ -11,7 +11,7 @@ import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, consents, retainedPayloads, retentionOverrides, usageEvents, type ConsentRow, type RetentionOverrideRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError } from "../errors";
 import type { RecordConsentInput, RetentionOverrideInput } from "./consent-input";
-import type { PayloadMode } from "./payload-modes";
+import type { PayloadMode } from "../config/payload-modes";
 import { activeConsent, stricter } from "./payload-policy";
 import { reclaimSpace } from "./reclaim-space";
 import type { RetentionKey } from "./retention-key";

@@ -1,4 +1,4 @@
-import { requireCaller } from "../auth/require-caller";
+import { requireCaller } from "../caller/require-caller";
 import { decorateEngine } from "../inference/decorate-engine";
 import type { Engine } from "../inference/engine";
 import { observeEvents } from "../inference/observe-events";

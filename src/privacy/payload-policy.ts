@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import { consents, retentionOverrides, type ConsentRow } from "../db/schema";
-import type { PayloadMode } from "./payload-modes";
+import type { PayloadMode } from "../config/payload-modes";
 
 
 const rank: Record<PayloadMode, number> = { none: 0, anonymized: 1, full: 2 };

@@ -1,6 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
-import { isLoopback } from "../serve/is-loopback";
+import { isLoopback } from "../net/is-loopback";
 
 export class EgressDeniedError extends Error {
   constructor(readonly host: string) {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
 import { createApp } from "../api/app";
 import { rememberPeer } from "../api/gate/client-ip";
-import { createUiRoutes } from "../api/ui-routes";
+import { createUiRoutes } from "../ui/ui-routes";
 import { composeApi } from "../compose/compose-api";
 import { composeServices } from "../compose/compose-services";
 import type { Config } from "../config/schema";
@@ -14,7 +14,7 @@ import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
 import { createMetricsRoutes } from "../metrics/metrics-routes";
 import { ENCLAVE_VERSION } from "../version";
-import { isLoopback } from "./is-loopback";
+import { isLoopback } from "../net/is-loopback";
 import { startPurgeSchedule } from "../privacy/purge-schedule";
 import { residencyReport } from "../residency/residency-report";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createUiRoutes, UI_CONTENT_SECURITY_POLICY } from "../../src/api/ui-routes";
+import { createUiRoutes, UI_CONTENT_SECURITY_POLICY } from "../../src/ui/ui-routes";
 import type { UiFile } from "../../src/ui/ui-files";
 import { createTestApp, request } from "../support/test-app";
 

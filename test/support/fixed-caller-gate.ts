@@ -1,7 +1,7 @@
 import { createCallerGate } from "../../src/api/gate/caller-gate";
-import type { Caller } from "../../src/auth/caller";
+import type { Caller } from "../../src/caller/caller";
 import type { AccountRow, ApiKeyRow } from "../../src/db/schema";
-import { createRequestMeter } from "../../src/metering/request-meter";
+import { createRequestMeter } from "../../src/caller/request-meter";
 
 /** A caller as the /v1 gate would resolve it, for route tests that need no keys or store. */
 export function testCaller(key: Partial<ApiKeyRow> = {}): Caller {

@@ -10,7 +10,7 @@ import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consen
 import { toConsentView, toOverrideView } from "../../privacy/consent-service";
 import type { Privacy } from "../../privacy/create-privacy";
 import { createAdminGate } from "./admin-gate";
-import { parseInput } from "./parse-input";
+import { parseInput } from "../../validation/parse-input";
 
 export interface PrivacyRoutesDeps {
   keys: KeyService;

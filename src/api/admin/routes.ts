@@ -10,7 +10,7 @@ import { toKeyView } from "../../auth/key-view";
 import type { SyncDb } from "../../db/sync-db";
 import { UsageQuery, usageReport } from "../../metering/usage-report";
 import { createAdminGate } from "./admin-gate";
-import { parseInput } from "./parse-input";
+import { parseInput } from "../../validation/parse-input";
 
 export interface AdminRoutesDeps {
   db: SyncDb;

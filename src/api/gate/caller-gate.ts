@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
-import type { Caller } from "../../auth/caller";
+import type { Caller } from "../../caller/caller";
 
 /** What a gate sees of a request before its handler runs. */
 export interface GateRequest {

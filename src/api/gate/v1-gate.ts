@@ -1,12 +1,12 @@
 import type { Server } from "bun";
 import { bearerSecret } from "../../auth/bearer-secret";
-import type { Caller } from "../../auth/caller";
+import type { Caller } from "../../caller/caller";
 import type { KeyService } from "../../auth/key-service";
 import { EnclaveError } from "../../errors";
 import type { Admission, Admitted } from "../../limits/admission";
 import type { Logger } from "../../logging/logger";
 import type { Pricing } from "../../metering/pricing";
-import { createRequestMeter } from "../../metering/request-meter";
+import { createRequestMeter } from "../../caller/request-meter";
 import type { UsageRecorder } from "../../metering/usage-recorder";
 import { onBodyEnd } from "../on-body-end";
 import { createCallerGate } from "./caller-gate";

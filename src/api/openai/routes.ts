@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { Caller } from "../../auth/caller";
+import type { Caller } from "../../caller/caller";
 import type { CallerGate } from "../gate/caller-gate";
 import { createOpenAiService, type Incoming, type OpenAiDeps } from "./service";
 

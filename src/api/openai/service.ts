@@ -1,5 +1,5 @@
-import { assertModelAllowed, visibleTo } from "../../auth/assert-model-allowed";
-import type { Caller } from "../../auth/caller";
+import { assertModelAllowed, visibleTo } from "../../caller/assert-model-allowed";
+import type { Caller } from "../../caller/caller";
 import { ModelNotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
 import { collectGeneration } from "./collect-generation";

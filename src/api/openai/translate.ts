@@ -12,7 +12,7 @@ import type {
   ToolChoice,
   Usage,
 } from "../../inference/types";
-import type { Caller } from "../../auth/caller";
+import type { Caller } from "../../caller/caller";
 import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequestBody } from "./model";
 
 /**

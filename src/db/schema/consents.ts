@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { RETAINING_MODES } from "../../privacy/payload-modes";
+import { RETAINING_MODES } from "../../config/payload-modes";
 
 /**
  * An account's informed consent to payload retention, recorded by an admin: who gave it, when,

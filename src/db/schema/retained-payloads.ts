@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text, blob } from "drizzle-orm/sqlite-core";
-import { RETAINING_MODES } from "../../privacy/payload-modes";
+import { RETAINING_MODES } from "../../config/payload-modes";
 
 /**
  * Payloads (prompt, completion, tool calls) kept under `[retention] payloads = "anonymized" |

@@ -1,5 +1,5 @@
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { PAYLOAD_MODES } from "../../privacy/payload-modes";
+import { PAYLOAD_MODES } from "../../config/payload-modes";
 
 /**
  * A stricter payload mode for one account or key than `[retention] payloads` (or its consent).

@@ -1,6 +1,6 @@
 import type { AccountRow, ApiKeyRow } from "../db/schema";
-import type { RequestMeter } from "../metering/request-meter";
-import type { RegionScope } from "./key-service";
+import type { RequestMeter } from "./request-meter";
+import type { RegionScope } from "../auth/key-service";
 
 /**
  * Who is calling: resolved once by the /v1 gate and carried on the request down to the engine.

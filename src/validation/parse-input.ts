@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { InvalidRequestError } from "../../errors";
-import { formatParam } from "../../validation/format-param";
+import { InvalidRequestError } from "../errors";
+import { formatParam } from "./format-param";
 
 /**
  * Validates an admin request's body or query with its zod schema. The first problem becomes a

@@ -1,4 +1,4 @@
-import { PermissionDeniedError } from "./auth-errors";
+import { PermissionDeniedError } from "../auth/auth-errors";
 import type { Caller } from "./caller";
 
 /** 403 when the caller's key may not use the model. Only the key's own list is named, never the model asked for. */

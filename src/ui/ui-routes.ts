@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { NotFoundError } from "../errors";
-import { loadUiFiles } from "../ui/load-ui-files";
-import type { UiFile } from "../ui/ui-files";
+import { loadUiFiles } from "./load-ui-files";
+import type { UiFile } from "./ui-files";
 
 /**
  * Only this server, for everything: no inline script or style, no frames, no other host to
