@@ -63,7 +63,8 @@ export function createGuardedRoutes(deps: GuardedRoutesDeps) {
   // /v1/models lists only what the key's model scope allows, as OpenAI lists the models an account can use.
   const modelScope = (requestId: string | undefined) => (requestId == null ? null : (meters.get(requestId)?.allowedModels ?? null));
   const v1 = (deps.v1Routes ?? ((metered) => createOpenAiRoutes({ engine: metered, modelScope })))(engine);
-  const gate = createV1Gate({ keys, admission, recorder: deps.metrics?.observeUsage(createUsageRecorder({ db })) ?? createUsageRecorder({ db }), pricing, meters, logger, now, clientIp }, v1);
+  const recorder = createUsageRecorder({ db, health: store.health }); // store-health: a usage row not written marks the store failing
+  const gate = createV1Gate({ keys, admission, recorder: deps.metrics?.observeUsage(recorder) ?? recorder, storeHealth: store.health, pricing, meters, logger, now, clientIp }, v1);
   const admin = createAdminRoutes({ db, keys, accounts, currency: pricing.currency, clientIp });
   const privacyAdmin = createPrivacyRoutes({ keys, privacy, clientIp });
   const clock = now ?? Date.now;

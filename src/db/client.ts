@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import * as schema from "./schema";
+import { createStoreHealth, type StoreHealth } from "./store-health";
 import { writeWithRetry } from "./write-with-retry";
 
 export const STORE_FILE_NAME = "enclave.sqlite";
@@ -14,6 +15,8 @@ export interface Store extends Disposable {
   readonly db: ReturnType<typeof drizzle<typeof schema>>;
   readonly sqlite: Database;
   readonly path: string;
+  /** Whether writes succeed; the usage recorder reports failures, new inference and /ready ask it. */
+  readonly health: StoreHealth;
 }
 
 export interface StoreOptions {
@@ -49,6 +52,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     db,
     sqlite,
     path,
+    health: createStoreHealth(),
     [Symbol.dispose]() {
       if (disposed) return;
       disposed = true;

@@ -62,7 +62,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     engine,
     logger,
     version: ENCLAVE_VERSION,
-    storeIsOpen: () => storeOpen,
+    storeIsOpen: () => storeOpen && store.health.writable(), // store-health: not ready while usage rows cannot be written
     routes,
     metrics: deps.metrics,
   });

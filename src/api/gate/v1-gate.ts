@@ -9,6 +9,7 @@ import type { Logger } from "../../logging/logger";
 import type { Pricing } from "../../metering/pricing";
 import { createRequestMeter, type MeterRegistry, type RequestMeter } from "../../metering/request-meter";
 import type { UsageRecorder } from "../../metering/usage-recorder";
+import type { StoreHealth } from "../../db/store-health";
 import { clientIp as peerAddress } from "./client-ip";
 import { onBodyEnd } from "../on-body-end";
 
@@ -16,6 +17,8 @@ export interface V1GateDeps {
   keys: KeyService;
   admission: Admission;
   recorder: UsageRecorder;
+  /** Refuses new inference (503 store_unavailable) while usage rows cannot be written. */
+  storeHealth: Pick<StoreHealth, "assertWritable">;
   pricing: Pricing;
   /** Shared with the metered engine the guarded routes use. */
   meters: MeterRegistry;
@@ -98,6 +101,7 @@ export function createV1Gate(deps: V1GateDeps, routes: Elysia<any, any, any, any
       const endpoint = `${request.method} ${new URL(request.url).pathname}`;
       const ip = clientIp(request, server);
       const { key, account } = keys.authenticate(bearerSecret(request.headers), ip);
+      deps.storeHealth.assertWritable(); // store-health: unmetered inference would escape budgets and credits
       let admitted: Admitted;
       try {
         admitted = await admission.admit({ key, account, signal: request.signal });
