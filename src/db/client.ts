@@ -1,9 +1,12 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import * as schema from "./schema";
 import { createStoreHealth, type StoreHealth } from "./store-health";
+import { StoreUnavailableError } from "../errors";
+import { DataDirError } from "./data-dir-error";
+import { prepareDataDir } from "./prepare-data-dir";
+import { storeErrorOf } from "./store-error-of";
 import { writeWithRetry } from "./write-with-retry";
 
 export const STORE_FILE_NAME = "enclave.sqlite";
@@ -36,9 +39,9 @@ export interface StoreOptions {
  */
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(dataDir);
   const path = join(dataDir, STORE_FILE_NAME);
-  const sqlite = new Database(path, { create: true, strict: true });
+  const sqlite = openFile(path, dataDir);
   sqlite.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA foreign_keys = ON");
@@ -59,4 +62,14 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
       sqlite.close();
     },
   };
+}
+
+/** The store file, or one DataDirError line when it exists but cannot be opened for writing (another owner, mode 0400). */
+function openFile(path: string, dataDir: string): Database {
+  try {
+    return new Database(path, { create: true, strict: true });
+  } catch (error) {
+    if (!(storeErrorOf(error) instanceof StoreUnavailableError)) throw error;
+    throw new DataDirError(`store ${path} cannot be opened for writing (${(error as { code?: string }).code}): enclave needs read and write permission on it`, dataDir);
+  }
 }
