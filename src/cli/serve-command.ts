@@ -1,5 +1,6 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
+import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import { createGuardedRoutes } from "../api/guarded-routes";
 import { createUiRoutes } from "../api/ui-routes";
@@ -30,6 +31,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
     return 1;
   }
+  using _dataDir = lockDataDir(loaded.config.storage.data_dir); // data-dir-lock: one server per data dir, released on return
   const logger = createLogger(loaded.config);
   logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
 

@@ -3,9 +3,10 @@
  * the directory (or the pid that holds it), exit 1, no stack trace. Runs src/main.ts with bun.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LOCK_FILE_NAME, lockDataDir } from "../../src/db/data-dir-lock";
 
 const main = join(import.meta.dir, "../../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "enclave-data-dir-cli-"));
@@ -23,6 +24,25 @@ async function run(args: string[]) {
 }
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at |^\s*\d+ \| /m);
+
+describe("enclave serve on a data dir in use", () => {
+  test("Should refuse to start with one line naming the running server's pid - and leave its lock alone", async () => {
+    const dataDir = join(work, "in-use");
+    const config = configWith("in-use", dataDir);
+    // This test process stands in for the first server: it holds the lock with its own, running pid.
+    using _first = lockDataDir(dataDir);
+    const second = await run(["serve", "--config", config]);
+    expect(second.exitCode).toBe(1);
+    expect(second.lines).toEqual([expect.stringContaining(`in use by another enclave serve (pid ${process.pid})`)]);
+    noStack(second.stderr);
+    expect(existsSync(join(dataDir, LOCK_FILE_NAME))).toBe(true);
+
+    // The admin commands do not take the serve lock: they work beside a running server.
+    const created = await run(["keys", "create", "--name", "beside", "--config", config]);
+    expect({ exitCode: created.exitCode, stderr: created.stderr }).toEqual({ exitCode: 0, stderr: "" });
+    expect((await run(["usage", "--config", config])).exitCode).toBe(0);
+  }, 30_000);
+});
 
 describe("a data dir that cannot be created or written", () => {
   const parentFile = join(work, "a-file");
