@@ -110,3 +110,20 @@ export class EngineError extends EnclaveError {
     });
   }
 }
+
+/** Another writer held the store's write lock past the request's deadline: retry shortly. */
+export class StoreBusyError extends EnclaveError {
+  constructor() {
+    super({ message: "the store is busy with another writer; retry shortly", status: 503, type: "overloaded", code: "store_busy", retryAfterSeconds: 1 });
+  }
+}
+
+/**
+ * The store cannot take writes (disk full, I/O error, read-only): inference is refused until a
+ * write succeeds again, because a request that cannot be metered would escape budgets and credits.
+ */
+export class StoreUnavailableError extends EnclaveError {
+  constructor() {
+    super({ message: "the store cannot take writes; inference resumes when it can", status: 503, type: "api_error", code: "store_unavailable", retryAfterSeconds: 5 });
+  }
+}

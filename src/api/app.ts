@@ -10,6 +10,7 @@ import { errorResponse, toParamPath } from "./error-response";
 import { onBodyEnd } from "./on-body-end";
 import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
+import { storeErrorOf } from "../db/store-error-of";
 
 export interface AppDeps {
   config: Pick<Config, "server">;
@@ -145,6 +146,8 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
 
 function toEnclaveError(code: string | number, error: unknown, request: Request): EnclaveError | null {
   if (error instanceof EnclaveError) return error;
+  const storeError = storeErrorOf(error); // a write lock not had in time, a full disk: 503, not 500
+  if (storeError) return storeError;
   switch (code) {
     case "VALIDATION": {
       const first = (error as { all?: { path?: string; message?: string }[] }).all?.[0];

@@ -11,7 +11,7 @@ export function createHealthRoutes(deps: Pick<AppDeps, "engine" | "storeIsOpen" 
         const store = deps.storeIsOpen();
         const model = deps.engine.isReady();
         if (!store || !model) set.status = 503;
-        return { status: store && model ? "ready" : "starting", store: store ? "open" : "closed", default_model: model ? "loaded" : "not loaded" };
+        return { status: store && model ? "ready" : store ? "starting" : "unavailable", store: store ? "open" : "closed", default_model: model ? "loaded" : "not loaded" };
       },
       { detail: { summary: "Readiness: 200 only when the store is open and the default model is loaded" } },
     );

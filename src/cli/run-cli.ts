@@ -1,3 +1,7 @@
+import { DataDirError } from "../db/data-dir-error";
+import { storeErrorOf } from "../db/store-error-of";
+import { EnclaveError } from "../errors";
+
 export type Command = (args: string[]) => Promise<number>;
 
 /** Each command is imported only when it runs, so `enclave version` does not load Elysia or the engine. */
@@ -67,5 +71,18 @@ export async function runCli(argv: string[]): Promise<number> {
     console.error(`enclave: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return (await command.load())(args);
+  try {
+    return await (await command.load())(args);
+  } catch (error) {
+    console.error(`enclave: ${describeFailure(error)}`);
+    return 1;
+  }
+}
+
+/** One line for the terminal, never a stack: what the operator can act on, else the error's class and first line. */
+function describeFailure(error: unknown): string {
+  const known = storeErrorOf(error) ?? error;
+  if (known instanceof EnclaveError || known instanceof DataDirError) return known.message;
+  const message = known instanceof Error ? (known.message.split("\n")[0] ?? "").slice(0, 300) : String(known).slice(0, 300);
+  return `failed (${known instanceof Error ? known.name : typeof known}): ${message}`;
 }

@@ -1,11 +1,12 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
+import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
-import { enforceResidency, ResidencyViolationError } from "../residency/enforce-residency";
+import { enforceResidency, refuseResidencyViolations, ResidencyViolationError } from "../residency/enforce-residency";
 import { resolveModels } from "../serve/resolve-models";
 import { startEnclave } from "../serve/start-enclave";
 import { withUpstreams } from "../upstreams/with-upstreams";
@@ -30,16 +31,17 @@ export async function serveCommand(args: string[]): Promise<number> {
   const logger = createLogger(loaded.config);
   logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
 
-  let egressGuard;
   try {
-    egressGuard = enforceResidency(loaded.config, logger);
+    refuseResidencyViolations(loaded.config);
   } catch (error) {
     if (!(error instanceof ResidencyViolationError)) throw error;
     console.error(`enclave: refusing to start; the config breaks its own [residency] in ${error.violations.length} way(s):`);
     for (const violation of error.violations) console.error(`  ${violation.key}: ${violation.message}`);
     return 1;
   }
-  using _egress = egressGuard;
+  // One server per data dir, taken after the checks that refuse to write anything; released on return.
+  using _dataDir = lockDataDir(loaded.config.storage.data_dir);
+  using _egress = enforceResidency(loaded.config, logger);
 
   const progress = createProgressReporter("forging the demo model");
   const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));

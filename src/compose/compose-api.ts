@@ -42,7 +42,7 @@ export function composeApi(deps: ApiDeps) {
   const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);
 
   const recorder = metrics != null ? metrics.observeUsage(services.recorder) : services.recorder;
-  const gate = createV1Gate({ keys, admission, recorder, pricing, logger, now, clientIp });
+  const gate = createV1Gate({ keys, admission, recorder, storeHealth: services.store.health, pricing, logger, now, clientIp });
   const clock = now ?? Date.now;
   const routes = [
     createOpenAiRoutes({ engine, gate }),

@@ -35,7 +35,8 @@ export function composeServices(deps: ServicesDeps) {
     accounts: createAccountService({ db, now, installationRegions }),
     pricing,
     admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
-    recorder: createUsageRecorder({ db }),
+    // A usage row not written marks the store failing: the gate then refuses new inference.
+    recorder: createUsageRecorder({ db, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
       return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now }));

@@ -11,13 +11,18 @@ export class ResidencyViolationError extends Error {
   }
 }
 
-/**
- * Start-up half of the residency promise: refuse a config that would break it, keep temp files
- * inside the data dir, and refuse every outbound connection the egress policy does not allow.
- */
-export function enforceResidency(config: Readonly<Config>, logger: Logger): EgressGuard {
+/** Start-up half of the residency promise, first step: refuse a config that would break it, before anything is written. */
+export function refuseResidencyViolations(config: Readonly<Config>): void {
   const violations = residencyViolations(config, writtenPaths(config));
   if (violations.length > 0) throw new ResidencyViolationError(violations);
+}
+
+/**
+ * Second step, once the data dir is ours: keep temp files inside it, and refuse every outbound
+ * connection the egress policy does not allow.
+ */
+export function enforceResidency(config: Readonly<Config>, logger: Logger): EgressGuard {
+  refuseResidencyViolations(config);
   const tempDir = confineTempFiles(config);
   const allowedHosts = config.residency.egress === "allow-listed" ? config.upstreams.map((upstream) => new URL(upstream.url).hostname) : [];
   const guard = installEgressGuard({

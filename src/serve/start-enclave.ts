@@ -4,7 +4,7 @@ import { createApp } from "../api/app";
 import { rememberPeer } from "../api/gate/client-ip";
 import { createUiRoutes } from "../ui/ui-routes";
 import { composeApi } from "../compose/compose-api";
-import { composeServices } from "../compose/compose-services";
+import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
@@ -31,6 +31,8 @@ export interface RunningEnclave extends AsyncDisposable {
   readonly url: URL;
   readonly engine: Engine;
   readonly store: Store;
+  /** The services the API runs on (keys, accounts, privacy...), as the CLI gets them. */
+  readonly services: Services;
   /** Resolves when the default model is loaded (or rejects when it fails to load). */
   readonly ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish within the grace period, then disposes in reverse order. */
@@ -67,7 +69,8 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     engine,
     logger,
     version: ENCLAVE_VERSION,
-    storeIsOpen: () => storeOpen,
+    // Not ready while usage rows cannot be written.
+    storeIsOpen: () => storeOpen && store.health.writable(),
     routes,
     metrics: deps.metrics,
   });
@@ -121,7 +124,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       logger.info("stopped");
     })());
 
-  return { url, engine, store, ready, stop, [Symbol.asyncDispose]: stop };
+  return { url, engine, store, services, ready, stop, [Symbol.asyncDispose]: stop };
 }
 
 function ensureInstanceRow(store: Store): void {

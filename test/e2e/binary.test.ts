@@ -141,10 +141,15 @@ describe.skipIf(skip)("dist/enclave", () => {
       for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? "";
       expect(streamed).toBe("ABCDEFGHIJKLMNOPQRSTUVWXYZ.");
 
+      // One server per data dir: a second refuses, naming the first one's pid.
+      const second = await run(["serve", "--config", configPath], isolatedEnv(home));
+      expect({ exitCode: second.exitCode, stderr: second.stderr.trim() }).toEqual({ exitCode: 1, stderr: expect.stringContaining(`(pid ${server.pid})`) });
+
       server.kill("SIGTERM");
       const exitCode = await server.exited;
       const [stdout, stderr] = await output;
       expect({ exitCode, stdout, stderr }).toMatchObject({ exitCode: 0 });
+      expect(await Bun.file(path.join(dataDir, "enclave.lock")).exists()).toBe(false);
     } finally {
       server.kill("SIGKILL");
     }

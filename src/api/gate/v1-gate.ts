@@ -8,6 +8,7 @@ import type { Logger } from "../../logging/logger";
 import type { Pricing } from "../../metering/pricing";
 import { createRequestMeter } from "../../caller/request-meter";
 import type { UsageRecorder } from "../../metering/usage-recorder";
+import type { StoreHealth } from "../../db/store-health";
 import { onBodyEnd } from "../on-body-end";
 import { createCallerGate } from "./caller-gate";
 import { clientIp as peerAddress } from "./client-ip";
@@ -16,6 +17,8 @@ export interface V1GateDeps {
   keys: KeyService;
   admission: Admission;
   recorder: UsageRecorder;
+  /** Refuses new inference (503 store_unavailable) while usage rows cannot be written. */
+  storeHealth: Pick<StoreHealth, "assertWritable">;
   pricing: Pricing;
   logger: Logger;
   now?: () => number;
@@ -96,6 +99,8 @@ export function createV1Gate(deps: V1GateDeps) {
       const endpoint = `${request.method} ${route}`;
       const ip = clientIp(request, server);
       const { key, account } = keys.authenticate(bearerSecret(request.headers), ip);
+      // Unmetered inference would escape budgets and credits.
+      deps.storeHealth.assertWritable();
       let admitted: Admitted;
       try {
         admitted = await admission.admit({ key, account, signal: request.signal });

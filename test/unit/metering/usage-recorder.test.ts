@@ -1,0 +1,96 @@
+import { describe, expect, test } from "bun:test";
+import { cliActor } from "../../../src/accounts/actor";
+import { createAccountService } from "../../../src/accounts/account-service";
+import { createKeyService } from "../../../src/auth/key-service";
+import { createStoreHealth } from "../../../src/db/store-health";
+import { StoreUnavailableError } from "../../../src/errors";
+import { createUsageRecorder, type UsageEvent } from "../../../src/metering/usage-recorder";
+import { tempStore } from "../../support/temp-store";
+
+function seeded() {
+  const store = tempStore();
+  const cli = cliActor("test");
+  const account = createAccountService({ db: store.db }).ensureDefault(cli);
+  const { key } = createKeyService({ db: store.db, pepper: "p" }).create(cli, { name: "k", account_id: account.id });
+  let n = 0;
+  const event = (): UsageEvent => ({
+    id: `req-${++n}`,
+    keyId: key.id,
+    accountId: account.id,
+    endpoint: "POST /v1/chat/completions",
+    model: "fake",
+    startedAt: new Date(1_800_000_000_000 + n),
+    queueMs: 0,
+    ttftMs: 1,
+    durationMs: 2,
+    promptTokens: 3,
+    completionTokens: 4,
+    draftTokensAccepted: null,
+    costMicros: 0,
+    status: 200,
+    errorCode: null,
+    clientIp: null,
+  });
+  const rows = () => (store.sqlite.query("select count(*) as n from usage_events").get() as { n: number }).n;
+  return { store, event, rows };
+}
+
+describe("usage recorder on a store that cannot write", () => {
+  test("Should mark the store failing on a full disk and keep the row - then write it and recover when space returns", () => {
+    const { store, event, rows } = seeded();
+    using _store = store;
+    let clock = 0;
+    const health = createStoreHealth({ now: () => clock, probeIntervalMs: 1000 });
+    const recorder = createUsageRecorder({ db: store.db, health });
+    // max_page_count at the current size stands in for a full filesystem: the next new page is SQLITE_FULL.
+    const pages = (store.sqlite.query("pragma page_count").get() as { page_count: number }).page_count;
+    store.sqlite.exec(`pragma max_page_count = ${pages}`);
+    let recorded = 0;
+    let failure: unknown;
+    for (let i = 0; i < 5000 && failure == null; i++) {
+      try {
+        recorder.record(event());
+        recorded++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect((failure as { cause?: { code?: string } })?.cause?.code ?? (failure as { code?: string })?.code).toBe("SQLITE_FULL");
+    expect(health.writable()).toBe(false);
+    expect(() => health.assertWritable()).toThrow(StoreUnavailableError);
+
+    store.sqlite.exec(`pragma max_page_count = ${pages * 100}`);
+    expect(health.writable()).toBe(false); // not probed again before the interval
+    clock += 1000;
+    expect(health.writable()).toBe(true);
+    expect(rows()).toBe(recorded + 1);
+    recorder.record(event());
+    expect(rows()).toBe(recorded + 2);
+  });
+
+  test("Should write kept rows first, in order - on the next record once the store takes writes", () => {
+    const { store, event, rows } = seeded();
+    using _store = store;
+    const health = createStoreHealth();
+    const recorder = createUsageRecorder({ db: store.db, health });
+    store.sqlite.exec("pragma query_only = 1");
+    expect(() => recorder.record(event())).toThrow();
+    expect(() => recorder.record(event())).toThrow();
+    expect(health.writable()).toBe(false);
+    store.sqlite.exec("pragma query_only = 0");
+    recorder.record(event());
+    expect(rows()).toBe(3);
+    expect(store.sqlite.query("select id from usage_events order by started_at").all()).toEqual([{ id: "req-1" }, { id: "req-2" }, { id: "req-3" }]);
+    expect(health.writable()).toBe(true);
+  });
+
+  test("Should not fail the store for a row refused for itself - a broken row must not stop serving", () => {
+    const { store, event } = seeded();
+    using _store = store;
+    const health = createStoreHealth();
+    const recorder = createUsageRecorder({ db: store.db, health });
+    expect(() => recorder.record({ ...event(), endpoint: null as unknown as string })).toThrow();
+    expect(health.writable()).toBe(true);
+    recorder.record(event());
+  });
+});
