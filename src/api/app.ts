@@ -2,7 +2,7 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Config } from "../config/schema";
-import { EnclaveError, InvalidRequestError, NotFoundError, PayloadTooLargeError } from "../errors";
+import { EnclaveError, InvalidRequestError, NotFoundError } from "../errors";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics, RequestRecord } from "../metrics/metrics-registry";
@@ -11,6 +11,7 @@ import { onBodyEnd } from "./on-body-end";
 import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
 import { storeErrorOf } from "../db/store-error-of";
+import { edgeRequest } from "./edge-request";
 
 export interface AppDeps {
   config: Pick<Config, "server">;
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps) {
   const tracked = new WeakMap<Request, Tracked>();
 
   const app = new Elysia({ name: "enclave" })
-    .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics) as any)
+    .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics, bodyLimit) as any)
     .use(
       openapi({
         provider: null,
@@ -56,12 +57,6 @@ export function createApp(deps: AppDeps) {
       set.headers["x-request-id"] = requestId;
       const state: Tracked = { requestId, route: null, errorCode: null };
       tracked.set(request, state);
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > bodyLimit) {
-        const tooLarge = new PayloadTooLargeError(bodyLimit, length);
-        state.errorCode = tooLarge.code;
-        return errorResponse(tooLarge, requestId);
-      }
     })
     .onTransform({ as: "global" }, ({ request, route }) => {
       const state = tracked.get(request);
@@ -69,7 +64,7 @@ export function createApp(deps: AppDeps) {
     })
     .onError(({ code, error, set, request, route }) => {
       const requestId = set.headers["x-request-id"] as string | undefined;
-      const known = toEnclaveError(code, error, request);
+      const known = toEnclaveError(code, error);
       const state = tracked.get(request);
       if (state != null) {
         state.route ??= code === "NOT_FOUND" ? null : (route ?? null);
@@ -96,11 +91,12 @@ export type App = ReturnType<typeof createApp>;
  * when its last byte is read or the client goes away) with the request id, method, route pattern,
  * status and duration; never the URL query, a header or a body. The same record feeds /metrics.
  */
-function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Request, Tracked>, logger: Logger, metrics: AppDeps["metrics"]) {
-  return async (request: Request, ...rest: unknown[]): Promise<Response> => {
+function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Request, Tracked>, logger: Logger, metrics: AppDeps["metrics"], bodyLimit: number) {
+  return async (incoming: Request, ...rest: unknown[]): Promise<Response> => {
     const started = performance.now();
     const ended = metrics?.requestStarted();
     let done = false;
+    let request = incoming;
     const finish = (status: number, requestId: string | null) => {
       if (done) return;
       done = true;
@@ -118,8 +114,8 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
           requestId: requestId ?? state?.requestId,
           method: record.method,
           route: record.route,
-          // An unmatched path is logged without its query; a matched one only as its pattern.
-          ...(record.route == null && { path: new URL(request.url).pathname.slice(0, 200) }),
+          // A matched path is logged as its pattern; an unmatched one is client input: a marker and its length only.
+          ...(record.route == null && { path: "unmatched", pathLength: pathLength(request.url) }),
           status,
           durationMs: record.durationMs,
           ...(record.errorCode != null && { code: record.errorCode }),
@@ -127,6 +123,14 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
         "request",
       );
     };
+    const edge = await edgeRequest(incoming, bodyLimit);
+    if (edge instanceof EnclaveError) {
+      const requestId = createRequestId();
+      tracked.set(incoming, { requestId, route: null, errorCode: edge.code });
+      finish(edge.status, requestId);
+      return errorResponse(edge, requestId);
+    }
+    request = edge;
     let response: Response;
     try {
       response = (await handle(request, ...rest)) as Response;
@@ -144,9 +148,16 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
   };
 }
 
-function toEnclaveError(code: string | number, error: unknown, request: Request): EnclaveError | null {
+/** Characters of the URL's path (without the query); 0 when the URL does not parse. */
+function pathLength(url: string): number {
+  const parsed = URL.parse(url.startsWith("/") ? `http://localhost${url}` : url);
+  return parsed?.pathname.length ?? 0;
+}
+
+function toEnclaveError(code: string | number, error: unknown): EnclaveError | null {
   if (error instanceof EnclaveError) return error;
-  const storeError = storeErrorOf(error); // a write lock not had in time, a full disk: 503, not 500
+  // A write lock not had in time, a full disk: 503, not 500.
+  const storeError = storeErrorOf(error);
   if (storeError) return storeError;
   switch (code) {
     case "VALIDATION": {
@@ -160,7 +171,8 @@ function toEnclaveError(code: string | number, error: unknown, request: Request)
     case "PARSE":
       return new InvalidRequestError("request body is not valid JSON", { code: "invalid_json" });
     case "NOT_FOUND":
-      return new NotFoundError(`no route ${request.method} ${new URL(request.url).pathname}`);
+      // The path is client input: it is not echoed.
+      return new NotFoundError("no route for this method and path");
     default:
       return null;
   }

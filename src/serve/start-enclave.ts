@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
 import { createApp } from "../api/app";
+import { edgeServeOptions } from "../api/edge-serve-options";
 import { rememberPeer } from "../api/gate/client-ip";
 import { createUiRoutes } from "../ui/ui-routes";
 import { composeApi } from "../compose/compose-api";
@@ -75,18 +76,20 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     metrics: deps.metrics,
   });
 
-  const { host, port, tls, body_limit_bytes } = config.server;
+  const { host, port, tls } = config.server;
   const server: Server<unknown> = Bun.serve({
     hostname: host,
     port,
-    maxRequestBodySize: body_limit_bytes,
     // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
     idleTimeout: 255,
     tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
-    fetch: (request, server) => {
-      rememberPeer(request, server); // client IP for key allow-lists and metering
-      return app.handle(request);
-    },
+    ...edgeServeOptions(
+      app.routes.map((route) => route.path),
+      (request, server) => {
+        rememberPeer(request, server); // client IP for key allow-lists and metering
+        return app.handle(request);
+      },
+    ),
   });
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
   logger.info({ url: url.origin, tls: tls != null }, "listening");

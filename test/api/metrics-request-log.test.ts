@@ -22,14 +22,15 @@ describe("request log", () => {
     expect(JSON.stringify(line)).not.toContain("secret-query");
   });
 
-  test("Should carry the error code of an error answer, and the path without its query when no route matched", async () => {
+  test("Should carry the error code of an error answer, and only a marker and the path's length when no route matched - the path is client input", async () => {
     using h = metricsApp({ logLevel: "info" });
     await h.app.handle(request("/v1/chat/completions", { method: "POST", json: {} }));
     await h.app.handle(request("/no/such/route?token=abc"));
     const [unauthorized, unmatched] = requestLines(h.logLines);
     expect(unauthorized).toMatchObject({ route: "/v1/chat/completions", status: 401, code: "missing_api_key" });
-    expect(unmatched).toMatchObject({ route: null, path: "/no/such/route", status: 404, code: "not_found" });
+    expect(unmatched).toMatchObject({ route: null, path: "unmatched", pathLength: "/no/such/route".length, status: 404, code: "not_found" });
     expect(JSON.stringify(unmatched)).not.toContain("token=abc");
+    expect(JSON.stringify(unmatched)).not.toContain("/no/such");
   });
 
   test("Should log a stream when its last byte is read - its duration covers the whole stream", async () => {

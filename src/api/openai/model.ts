@@ -1,5 +1,40 @@
 import { z } from "zod";
 
+/**
+ * The most every string and list of a request may hold, so what a request carries is bounded by
+ * more than the body limit: a 1 MB `stop` string fits in the body and costs the engine far more
+ * than its size (it is matched against every token). Beyond a limit: 400 naming the parameter and
+ * the limit. The numbers follow OpenAI's where it has one (128 tools, 4 stops, 16 metadata pairs).
+ */
+export const REQUEST_LIMITS = {
+  /** Characters of `model`: ids are short; a long one is refused before it is looked up or metered. */
+  modelChars: 256,
+  messages: 4096,
+  /** Characters of one message's content (or one content part's text, or one prompt or input). */
+  contentChars: 1_048_576,
+  contentParts: 256,
+  toolCalls: 128,
+  /** Characters of ids and of function-call arguments carried in the history. */
+  idChars: 256,
+  argumentsChars: 1_048_576,
+  tools: 128,
+  descriptionChars: 8192,
+  stops: 4,
+  stopChars: 256,
+  logitBiasEntries: 1024,
+  userChars: 256,
+  metadataPairs: 16,
+  metadataKeyChars: 64,
+  metadataValueChars: 512,
+  embeddingInputs: 2048,
+} as const;
+const L = REQUEST_LIMITS;
+
+/** A record with at most `max` entries (zod's record has no size check of its own). */
+function atMostEntries<T extends z.ZodType>(record: T, max: number, what: string) {
+  return record.refine((value) => Object.keys(value as object).length <= max, { message: `may have at most ${max} ${what}` });
+}
+
 /** Marks a refusal as "valid, but this server does not do it" (code `unsupported_value`). */
 const unsupported = { params: { code: "unsupported_value" } } as const;
 
@@ -20,6 +55,10 @@ const CONTENT_PART_UNSUPPORTED: Record<string, string> = {
 const contentPart = z.looseObject({ type: z.string() }).transform((part, ctx) => {
   if (part.type === "text" || part.type === "refusal") {
     const text = part.type === "text" ? part.text : part.refusal;
+    if (typeof text === "string" && text.length > L.contentChars) {
+      ctx.issues.push({ code: "too_big", origin: "string", maximum: L.contentChars, inclusive: true, input: "", path: [part.type], message: "" });
+      return z.NEVER;
+    }
     if (typeof text === "string") return text;
     ctx.issues.push({ code: "invalid_type", expected: "string", input: text, path: [part.type], message: "" });
     return z.NEVER;
@@ -35,12 +74,12 @@ const contentPart = z.looseObject({ type: z.string() }).transform((part, ctx) =>
 });
 
 /** string | content parts, as one string. Parts are joined with a newline so words never fuse. */
-const content = z.union([z.string(), z.array(contentPart).transform((parts) => parts.join("\n"))]);
+const content = z.union([z.string().max(L.contentChars), z.array(contentPart).max(L.contentParts).transform((parts) => parts.join("\n"))]);
 
 const toolCall = z.object({
-  id: z.string(),
+  id: z.string().max(L.idChars),
   type: z.literal("function"),
-  function: z.object({ name: z.string(), arguments: z.string() }),
+  function: z.object({ name: z.string().max(L.idChars), arguments: z.string().max(L.argumentsChars) }),
 });
 
 const message = z.discriminatedUnion("role", [
@@ -49,9 +88,9 @@ const message = z.discriminatedUnion("role", [
   z.object({
     role: z.literal("assistant"),
     content: content.nullish(),
-    tool_calls: z.array(toolCall).nullish(),
+    tool_calls: z.array(toolCall).max(L.toolCalls).nullish(),
   }),
-  z.object({ role: z.literal("tool"), content, tool_call_id: z.string() }),
+  z.object({ role: z.literal("tool"), content, tool_call_id: z.string().max(L.idChars) }),
 ]);
 
 /** OpenAI's rule for function names. */
@@ -61,7 +100,7 @@ const tool = z.object({
   type: z.literal("function"),
   function: z.object({
     name: functionName,
-    description: z.string().nullish(),
+    description: z.string().max(L.descriptionChars).nullish(),
     parameters: z.record(z.string(), z.unknown()).nullish(),
     /** Accepted; arguments are always constrained to the schema when the engine can. */
     strict: z.boolean().nullish(),
@@ -70,7 +109,7 @@ const tool = z.object({
 
 const toolChoice = z.union([
   z.enum(["auto", "none", "required"]),
-  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+  z.object({ type: z.literal("function"), function: z.object({ name: z.string().max(L.idChars) }) }),
 ]);
 
 const responseFormat = z.discriminatedUnion("type", [
@@ -80,17 +119,18 @@ const responseFormat = z.discriminatedUnion("type", [
     type: z.literal("json_schema"),
     json_schema: z.object({
       name: functionName,
-      description: z.string().nullish(),
+      description: z.string().max(L.descriptionChars).nullish(),
       schema: z.record(z.string(), z.unknown()).nullish(),
       strict: z.boolean().nullish(),
     }),
   }),
 ]);
 
-const stop = z.union([z.string(), z.array(z.string()).max(4)]);
+const stopString = z.string().max(L.stopChars);
+const stop = z.union([stopString, z.array(stopString).max(L.stops)]);
 
 /** JSON object keys are strings; OpenAI's are token ids. */
-const logitBias = z.record(z.string(), z.number().min(-100).max(100)).transform((bias, ctx) => {
+const logitBias = atMostEntries(z.record(z.string(), z.number().min(-100).max(100)), L.logitBiasEntries, "entries").transform((bias, ctx) => {
   const out: Record<number, number> = {};
   for (const [key, value] of Object.entries(bias)) {
     if (!/^\d{1,9}$/.test(key)) {
@@ -110,9 +150,14 @@ const onlyOne = (param: string) =>
 
 const streamOptions = z.object({ include_usage: z.boolean().nullish() });
 
+/** OpenAI's request metadata: accepted within its limits and dropped, like `user`. */
+const metadata = atMostEntries(z.record(z.string().max(L.metadataKeyChars), z.string().max(L.metadataValueChars)), L.metadataPairs, "key-value pairs");
+
+const model = z.string().min(1).max(L.modelChars);
+
 /** Parameters both completion endpoints share. */
 const samplingFields = {
-  model: z.string().min(1),
+  model,
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   seed: z.number().int().nullish(),
@@ -121,7 +166,8 @@ const samplingFields = {
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   logit_bias: logitBias.nullish(),
   /** Accepted for compatibility and dropped: nothing about a request is stored. */
-  user: z.string().nullish(),
+  user: z.string().max(L.userChars).nullish(),
+  metadata: metadata.nullish(),
   n: onlyOne("n").nullish(),
   stream: z.boolean().nullish(),
   stream_options: streamOptions.nullish(),
@@ -132,11 +178,11 @@ const maxTokens = z.number().int().min(1);
 export const ChatCompletionRequest = z
   .object({
     ...samplingFields,
-    messages: z.array(message).min(1),
+    messages: z.array(message).min(1).max(L.messages),
     max_tokens: maxTokens.nullish(),
     max_completion_tokens: maxTokens.nullish(),
     response_format: responseFormat.nullish(),
-    tools: z.array(tool).nullish(),
+    tools: z.array(tool).max(L.tools).nullish(),
     tool_choice: toolChoice.nullish(),
     /** Accepted; the engine decides how many calls one turn makes. */
     parallel_tool_calls: z.boolean().nullish(),
@@ -172,9 +218,13 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 /** A prompt: one string, or an array holding one string. Token arrays and batches are refused. */
 const prompt = z.unknown().transform((value, ctx): string => {
-  if (typeof value === "string") return value;
+  const text = typeof value === "string" ? value : Array.isArray(value) && value.length === 1 && typeof value[0] === "string" ? value[0] : null;
+  if (text != null && text.length > L.contentChars) {
+    ctx.issues.push({ code: "too_big", origin: "string", maximum: L.contentChars, inclusive: true, input: "", message: "" });
+    return z.NEVER;
+  }
+  if (text != null) return text;
   if (Array.isArray(value)) {
-    if (value.length === 1 && typeof value[0] === "string") return value[0];
     const tokens = value.length > 0 && value.every((v) => typeof v === "number" || Array.isArray(v));
     ctx.issues.push({
       code: "custom",
@@ -225,9 +275,13 @@ export type CompletionRequest = z.infer<typeof CompletionRequest>;
 /** string | string[]; token arrays are refused with a message that says so. */
 const embeddingInput = z.unknown().transform((value, ctx): string[] => {
   const texts = typeof value === "string" ? [value] : value;
-  if (Array.isArray(texts) && texts.length > 0 && texts.length <= 2048 && texts.every((t) => typeof t === "string")) {
+  if (Array.isArray(texts) && texts.length > 0 && texts.length <= L.embeddingInputs && texts.every((t) => typeof t === "string")) {
     if (texts.some((t) => t.length === 0)) {
       ctx.issues.push({ code: "custom", input: value, message: "input must not contain empty strings" });
+      return z.NEVER;
+    }
+    if (texts.some((t) => t.length > L.contentChars)) {
+      ctx.issues.push({ code: "custom", input: "", message: `each input may have at most ${L.contentChars} characters` });
       return z.NEVER;
     }
     return texts;
@@ -239,15 +293,15 @@ const embeddingInput = z.unknown().transform((value, ctx): string[] => {
     ...(tokens && unsupported),
     message: tokens
       ? "token-array inputs are not supported; send text"
-      : Array.isArray(value) && value.length > 2048
-        ? "input may hold at most 2048 strings"
+      : Array.isArray(value) && value.length > L.embeddingInputs
+        ? `input may hold at most ${L.embeddingInputs} strings`
         : "input must be a non-empty string or a non-empty array of strings",
   });
   return z.NEVER;
 });
 
 export const EmbeddingRequestBody = z.object({
-  model: z.string().min(1),
+  model,
   input: embeddingInput,
   encoding_format: z.enum(["float", "base64"]).nullish(),
   dimensions: z
@@ -255,6 +309,6 @@ export const EmbeddingRequestBody = z.object({
     .int()
     .refine(() => false, { message: "dimensions is not supported; vectors have the model's native size", ...unsupported })
     .nullish(),
-  user: z.string().nullish(),
+  user: z.string().max(L.userChars).nullish(),
 });
 export type EmbeddingRequestBody = z.infer<typeof EmbeddingRequestBody>;

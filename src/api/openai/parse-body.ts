@@ -89,7 +89,7 @@ function describe(issue: Issue, param: string, value: unknown): string {
       return issue.origin === "array"
         ? `${where} may have at most ${issue.maximum} item(s)`
         : issue.origin === "string"
-          ? `${where} is too long`
+          ? `${where} may have at most ${issue.maximum} characters`
           : `${where} must be ${issue.inclusive ? "<=" : "<"} ${issue.maximum}`;
     case "invalid_format":
       // Messages for formats come from our schemas (e.g. the function-name rule), not from input.
