@@ -22,6 +22,11 @@ export class EnclaveError extends Error {
   readonly details: Record<string, number | string>;
   /** Seconds a client should wait before retrying; sent as Retry-After. */
   readonly retryAfterSeconds?: number;
+  /**
+   * The cause behind a deliberately vague answer (e.g. "revoked" behind 401 invalid_api_key), for
+   * the request log and metrics only: the one error handler never serializes it.
+   */
+  readonly reason?: string;
 
   constructor(options: {
     message: string;
@@ -31,6 +36,7 @@ export class EnclaveError extends Error {
     param?: string | null;
     details?: Record<string, number | string>;
     retryAfterSeconds?: number;
+    reason?: string;
   }) {
     super(options.message);
     this.name = new.target.name;
@@ -40,6 +46,7 @@ export class EnclaveError extends Error {
     this.param = options.param ?? null;
     this.details = options.details ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.reason = options.reason;
   }
 }
 

@@ -31,6 +31,8 @@ interface Tracked {
   requestId: string;
   route: string | null;
   errorCode: string | null;
+  /** The cause behind a vague error answer (EnclaveError.reason): logged, never sent. */
+  reason?: string;
 }
 
 /**
@@ -69,6 +71,7 @@ export function createApp(deps: AppDeps) {
       if (state != null) {
         state.route ??= code === "NOT_FOUND" ? null : (route ?? null);
         state.errorCode = known?.code ?? "internal_error";
+        state.reason = known?.reason;
       }
       if (known) return errorResponse(known, requestId);
       // Only the error's class and the request id: an internal message can quote the prompt.
@@ -119,6 +122,7 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
           status,
           durationMs: record.durationMs,
           ...(record.errorCode != null && { code: record.errorCode }),
+          ...(record.errorCode != null && state?.reason != null && { reason: state.reason }),
         },
         "request",
       );

@@ -1,19 +1,25 @@
 import { EnclaveError } from "../errors";
 
-export type AuthenticationFailure = "missing" | "invalid" | "revoked" | "expired";
+/** Why a key was refused: in the request log only, never in the answer. */
+export type AuthenticationFailure = "missing" | "invalid" | "revoked" | "expired" | "account_deleted";
 
-const messages: Record<AuthenticationFailure, string> = {
-  missing: "no API key: send it as 'Authorization: Bearer <key>'",
-  invalid: "invalid API key",
-  revoked: "this API key has been revoked",
-  expired: "this API key has expired",
-};
-
-/** 401: the request carries no usable key. The message never quotes what was sent. */
+/**
+ * 401: the request carries no usable key. The message never quotes what was sent, and a key that
+ * was revoked or expired, or whose account was deleted, answers exactly as an unknown one: telling
+ * them apart would tell the holder of a leaked old key that it once worked. The real cause is in
+ * `reason` (logged and counted, never serialized).
+ */
 export class AuthenticationError extends EnclaveError {
   readonly failure: AuthenticationFailure;
   constructor(failure: AuthenticationFailure) {
-    super({ message: messages[failure], status: 401, type: "authentication_error", code: failure === "missing" ? "missing_api_key" : `${failure}_api_key` });
+    const missing = failure === "missing";
+    super({
+      message: missing ? "no API key: send it as 'Authorization: Bearer <key>'" : "invalid API key",
+      status: 401,
+      type: "authentication_error",
+      code: missing ? "missing_api_key" : "invalid_api_key",
+      reason: failure,
+    });
     this.failure = failure;
   }
 }

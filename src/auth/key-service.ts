@@ -249,7 +249,7 @@ export function createKeyService(deps: KeyServiceDeps) {
       if (key.revokedAt != null) throw new AuthenticationError("revoked");
       if (key.expiresAt != null && key.expiresAt.getTime() <= now().getTime()) throw new AuthenticationError("expired");
       const account = db.select().from(accounts).where(eq(accounts.id, key.accountId)).get();
-      if (account == null || account.deletedAt != null) throw new AuthenticationError("revoked");
+      if (account == null || account.deletedAt != null) throw new AuthenticationError("account_deleted");
       if (key.allowedIps != null && !ipAllowed(key.allowedIps, clientIp)) throw new PermissionDeniedError("this API key may not be used from this address", { code: "ip_not_allowed" });
       return { key, account };
     },

@@ -1,3 +1,5 @@
+import { accountChain } from "../accounts/account-chain";
+import { accountSubtree } from "../accounts/account-tree";
 import type { Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import type { AccountRow, ApiKeyRow } from "../db/schema";
@@ -25,9 +27,15 @@ type Budgeted = Pick<ApiKeyRow, "budgetPeriod" | "budgetTokens" | "budgetCostMic
 
 /**
  * Decides whether an authenticated request may run, cheapest check first: prepaid credits,
- * budgets for the period (key and account), requests per minute, tokens per minute, then a
- * concurrency slot (which may wait in the key's queue). Every refusal is a RateLimitError (429)
- * that says which limit and, where waiting helps, Retry-After.
+ * budgets for the period, requests per minute, tokens per minute, then a concurrency slot (which
+ * may wait in the key's queue). Every refusal is a RateLimitError (429) that says which limit and,
+ * where waiting helps, Retry-After.
+ *
+ * A request counts against its key, its account and every account above it: an account's
+ * credits, budgets and concurrency cap bound its whole subtree, so a manager cannot escape them by
+ * creating a sub-account. The chain of accounts is read once per request (never cached across
+ * requests, so a changed limit holds at once). The [limits] account_concurrency default caps an
+ * account's own keys only; an account's explicit concurrency caps its subtree.
  */
 export function createAdmission(deps: AdmissionDeps) {
   const { limits, db } = deps;
@@ -45,9 +53,11 @@ export function createAdmission(deps: AdmissionDeps) {
   const rpmOf = (key: ApiKeyRow) => key.rpm ?? limits.rpm;
   const tpmOf = (key: ApiKeyRow) => key.tpm ?? limits.tpm;
 
+  const hasBudget = (owner: Budgeted) => owner.budgetPeriod != null && (owner.budgetTokens != null || owner.budgetCostMicros != null);
+
   /** Spent in the period so far, from request rows and the daily roll-ups alike (periods start at UTC midnight). */
   function checkBudget(owner: Budgeted, what: string, whose: Pick<UsageFilter, "keyIds" | "accountIds">, at: number) {
-    if (owner.budgetPeriod == null || (owner.budgetTokens == null && owner.budgetCostMicros == null)) return;
+    if (!hasBudget(owner)) return;
     const { start, end } = budgetPeriodBounds(owner.budgetPeriod as BudgetPeriod, at);
     const used = usageSpent(db, { ...whose, since: start });
     const retryAfterSeconds = Math.ceil((end - at) / 1000);
@@ -68,13 +78,16 @@ export function createAdmission(deps: AdmissionDeps) {
     async admit(request: { key: ApiKeyRow; account: AccountRow; signal?: AbortSignal }): Promise<Admitted> {
       const { key, account } = request;
       const at = now();
-      if (account.creditsMicros != null && account.creditsMicros <= 0)
-        throw new RateLimitError(`account '${account.id}' has no prepaid credits left (balance ${money(account.creditsMicros)} ${deps.currency}); an admin can add credits`, {
-          code: "insufficient_quota",
-          details: { balance: account.creditsMicros / 1e6 },
-        });
+      const chain = accountChain(db, account);
+      const named = (owner: AccountRow) => (owner.id === account.id ? `account '${owner.id}'` : `account '${owner.id}' (above account '${account.id}')`);
+      for (const owner of chain)
+        if (owner.creditsMicros != null && owner.creditsMicros <= 0)
+          throw new RateLimitError(`${named(owner)} has no prepaid credits left (balance ${money(owner.creditsMicros)} ${deps.currency}); an admin can add credits`, {
+            code: "insufficient_quota",
+            details: { balance: owner.creditsMicros / 1e6 },
+          });
       checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
-      checkBudget(account, `account '${account.id}'`, { accountIds: [account.id] }, at);
+      for (const owner of chain) if (hasBudget(owner)) checkBudget(owner, named(owner), { accountIds: accountSubtree(db, owner.id) }, at);
 
       const rpm = rpmOf(key);
       const requests = windowFor(requestWindows, key.id);
@@ -99,6 +112,7 @@ export function createAdmission(deps: AdmissionDeps) {
         keyLimit: key.concurrency ?? limits.concurrency,
         accountId: account.id,
         accountLimit: account.concurrency ?? limits.account_concurrency,
+        tree: chain.map((owner) => ({ accountId: owner.id, limit: owner.concurrency ?? 0 })),
         queueSize: limits.queue_size,
         maxWaitMs: limits.queue_wait_seconds * 1000,
         signal: request.signal,

@@ -5,8 +5,14 @@ export interface ConcurrencyRequest {
   /** In-flight requests the key may have. */
   keyLimit: number;
   accountId: string;
-  /** In-flight requests the account may have across its keys; 0: no account limit. */
+  /** In-flight requests the account may have across its own keys; 0: no account limit. */
   accountLimit: number;
+  /**
+   * The request's account and every account above it, nearest first, each with the in-flight
+   * requests its whole subtree may have (0: no cap of its own). Every entry is counted, capped or
+   * not, so a cap set later sees what already runs. Omitted: the account alone, uncapped.
+   */
+  tree?: readonly { accountId: string; limit: number }[];
   /** Requests of this key that may wait; beyond it 429 at once. */
   queueSize: number;
   /** Longest wait before 429. */
@@ -34,18 +40,23 @@ export interface ConcurrencyLimiterDeps {
 }
 
 /**
- * Per-key and per-account in-flight limits with a bounded per-key FIFO wait queue. A request
- * holds its slot until `release()` (for a stream: when the stream ends or the client leaves).
- * Waiters of one account are served in arrival order whenever both their key and the account
- * have room; a full queue, or a wait longer than `maxWaitMs`, is a 429 with Retry-After.
+ * Per-key, per-account and per-subtree in-flight limits with a bounded per-key FIFO wait queue. A
+ * request holds its slots until `release()` (for a stream: when the stream ends or the client
+ * leaves). A request counts against its key, its account's own keys, and the subtree of its
+ * account and of every account above it, so a parent's cap holds across all of its sub-accounts.
+ * Waiters are served in arrival order whenever all of their limits have room (a slot freed in one
+ * sub-account may go to a sibling's waiter); a full queue, or a wait longer than `maxWaitMs`, is
+ * a 429 with Retry-After.
  */
 export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
   const now = deps.now ?? Date.now;
   const retryAfterSeconds = deps.retryAfterSeconds ?? 1;
   const keyInFlight = new Map<string, number>();
   const accountInFlight = new Map<string, number>();
+  const subtreeInFlight = new Map<string, number>();
   const keyQueued = new Map<string, number>();
-  const accountWaiters = new Map<string, Waiter[]>();
+  /** Oldest first, across accounts: a freed parent slot may be any of its sub-accounts' to take. */
+  const waiters: Waiter[] = [];
 
   const bump = (map: Map<string, number>, id: string, delta: number) => {
     const next = (map.get(id) ?? 0) + delta;
@@ -53,30 +64,35 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
     else map.set(id, next);
   };
 
+  const treeOf = (request: ConcurrencyRequest) => request.tree ?? [{ accountId: request.accountId, limit: 0 }];
+
   const hasRoom = (request: ConcurrencyRequest) =>
     (keyInFlight.get(request.keyId) ?? 0) < request.keyLimit &&
-    (request.accountLimit === 0 || (accountInFlight.get(request.accountId) ?? 0) < request.accountLimit);
+    (request.accountLimit === 0 || (accountInFlight.get(request.accountId) ?? 0) < request.accountLimit) &&
+    treeOf(request).every(({ accountId, limit }) => limit === 0 || (subtreeInFlight.get(accountId) ?? 0) < limit);
+
+  function count(request: ConcurrencyRequest, delta: 1 | -1) {
+    bump(keyInFlight, request.keyId, delta);
+    bump(accountInFlight, request.accountId, delta);
+    for (const { accountId } of treeOf(request)) bump(subtreeInFlight, accountId, delta);
+  }
 
   function take(request: ConcurrencyRequest, startedAt: number): ConcurrencyLease {
-    bump(keyInFlight, request.keyId, 1);
-    bump(accountInFlight, request.accountId, 1);
+    count(request, 1);
     let released = false;
     return {
       queuedMs: now() - startedAt,
       release() {
         if (released) return;
         released = true;
-        bump(keyInFlight, request.keyId, -1);
-        bump(accountInFlight, request.accountId, -1);
-        pump(request.accountId);
+        count(request, -1);
+        pump();
       },
     };
   }
 
-  /** Grants waiting requests of the account, oldest first, while their key and the account have room. */
-  function pump(accountId: string) {
-    const waiters = accountWaiters.get(accountId);
-    if (waiters == null) return;
+  /** Grants waiting requests, oldest first, while all of their limits have room. */
+  function pump() {
     for (let index = 0; index < waiters.length; ) {
       const waiter = waiters[index]!;
       if (hasRoom(waiter.request)) {
@@ -84,7 +100,6 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
         waiter.grant();
       } else index++;
     }
-    if (waiters.length === 0) accountWaiters.delete(accountId);
   }
 
   function rejection(request: ConcurrencyRequest, reason: "queue_full" | "queue_timeout"): RateLimitError {
@@ -108,9 +123,7 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
 
       return new Promise<ConcurrencyLease>((resolve, reject) => {
         const waiter: Waiter = { request, grant: () => settle(() => resolve(take(request, startedAt))) };
-        const list = accountWaiters.get(request.accountId) ?? [];
-        list.push(waiter);
-        accountWaiters.set(request.accountId, list);
+        waiters.push(waiter);
         bump(keyQueued, request.keyId, 1);
 
         const onAbort = () => settle(() => reject(request.signal?.reason), true);
@@ -125,10 +138,8 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
           request.signal?.removeEventListener("abort", onAbort);
           bump(keyQueued, request.keyId, -1);
           if (remove) {
-            const waiting = accountWaiters.get(request.accountId);
-            const index = waiting?.indexOf(waiter) ?? -1;
-            if (index >= 0) waiting!.splice(index, 1);
-            if (waiting?.length === 0) accountWaiters.delete(request.accountId);
+            const index = waiters.indexOf(waiter);
+            if (index >= 0) waiters.splice(index, 1);
           }
           finish();
         }
@@ -142,6 +153,11 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
         keyQueued: keyQueued.get(keyId) ?? 0,
         accountInFlight: accountId == null ? 0 : (accountInFlight.get(accountId) ?? 0),
       };
+    },
+
+    /** Requests in flight from the account and every account below it (as far as their requests named it in `tree`). */
+    subtreeInFlight(accountId: string): number {
+      return subtreeInFlight.get(accountId) ?? 0;
     },
   };
 }

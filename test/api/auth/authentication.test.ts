@@ -39,25 +39,45 @@ describe("/v1 authentication", () => {
       expect(h.stats.started).toBe(0);
     });
 
-  test("Should not authorize - the key is revoked, from the next request on", async () => {
+  /** The answer to a key that never existed: what a revoked, expired or orphaned key must look like too. */
+  async function unknownKeyAnswer(h: ReturnType<typeof guardedApp>) {
+    const response = await h.app.handle(api("/v1/models", `enk_${"A".repeat(43)}`));
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** The request log's reason for the last 401: where the real cause goes instead of the answer. */
+  const lastReason = (h: ReturnType<typeof guardedApp>) =>
+    h.logLines.map((line) => JSON.parse(line)).findLast((entry) => entry.msg === "request" && entry.status === 401)?.reason;
+
+  test("Should not authorize - the key is revoked, from the next request on, answered as an unknown key", async () => {
     using h = guardedApp();
     const { key, secret } = h.keys.create(h.cli, { name: "app", account_id: h.root.id });
     expect((await h.app.handle(api("/v1/models", secret))).status).toBe(200);
     h.keys.revoke(h.cli, key.id);
     const response = await h.app.handle(api("/v1/models", secret));
     expect(response.status).toBe(401);
-    expectOpenAiError(await response.json(), "authentication_error", "revoked_api_key");
+    const body = await response.json();
+    expectOpenAiError(body, "authentication_error", "invalid_api_key");
+    expect(lastReason(h)).toBe("revoked");
+    expect(body).toEqual((await unknownKeyAnswer(h)).body);
+    expect(lastReason(h)).toBe("invalid");
   });
 
-  test("Should not authorize - the key has expired", async () => {
+  test("Should not authorize - the key has expired, answered as an unknown key", async () => {
     let now = Date.parse("2030-01-01T00:00:00Z");
     using h = guardedApp({ now: () => now });
     const { secret } = h.keys.create(h.cli, { name: "temp", account_id: h.root.id, expires_at: "2030-01-01T01:00:00Z" });
     expect((await h.app.handle(api("/v1/models", secret))).status).toBe(200);
     now = Date.parse("2030-01-01T01:00:00Z");
-    const response = await h.app.handle(api("/v1/models", secret));
-    expect(response.status).toBe(401);
-    expectOpenAiError(await response.json(), "authentication_error", "expired_api_key");
+    for (const path of ["/v1/models", "/admin/keys"]) {
+      const response = await h.app.handle(api(path, secret));
+      expect(response.status).toBe(401);
+      const body = await response.json();
+      expect(body).toEqual((await unknownKeyAnswer(h)).body);
+      expect(JSON.stringify(body)).not.toContain("expire");
+    }
+    await h.app.handle(api("/v1/models", secret));
+    expect(lastReason(h)).toBe("expired");
   });
 
   test("Should not authorize - the key's account was deleted", async () => {
@@ -65,7 +85,9 @@ describe("/v1 authentication", () => {
     const team = h.accounts.create(h.cli, { name: "team" });
     const { secret } = h.keys.create(h.cli, { name: "app", account_id: team.id });
     h.accounts.delete(h.cli, team.id);
-    expect((await h.app.handle(api("/v1/models", secret))).status).toBe(401);
+    const response = await h.app.handle(api("/v1/models", secret));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual((await unknownKeyAnswer(h)).body);
   });
 
   test("Should authorize a user key on /v1 - and refuse it on /admin with 403", async () => {

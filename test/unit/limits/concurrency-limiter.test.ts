@@ -81,4 +81,19 @@ describe("concurrency limiter", () => {
     await limiter.acquire(request({ keyId: "y", accountId: "two", keyLimit: 1, accountLimit: 1 }));
     expect(limiter.stats("y", "two")).toEqual({ keyInFlight: 1, keyQueued: 0, accountInFlight: 1 });
   });
+
+  test("Should hold a parent's cap across its sub-accounts - and hand a freed slot to a sibling's waiter", async () => {
+    const limiter = createConcurrencyLimiter();
+    const under = (keyId: string, accountId: string) => request({ keyId, accountId, tree: [{ accountId, limit: 0 }, { accountId: "parent", limit: 1 }] });
+    const left = await limiter.acquire(under("l", "left"));
+    let granted = false;
+    const right = limiter.acquire(under("r", "right")).then((lease) => ((granted = true), lease));
+    await Bun.sleep(1);
+    expect(granted).toBe(false);
+    expect(limiter.subtreeInFlight("parent")).toBe(1);
+    left.release();
+    (await right).release();
+    expect(granted).toBe(true);
+    expect(limiter.subtreeInFlight("parent")).toBe(0);
+  });
 });
