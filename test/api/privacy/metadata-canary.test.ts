@@ -8,7 +8,7 @@ import { canaries, filesUnder, occurrences } from "./canary-harness";
  * logged as fixed markers, never verbatim.
  */
 describe("client-supplied strings in metadata", () => {
-  test("Should store and log no client string verbatim - unknown model, model path, user, metadata, headers - and meter the model as 'unknown'", async () => {
+  test("Should store and log no client string verbatim - unknown model, model path, unknown route, user, metadata, headers - and meter the model as 'unknown'", async () => {
     using h = guardedApp();
     const c = canaries();
     const headers = { "user-agent": c.user, "x-client-note": c.system, "openai-organization": c.assistant };
@@ -21,8 +21,10 @@ describe("client-supplied strings in metadata", () => {
       (await send("/v1/embeddings", { method: "POST", json: { model: c.embedding, input: "x" } })).status,
       (await send(`/v1/models/${c.toolArgs}`, { method: "GET" })).status,
       (await send("/v1/chat/completions", { method: "POST", json: chat({ user: c.toolResult, metadata: { note: c.jsonSchema } }) })).status,
+      (await send(`/v1/${c.abort}?q=${c.engine}`, { method: "GET" })).status,
+      (await send(`/admin/${c.overflow}`, { method: "POST", json: {} })).status,
     ];
-    expect(statuses).toEqual([404, 404, 404, 404, 200]);
+    expect(statuses).toEqual([404, 404, 404, 404, 200, 404, 404]);
 
     const stored = filesUnder(h.dataDir);
     expect(stored.length).toBeGreaterThan(0);
