@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./error-codes";
+
 /**
  * Every error a client can see is one of these: a stable `code`, the HTTP status and the OpenAI
  * error `type`. The API's single error handler turns them into `{error:{message,type,param,code}}`;
@@ -16,7 +18,7 @@ export type OpenAiErrorType =
 export class EnclaveError extends Error {
   readonly status: number;
   readonly type: OpenAiErrorType;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly param: string | null;
   /** Extra machine-readable facts (e.g. n_prompt_tokens, n_ctx) returned beside the message. */
   readonly details: Record<string, number | string>;
@@ -32,7 +34,7 @@ export class EnclaveError extends Error {
     message: string;
     status: number;
     type: OpenAiErrorType;
-    code: string;
+    code: ErrorCode;
     param?: string | null;
     details?: Record<string, number | string>;
     retryAfterSeconds?: number;
@@ -51,7 +53,7 @@ export class EnclaveError extends Error {
 }
 
 export class InvalidRequestError extends EnclaveError {
-  constructor(message: string, options: { param?: string | null; code?: string; details?: Record<string, number | string> } = {}) {
+  constructor(message: string, options: { param?: string | null; code?: ErrorCode; details?: Record<string, number | string> } = {}) {
     super({ message, status: 400, type: "invalid_request_error", code: options.code ?? "invalid_request", ...options });
   }
 }
@@ -101,7 +103,7 @@ export class PayloadTooLargeError extends EnclaveError {
 
 /** The server is at capacity (queue full) or a model is still loading: retry later. */
 export class OverloadedError extends EnclaveError {
-  constructor(message: string, retryAfterSeconds: number, code = "overloaded") {
+  constructor(message: string, retryAfterSeconds: number, code: ErrorCode = "overloaded") {
     super({ message, status: 503, type: "overloaded", code, retryAfterSeconds });
   }
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../error-codes";
 import { EnclaveError } from "../errors";
 
 /** Why a key was refused: in the request log only, never in the answer. */
@@ -26,7 +27,7 @@ export class AuthenticationError extends EnclaveError {
 
 /** 403: a valid key that may not do this (a user key on /admin, a model outside its scope, another account's key). */
 export class PermissionDeniedError extends EnclaveError {
-  constructor(message: string, options: { code?: string; param?: string | null } = {}) {
+  constructor(message: string, options: { code?: ErrorCode; param?: string | null } = {}) {
     super({ message, status: 403, type: "permission_error", code: options.code ?? "permission_denied", param: options.param ?? null });
   }
 }

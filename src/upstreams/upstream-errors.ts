@@ -1,4 +1,5 @@
 import { EnclaveError } from "../errors";
+import { isErrorCode } from "../error-codes";
 
 /**
  * Errors of the proxy path. None quotes what the upstream said beyond its status and, when they
@@ -10,7 +11,7 @@ import { EnclaveError } from "../errors";
  * upstream answered with a failure or a broken stream. Both carry Retry-After.
  */
 export class UpstreamUnavailableError extends EnclaveError {
-  constructor(options: { message: string; status: 502 | 503; code: string; retryAfterSeconds: number; details?: Record<string, number | string> }) {
+  constructor(options: { message: string; status: 502 | 503; code: "upstream_error" | "upstream_unavailable" | "upstream_overloaded"; retryAfterSeconds: number; details?: Record<string, number | string> }) {
     super({
       message: options.message,
       status: options.status,
@@ -29,7 +30,8 @@ export class UpstreamRejectedError extends EnclaveError {
       message: `upstream '${upstream}' rejected the request with status ${upstreamStatus}${options.code ? ` (${options.code})` : ""}`,
       status: 400,
       type: "invalid_request_error",
-      code: options.code ?? "upstream_rejected",
+      // The upstream's own code is kept only where it is one of ours: metadata holds only codes Enclave knows.
+      code: options.code != null && isErrorCode(options.code) ? options.code : "upstream_rejected",
       param: options.param ?? null,
       details: { upstream, upstream_status: upstreamStatus },
     });

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { InvalidRequestError } from "../../errors";
 import { formatParam } from "../../validation/format-param";
+import { isErrorCode, type ErrorCode } from "../../error-codes";
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
@@ -30,10 +31,10 @@ export function parseBody<S extends z.ZodType>(schema: S, text: string): z.outpu
 }
 
 /** OpenAI's codes: missing_required_parameter, invalid_type, invalid_value; ours may say unsupported_value. */
-function errorCode(issue: Issue, value: unknown): string {
+function errorCode(issue: Issue, value: unknown): ErrorCode {
   if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) return "missing_required_parameter";
   if (issue.code === "invalid_type" || (issue.code === "invalid_union" && issue.errors.length > 0)) return "invalid_type";
-  if (issue.code === "custom" && typeof issue.params?.code === "string") return issue.params.code;
+  if (issue.code === "custom" && typeof issue.params?.code === "string" && isErrorCode(issue.params.code)) return issue.params.code;
   return "invalid_value";
 }
 

@@ -262,7 +262,7 @@ describe("zero data retention on the proxy path", () => {
     expect(rejected.status).toBe(400);
     const rejectedBody = await rejected.text();
     expect(rejectedBody).not.toContain(canary);
-    expect(JSON.parse(rejectedBody).error).toMatchObject({ type: "invalid_request_error", code: "bad_thing", upstream: "vllm-rejects", upstream_status: 400 });
+    expect(JSON.parse(rejectedBody).error).toMatchObject({ type: "invalid_request_error", code: "upstream_rejected", message: expect.stringContaining("(bad_thing)"), upstream: "vllm-rejects", upstream_status: 400 });
     expect((await app.handle(post("/v1/chat/completions", chatBody("gone", canary)))).status).toBe(503);
 
     // Everything reached the upstreams, with their key...

@@ -70,8 +70,8 @@ describe("createUpstreamEngine", () => {
   });
 
   test.each([
-    [400, UpstreamRejectedError, 400, "bad_thing", false],
-    [422, UpstreamRejectedError, 400, "bad_thing", false],
+    [400, UpstreamRejectedError, 400, "upstream_rejected", false],
+    [422, UpstreamRejectedError, 400, "upstream_rejected", false],
     [429, UpstreamUnavailableError, 503, "upstream_overloaded", false],
     [503, UpstreamUnavailableError, 503, "upstream_overloaded", false],
     [500, UpstreamUnavailableError, 502, "upstream_error", true],
