@@ -120,7 +120,9 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
         logger.warn("grace period over; closing the remaining connections");
         await server.stop(true);
       }
-      await engine[Symbol.asyncDispose]();
+      // A generation that never ends must not keep the process alive: the engine gets one more grace period.
+      const engineStopped = await settlesWithin(engine[Symbol.asyncDispose](), config.server.shutdown_grace_seconds * 1000);
+      if (!engineStopped) logger.warn({ graceSeconds: config.server.shutdown_grace_seconds }, "engine did not stop within the grace period; stopping without it");
       purge[Symbol.dispose]();
       storeOpen = false;
       store[Symbol.dispose]();
@@ -128,6 +130,21 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     })());
 
   return { url, engine, store, services, ready, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Whether `promise` settled (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  const outcome = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return outcome;
 }
 
 function ensureInstanceRow(store: Store): void {

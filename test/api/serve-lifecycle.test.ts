@@ -101,4 +101,21 @@ describe("startEnclave", () => {
       await enclave.stop();
     }
   });
+
+  test("Should stop within two grace periods even when the engine never finishes disposing - a wedged generation cannot keep the server alive", async () => {
+    const { logger, lines } = memoryLogger();
+    const engine = createFakeEngine();
+    const config = testConfig({ shutdown_grace_seconds: 1 });
+    const enclave = await startEnclave({
+      config,
+      logger,
+      createEngine: async () => Object.assign(engine, { [Symbol.asyncDispose]: () => new Promise<void>(() => {}) }),
+    });
+    await enclave.ready;
+    const started = performance.now();
+    await enclave.stop();
+    expect(performance.now() - started).toBeLessThan(2500);
+    expect(lines.some((line) => line.includes("engine did not stop within the grace period"))).toBe(true);
+    expect(() => enclave.store.sqlite.query("select 1").get()).toThrow();
+  });
 });
