@@ -108,6 +108,18 @@ export class OverloadedError extends EnclaveError {
   }
 }
 
+export class RequestTimeoutError extends EnclaveError {
+  constructor(maxRequestSeconds: number) {
+    super({
+      message: `the request ran longer than max_request_seconds (${maxRequestSeconds} s) and was stopped`,
+      status: 504,
+      type: "api_error",
+      code: "request_timeout",
+      details: { max_request_seconds: maxRequestSeconds },
+    });
+  }
+}
+
 export class EngineError extends EnclaveError {
   constructor(requestId: string) {
     super({

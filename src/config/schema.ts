@@ -140,6 +140,13 @@ const limitsSchema = z.strictObject({
   queue_wait_seconds: z.number().min(0).default(30).describe("longest a request waits in its key's queue before it gets 429"),
   rpm: z.number().int().min(0).default(0).describe("requests per minute per key (sliding window); a key's own limit overrides it; 0 means unlimited"),
   tpm: z.number().int().min(0).default(0).describe("prompt + completion tokens per minute per key (sliding window); a key's own limit overrides it; 0 means unlimited"),
+  max_request_seconds: z
+    .number()
+    .positive()
+    .default(600)
+    .describe(
+      "longest one inference request may run, queue wait included; past it the generation is stopped, its sequence freed, and the client gets 504 request_timeout (an open stream gets that error as its last event)",
+    ),
 });
 
 const modelPriceSchema = z.strictObject({

@@ -14,19 +14,20 @@ import {
   type Token,
 } from "node-llama-cpp";
 import type { Config, ModelConfig } from "../config/schema";
-import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestError, ModelNotFoundError, OverloadedError } from "../errors";
+import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestError, ModelNotFoundError, OverloadedError, RequestTimeoutError } from "../errors";
 import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
 import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
+import { requestDeadline } from "./request-deadline";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
 import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
 
 export interface LlamaEngineDeps {
-  config: Pick<Config, "engine" | "models">;
+  config: Pick<Config, "engine" | "models"> & { limits?: Pick<Config["limits"], "max_request_seconds"> };
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
   /** Cores when engine.max_threads is 0; default os.availableParallelism(). */
   cpuCount?: number;
@@ -53,6 +54,10 @@ interface ModelEntry {
 
 /** Seconds a client is told to wait for a model that is still loading. */
 const LOADING_RETRY_AFTER_SECONDS = 5;
+/** The `[limits] max_request_seconds` default, for callers that pass no limits section. */
+const DEFAULT_MAX_REQUEST_SECONDS = 600;
+/** How long a stopped generation may take to return before the client is answered without it. */
+const STOP_GRACE_MS = 5_000;
 
 /**
  * The Engine on llama.cpp. Each model has one context with `parallel` sequences that llama.cpp
@@ -80,6 +85,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
   let disposed = false;
   const inflight = new Map<AbortController, Promise<void>>();
   const defaultId = (config.models.find((model) => model.default) ?? config.models[0])?.id;
+  const maxRequestSeconds = config.limits?.max_request_seconds ?? DEFAULT_MAX_REQUEST_SECONDS;
 
   const entries = new Map<string, ModelEntry>(
     config.models.map((model) => {
@@ -187,7 +193,11 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     }
   }
 
-  async function run(entry: ModelEntry, runtime: ModelRuntime, lease: Lease, request: GenerationRequest, plan: Plan, channel: EventChannel<GenerationEvent>, abort: AbortController) {
+  /**
+   * Generates into the channel and resolves with how to end it; the caller gives the lease back
+   * first, so a client that sees the end never sees its sequence still busy.
+   */
+  async function run(entry: ModelEntry, runtime: ModelRuntime, lease: Lease, request: GenerationRequest, plan: Plan, channel: EventChannel<GenerationEvent>, abort: AbortController): Promise<() => void> {
     const sequence = runtime.sequences[lease.slot];
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
@@ -268,21 +278,20 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
           chat.dispose({ disposeSequence: false });
         }
       }
-      if (stoppedByAbort || request.signal.aborted) channel.end();
-      else {
-        capture?.check();
-        const accepted = sequence.tokenPredictions.used - before.used;
-        const usage = { promptTokens: plan.promptTokens, completionTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
+      if (stoppedByAbort || abort.signal.aborted) return () => endAborted(channel, abort.signal);
+      capture?.check();
+      const accepted = sequence.tokenPredictions.used - before.used;
+      const usage = { promptTokens: plan.promptTokens, completionTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
+      return () => {
         channel.push({ type: "done", finishReason, toolCalls, usage });
         channel.end();
-      }
+      };
     } catch (error) {
-      if (abort.signal.aborted) channel.end();
-      else {
-        // Only the error's class: a message can quote what it failed on (a grammar, a tool's arguments).
-        logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
-        channel.fail(error instanceof EnclaveError ? error : new EngineError(request.requestId));
-      }
+      if (abort.signal.aborted) return () => endAborted(channel, abort.signal);
+      // Only the error's class: a message can quote what it failed on (a grammar, a tool's arguments).
+      logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+      const failure = error instanceof EnclaveError ? error : new EngineError(request.requestId);
+      return () => channel.fail(failure);
     } finally {
       capture?.[Symbol.dispose]();
       const after = sequence.tokenPredictions;
@@ -293,7 +302,6 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         proposed: after.validated - before.validated + (after.refuted - before.refuted),
         accepted: after.used - before.used,
       });
-      lease.release();
     }
   }
 
@@ -320,43 +328,68 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       }));
     },
     async generate(request) {
-      const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
+      const deadline = requestDeadline(request.signal, maxRequestSeconds);
+      let entry: ModelEntry;
+      let runtime: ModelRuntime;
       let lease: Lease;
       let plan: Plan;
       try {
-        plan = await planGeneration(await getLlamaOnce(), runtime, request);
-        lease = await entry.scheduler.acquire(request.signal);
+        ({ entry, runtime } = await admit(request.model, request.requestId, request.waitForModel));
+        try {
+          plan = await planGeneration(await getLlamaOnce(), runtime, request);
+          lease = await entry.scheduler.acquire(deadline.signal);
+        } catch (error) {
+          if (entry.scheduler.busy === 0) scheduleUnload(entry);
+          throw error;
+        }
       } catch (error) {
-        if (entry.scheduler.busy === 0) scheduleUnload(entry);
-        throw error;
+        deadline[Symbol.dispose]();
+        throw deadline.expired ? deadline.signal.reason : error;
       }
       keepLoaded(entry);
+      // One controller for every way a generation is stopped: client gone, deadline, reader done, shutdown.
       const abort = new AbortController();
-      const onClientAbort = () => abort.abort(request.signal.reason);
-      request.signal.addEventListener("abort", onClientAbort, { once: true });
-      const channel = createEventChannel<GenerationEvent>(() => abort.abort());
-      const running = run(entry, runtime, lease, request, plan, channel, abort).finally(() => {
-        request.signal.removeEventListener("abort", onClientAbort);
-        inflight.delete(abort);
+      const onAbort = () => abort.abort(deadline.signal.reason);
+      deadline.signal.addEventListener("abort", onAbort, { once: true });
+      const channel = createEventChannel<GenerationEvent>(() => abort.abort(new Error("the reader stopped")));
+      const watchdog = stopWatchdog(abort.signal, () => {
+        // node-llama-cpp did not return after the stop: answer the client; the sequence stays held until it does.
+        logger.error({ requestId: request.requestId, model: entry.config.id, slot: lease.slot, graceMs: STOP_GRACE_MS }, "generation did not stop when asked");
+        channel.fail(abort.signal.reason instanceof RequestTimeoutError ? abort.signal.reason : new EngineError(request.requestId));
       });
+      // The level that took the lease gives it back, however run() ends (even if it throws before its own try).
+      const running = run(entry, runtime, lease, request, plan, channel, abort)
+        .catch((error: unknown) => {
+          logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+          return () => channel.fail(new EngineError(request.requestId));
+        })
+        .then((endChannel) => {
+          watchdog[Symbol.dispose]();
+          deadline[Symbol.dispose]();
+          deadline.signal.removeEventListener("abort", onAbort);
+          lease.release();
+          inflight.delete(abort);
+          endChannel();
+        });
       inflight.set(abort, running);
       return channel;
     },
     async embed(request) {
+      using deadline = requestDeadline(request.signal, maxRequestSeconds);
       const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
-      const lease = await entry.scheduler.acquire(request.signal);
+      const lease = await entry.scheduler.acquire(deadline.signal);
       try {
         const context = await runtime.embeddingContext();
         const inputs = request.inputs.map((input) => runtime.model.tokenize(input));
         for (const tokens of inputs) if (tokens.length > runtime.contextSize) throw new ContextLengthExceededError(tokens.length, runtime.contextSize);
         const vectors: number[][] = [];
         for (const tokens of inputs) {
-          if (request.signal.aborted) throw request.signal.reason;
+          if (deadline.signal.aborted) throw deadline.signal.reason;
           vectors.push([...(await context.getEmbeddingFor(tokens)).vector]);
         }
         return { vectors, promptTokens: inputs.reduce((sum, tokens) => sum + tokens.length, 0) };
       } catch (error) {
-        if (error instanceof EnclaveError || request.signal.aborted) throw error;
+        if (error instanceof EnclaveError || deadline.signal.aborted) throw error;
         logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "embedding failed");
         throw new EngineError(request.requestId);
       } finally {
@@ -381,6 +414,28 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         await runtime?.[Symbol.asyncDispose]();
       }
       if (ownsLlama && llama != null) await (await llama).dispose();
+    },
+  };
+}
+
+/** A stop by the deadline is the client's answer; any other stop (client gone, reader done, shutdown) just ends the stream. */
+function endAborted(channel: EventChannel<GenerationEvent>, signal: AbortSignal) {
+  if (signal.reason instanceof RequestTimeoutError) channel.fail(signal.reason);
+  else channel.end();
+}
+
+/** Calls onStuck when a generation has not returned STOP_GRACE_MS after it was stopped. */
+function stopWatchdog(signal: AbortSignal, onStuck: () => void): Disposable {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    timer = setTimeout(onStuck, STOP_GRACE_MS);
+    timer.unref?.();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    [Symbol.dispose]() {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
     },
   };
 }
