@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   // 5xx
   "internal_error",
   "engine_error",
+  "request_timeout",
   "overloaded",
   "model_loading",
   "queue_full",

@@ -133,7 +133,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
 }
 
 /** Whether `promise` settled (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+async function settlesWithin(promise: PromiseLike<unknown>, ms: number): Promise<boolean> {
   let timer: Timer | undefined;
   const late = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
