@@ -7,7 +7,10 @@ import { accounts, apiKeys, type AccountRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError } from "../errors";
 import { assertRegionsWithin } from "../residency/region-scope";
 import type { CreateAccountInput, UpdateAccountInput } from "./account-input";
+import { configSchema, type Config } from "../config/schema";
+import { accountChain } from "./account-chain";
 import { accountRegions } from "./account-regions";
+import { assertBudgetWithin, exceedsCaller } from "./caller-bound";
 import { accountSubtree, canSee, visibleAccounts } from "./account-tree";
 import type { Actor } from "./actor";
 import { ConflictError } from "./conflict-error";
@@ -20,13 +23,21 @@ export interface AccountServiceDeps {
   now?: () => number;
   /** The regions `[residency]` allows (effectiveRegions); an account's allowed_regions must lie within them. null: not restricted. */
   installationRegions?: readonly string[] | null;
+  /** `[limits]`: what an account's null concurrency means when bounding what a manager grants; default the built-in default. */
+  limits?: Pick<Config["limits"], "account_concurrency">;
 }
+
+const DEFAULT_LIMITS = configSchema.parse({}).limits;
 
 /**
  * Accounts: create, list, get, update, delete, top up credits. Every method takes the acting
  * Actor and enforces what it may touch (an admin everything; a manager its own tree, and only
  * strictly below its own account for changes); every change and its audit entry are written in
- * one transaction.
+ * one transaction. A manager cannot give an account limits beyond what its own account holds:
+ * an explicit concurrency no higher than the lowest on its own account's chain (or the
+ * [limits] account_concurrency default when none is set), an explicit budget within each budget on
+ * that chain (assertBudgetWithin). Unset is fine: admission bounds a subtree by every account
+ * above it anyway.
  */
 export function createAccountService(deps: AccountServiceDeps) {
   const { db } = deps;
@@ -53,6 +64,24 @@ export function createAccountService(deps: AccountServiceDeps) {
   function assertNameFree(tx: SyncDb, name: string, exceptId?: string) {
     const clash = tx.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.name, name), isNull(accounts.deletedAt))).get();
     if (clash != null && clash.id !== exceptId) throw new ConflictError(`an account named '${name}' already exists`, "name");
+  }
+
+  /** 403 exceeds_caller_limit when a non-admin sets a limit beyond its own account's chain. */
+  function checkWithinCaller(tx: SyncDb, actor: Actor, row: Pick<AccountRow, "concurrency" | "budgetPeriod" | "budgetTokens" | "budgetCostMicros">) {
+    if (actor.role === "admin") return;
+    const own = actor.accountId == null ? undefined : tx.select().from(accounts).where(eq(accounts.id, actor.accountId)).get();
+    if (own == null) throw new PermissionDeniedError("this key may not manage accounts; it needs the admin or manager role");
+    const chain = accountChain(tx, own);
+    const whose = `the calling key's account '${own.id}'`;
+    if (row.concurrency != null) {
+      const explicit = chain.map((owner) => owner.concurrency).filter((value): value is number => value != null);
+      const fallback = (deps.limits ?? DEFAULT_LIMITS).account_concurrency;
+      const bound = explicit.length > 0 ? Math.min(...explicit) : fallback === 0 ? Number.POSITIVE_INFINITY : fallback;
+      if (row.concurrency > bound) throw exceedsCaller("concurrency", `${whose} may run ${bound} at once; set concurrency to at most that`);
+    }
+    if (row.budgetPeriod == null) return;
+    for (const owner of chain)
+      assertBudgetWithin(row, { ...owner, budgetTokens: row.budgetTokens == null ? null : owner.budgetTokens, budgetCostMicros: row.budgetCostMicros == null ? null : owner.budgetCostMicros }, whose);
   }
 
   function checkBudget(row: Pick<AccountRow, "budgetPeriod" | "budgetTokens" | "budgetCostMicros">) {
@@ -134,6 +163,7 @@ export function createAccountService(deps: AccountServiceDeps) {
           ...limitFields(input),
         };
         checkBudget(row);
+        checkWithinCaller(tx, actor, row);
         checkRegions(tx, row, row.allowedRegions);
         tx.insert(accounts).values(row).run();
         appendAudit(tx, { actor: actor.id, action: "account.create", target: row.id, details: { name: row.name, parent_id: parentId, ...limitFields(input) } }, at);
@@ -167,6 +197,14 @@ export function createAccountService(deps: AccountServiceDeps) {
         const changes = { ...(input.name !== undefined && { name: input.name }), ...limitFields(input) };
         const next: AccountRow = { ...row, ...changes, updatedAt: at };
         checkBudget(next);
+        // Only what this change sets is bounded: a limit an admin set earlier stays as it is.
+        const budgetTouched = changes.budgetPeriod !== undefined || changes.budgetTokens !== undefined || changes.budgetCostMicros !== undefined;
+        checkWithinCaller(tx, actor, {
+          concurrency: changes.concurrency === undefined ? null : next.concurrency,
+          budgetPeriod: budgetTouched ? next.budgetPeriod : null,
+          budgetTokens: next.budgetTokens,
+          budgetCostMicros: next.budgetCostMicros,
+        });
         if (changes.allowedRegions !== undefined) checkRegions(tx, row, changes.allowedRegions);
         tx.update(accounts).set({ ...changes, updatedAt: at }).where(eq(accounts.id, row.id)).run();
         appendAudit(tx, { actor: actor.id, action: "account.update", target: row.id, details: changes }, at);

@@ -26,3 +26,17 @@ export function ipAllowed(entries: readonly string[], ip: string | null): boolea
   const family = isIP(candidate);
   return family !== 0 && list.check(candidate, family === 4 ? "ipv4" : "ipv6");
 }
+
+/** True when every address of `entry` (an IP or CIDR range) lies in one range or address of `within`. */
+export function ipEntryWithin(entry: string, within: readonly string[]): boolean {
+  const [address = "", bits] = entry.split("/");
+  const family = isIP(address);
+  const width = family === 4 ? 32 : 128;
+  const prefix = bits == null ? width : Number(bits);
+  return within.some((outer) => {
+    const [outerAddress = "", outerBits] = outer.split("/");
+    if (isIP(outerAddress) !== family) return false;
+    // A range no narrower than the entry's that holds one of its addresses holds all of them.
+    return (outerBits == null ? width : Number(outerBits)) <= prefix && ipAllowed([outer], address);
+  });
+}

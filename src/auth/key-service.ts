@@ -5,6 +5,7 @@ import type { Actor } from "../accounts/actor";
 import { ConflictError } from "../accounts/conflict-error";
 import { toMicros } from "../accounts/limits-input";
 import { appendAudit } from "../audit/append-audit";
+import { configSchema, type Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, type AccountRow, type ApiKeyRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError } from "../errors";
@@ -14,6 +15,7 @@ import { generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "./api-
 import { AuthenticationError, PermissionDeniedError } from "./auth-errors";
 import { ipAllowed } from "./ip-allow-list";
 import { CreateKeyInput, type UpdateKeyInput } from "./key-input";
+import { assertKeyWithinCaller, inheritedFromCaller, KEY_FIELDS, type KeyBoundsContext, type KeyField } from "./key-within-caller";
 import { newId } from "./random-base62";
 
 export interface KeyServiceDeps {
@@ -23,7 +25,11 @@ export interface KeyServiceDeps {
   now?: () => number;
   /** The regions `[residency]` allows (effectiveRegions); a key's allowed_regions must lie within them. null: not restricted. */
   installationRegions?: readonly string[] | null;
+  /** `[limits]`: what a key's null concurrency, rpm and tpm mean when bounding what a manager grants; default the built-in defaults. */
+  limits?: Pick<Config["limits"], "concurrency" | "rpm" | "tpm">;
 }
+
+const DEFAULT_LIMITS = configSchema.parse({}).limits;
 
 export type KeyUsageTotals = UsageTotals;
 
@@ -41,11 +47,34 @@ export interface Authenticated {
 /**
  * API keys: create (the secret is returned once and never stored), list with usage totals, get,
  * update, revoke, and authenticate a presented secret. Access rules as in the account service; a
- * manager may neither create nor change admin keys, nor change its own key.
+ * manager may neither create nor change admin keys, nor change its own key. Nothing a manager
+ * creates or changes may exceed what its own key holds (assertKeyWithinCaller): a key it creates
+ * starts from its own limits and scope, and every field it sets may only narrow them, so a "twin"
+ * manager key can at most narrow its creator. Admin keys and the CLI are unbounded.
  */
 export function createKeyService(deps: KeyServiceDeps) {
   const { db, pepper } = deps;
   const now = () => new Date((deps.now ?? Date.now)());
+
+  /** The key a non-admin actor calls with and what bounds it; null for an admin or the CLI. */
+  function callerBounds(tx: SyncDb, actor: Actor, targetAccountId: string): { caller: ApiKeyRow; ctx: KeyBoundsContext } | null {
+    if (actor.role === "admin") return null;
+    const caller = actor.keyId == null ? undefined : tx.select().from(apiKeys).where(eq(apiKeys.id, actor.keyId)).get();
+    if (caller == null) throw new PermissionDeniedError("this key may not manage keys; it needs the admin or manager role");
+    const ctx: KeyBoundsContext = {
+      limits: deps.limits ?? DEFAULT_LIMITS,
+      callerRegions: intersectRegions(caller.allowedRegions, accountRegions(tx, caller.accountId)),
+      targetAccountRegions: accountRegions(tx, targetAccountId),
+    };
+    return { caller, ctx };
+  }
+
+  function touchedFields(input: UpdateKeyInput): Set<KeyField> {
+    const touched = new Set<KeyField>();
+    for (const field of KEY_FIELDS) if (field !== "budget" && input[field] !== undefined) touched.add(field);
+    if (input.budget_period !== undefined || input.budget_tokens !== undefined || input.budget_cost !== undefined) touched.add("budget");
+    return touched;
+  }
 
   function requireManager(actor: Actor) {
     if (actor.role === "user") throw new PermissionDeniedError("this key may not manage keys; it needs the admin or manager role");
@@ -132,6 +161,9 @@ export function createKeyService(deps: KeyServiceDeps) {
         const at = now();
         const secret = generateKeySecret();
         const fields = changedFields(input, at);
+        const bounds = callerBounds(tx, actor, account.id);
+        // Only the limits the caller holds: a field it lacks stays at the row's default below.
+        const inherited = bounds == null ? {} : Object.fromEntries(Object.entries(inheritedFromCaller(bounds.caller, bounds.ctx)).filter(([, value]) => value != null));
         const key: ApiKeyRow = {
           id: newId("key"),
           accountId: account.id,
@@ -153,12 +185,14 @@ export function createKeyService(deps: KeyServiceDeps) {
           lastUsedAt: null,
           expiresAt: null,
           revokedAt: null,
+          ...inherited,
           ...fields,
         };
         checkBudget(key);
+        if (bounds != null) assertKeyWithinCaller(key, bounds.caller, new Set(KEY_FIELDS), bounds.ctx);
         checkRegions(tx, account.id, key.allowedRegions);
         tx.insert(apiKeys).values(key).run();
-        appendAudit(tx, { actor: actor.id, action: "key.create", target: key.id, details: auditDetails({ account_id: account.id, role: key.role, ...fields }) }, at);
+        appendAudit(tx, { actor: actor.id, action: "key.create", target: key.id, details: auditDetails({ account_id: account.id, role: key.role, ...inherited, ...fields }) }, at);
         return { key, secret };
       });
     },
@@ -209,6 +243,8 @@ export function createKeyService(deps: KeyServiceDeps) {
         const fields = changedFields(input, at);
         const next: ApiKeyRow = { ...row, ...fields, updatedAt: at };
         checkBudget(next);
+        const bounds = callerBounds(tx, actor, row.accountId);
+        if (bounds != null) assertKeyWithinCaller(next, bounds.caller, touchedFields(input), bounds.ctx);
         if (fields.allowedRegions !== undefined) checkRegions(tx, row.accountId, fields.allowedRegions);
         tx.update(apiKeys).set({ ...fields, updatedAt: at }).where(eq(apiKeys.id, row.id)).run();
         appendAudit(tx, { actor: actor.id, action: "key.update", target: row.id, details: auditDetails(fields) }, at);
