@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   "model_not_found",
   "method_not_allowed",
   "conflict",
+  "exceeds_caller_limit",
   "request_too_large",
   // 5xx
   "internal_error",

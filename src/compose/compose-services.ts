@@ -31,8 +31,8 @@ export function composeServices(deps: ServicesDeps) {
   let privacy: Privacy | undefined;
   return {
     store,
-    keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions }),
-    accounts: createAccountService({ db, now, installationRegions }),
+    keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
+    accounts: createAccountService({ db, now, installationRegions, limits: config.limits }),
     pricing,
     admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
