@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { allowedRegionsField } from "../residency/region-scope";
+import { MAX_ID_LENGTH } from "../validation/input-bounds";
 import { budgetFields } from "./limits-input";
 
 export const accountName = z
@@ -9,7 +10,7 @@ export const accountName = z
 
 export const CreateAccountInput = z.strictObject({
   name: accountName,
-  parent_id: z.string().min(1).optional().describe("the account this one sits under; default: the caller's own account (none for the CLI)"),
+  parent_id: z.string().min(1).max(MAX_ID_LENGTH).optional().describe("the account this one sits under; default: the caller's own account (none for the CLI)"),
   ...budgetFields,
   allowed_regions: allowedRegionsField,
 });

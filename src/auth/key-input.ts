@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../accounts/actor";
 import { budgetFields } from "../accounts/limits-input";
 import { allowedRegionsField } from "../residency/region-scope";
+import { MAX_ID_LENGTH, MAX_LIST_ENTRIES } from "../validation/input-bounds";
 import { isIpOrCidr } from "./ip-allow-list";
 
 const keyName = z
@@ -11,14 +12,16 @@ const keyName = z
 
 const keyFields = {
   models: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(MAX_ID_LENGTH))
     .min(1)
+    .max(MAX_LIST_ENTRIES)
     .nullable()
     .optional()
     .describe("model ids this key may use; null or omitted: every model"),
   allowed_ips: z
-    .array(z.string().refine(isIpOrCidr, "an IP address or CIDR range"))
+    .array(z.string().max(64).refine(isIpOrCidr, "an IP address or CIDR range"))
     .min(1)
+    .max(MAX_LIST_ENTRIES)
     .nullable()
     .optional()
     .describe("addresses or CIDR ranges the key may be used from; null: anywhere"),
@@ -31,7 +34,7 @@ const keyFields = {
 
 export const CreateKeyInput = z.strictObject({
   name: keyName,
-  account_id: z.string().min(1).optional().describe("owning account; default: the caller's own account"),
+  account_id: z.string().min(1).max(MAX_ID_LENGTH).optional().describe("owning account; default: the caller's own account"),
   role: z.enum(ROLES).default("user").describe("admin: everything; manager: its account tree; user: inference only"),
   ...keyFields,
 });

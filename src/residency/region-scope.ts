@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { InvalidRequestError } from "../errors";
+import { MAX_LIST_ENTRIES } from "../validation/input-bounds";
 
 /** `allowed_regions` on a key or an account. Omitted: unchanged; null: no narrowing of its own. */
 export const allowedRegionsField = z
   .array(z.string().min(1).max(64))
   .min(1)
+  .max(MAX_LIST_ENTRIES)
   .nullable()
   .optional()
   .describe("regions its requests may be processed in, within [residency] and the account's own list; null: no narrowing of its own");
