@@ -19,6 +19,7 @@ import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
+import { createLlamaLogForwarder } from "./llama-log-forwarder";
 import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
@@ -77,8 +78,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         skipDownload: true,
         maxThreads: budget,
         logLevel: LlamaLogLevel.warn,
-        // llama.cpp's own lines name files and sizes; at info and below they can echo tokens, so only warnings pass.
-        logger: (level, message) => logger.warn({ llamaLevel: level, message: message.trim().slice(0, 300) }, "llama.cpp"),
+        // At info and below llama.cpp echoes tokens, so only warnings pass, and of those only payload-free shapes.
+        logger: createLlamaLogForwarder(logger),
       }));
   const ownsLlama = deps.loadLlama == null;
   let llama: Promise<Llama> | null = null;
