@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { grammarSchemaField } from "../../validation/grammar-schema";
 
 /**
  * The most every string and list of a request may hold, so what a request carries is bounded by
@@ -101,7 +102,7 @@ const tool = z.object({
   function: z.object({
     name: functionName,
     description: z.string().max(L.descriptionChars).nullish(),
-    parameters: z.record(z.string(), z.unknown()).nullish(),
+    parameters: grammarSchemaField.nullish(),
     /** Accepted; arguments are always constrained to the schema when the engine can. */
     strict: z.boolean().nullish(),
   }),
@@ -120,7 +121,7 @@ const responseFormat = z.discriminatedUnion("type", [
     json_schema: z.object({
       name: functionName,
       description: z.string().max(L.descriptionChars).nullish(),
-      schema: z.record(z.string(), z.unknown()).nullish(),
+      schema: grammarSchemaField.nullish(),
       strict: z.boolean().nullish(),
     }),
   }),
