@@ -15,7 +15,7 @@ export function createTestApp(overrides: Partial<AppDeps> & { engine?: Engine } 
   const { logger, lines } = memoryLogger();
   const engine = overrides.engine ?? createFakeEngine();
   const app = createApp({
-    config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 64 * 1024, cors_origins: [], shutdown_grace_seconds: 1 } },
+    config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 64 * 1024, cors_origins: [], write_timeout_seconds: 30, shutdown_grace_seconds: 1 } },
     engine,
     logger,
     version: "test",
