@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps) {
   const tracked = new WeakMap<Request, Tracked>();
 
   const app = new Elysia({ name: "enclave" })
-    .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics, bodyLimit) as any)
+    .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics, { bodyLimit, writeDeadlineMs: deps.config.server.write_timeout_seconds * 1000 }) as any)
     .use(
       openapi({
         provider: null,
@@ -94,7 +94,13 @@ export type App = ReturnType<typeof createApp>;
  * when its last byte is read or the client goes away) with the request id, method, route pattern,
  * status and duration; never the URL query, a header or a body. The same record feeds /metrics.
  */
-function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Request, Tracked>, logger: Logger, metrics: AppDeps["metrics"], bodyLimit: number) {
+function logRequests(
+  handle: (...args: any[]) => unknown,
+  tracked: WeakMap<Request, Tracked>,
+  logger: Logger,
+  metrics: AppDeps["metrics"],
+  { bodyLimit, writeDeadlineMs }: { bodyLimit: number; writeDeadlineMs: number },
+) {
   return async (incoming: Request, ...rest: unknown[]): Promise<Response> => {
     const started = performance.now();
     const ended = metrics?.requestStarted();
@@ -148,7 +154,7 @@ function logRequests(handle: (...args: any[]) => unknown, tracked: WeakMap<Reque
       return response;
     }
     const status = response.status;
-    return new Response(onBodyEnd(response.body, () => finish(status, requestId)), { status, statusText: response.statusText, headers: response.headers });
+    return new Response(onBodyEnd(response.body, () => finish(status, requestId), { writeDeadlineMs }), { status, statusText: response.statusText, headers: response.headers });
   };
 }
 

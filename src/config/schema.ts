@@ -33,6 +33,11 @@ const serverSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe("origins allowed to call the API from a browser; empty means no CORS headers"),
+  write_timeout_seconds: z
+    .number()
+    .positive()
+    .default(30)
+    .describe("a stream whose client has not taken the next chunk for this long (its socket is full) is aborted and its sequence freed"),
   shutdown_grace_seconds: z
     .number()
     .min(0)

@@ -12,7 +12,7 @@ const CANARY = "CANARY-b0unds";
 function boundedApp() {
   const recorded = recordingEngine(createFakeEngine());
   const { app } = createTestApp({
-    config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 16 * 1024 * 1024, cors_origins: [], shutdown_grace_seconds: 1 } },
+    config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 16 * 1024 * 1024, cors_origins: [], write_timeout_seconds: 30, shutdown_grace_seconds: 1 } },
     engine: recorded.engine,
     routes: [createOpenAiRoutes({ engine: recorded.engine, gate: fixedCallerGate() })],
   });

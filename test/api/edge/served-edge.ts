@@ -6,19 +6,22 @@ import { cliActor } from "../../../src/accounts/actor";
 import { createAccountService } from "../../../src/accounts/account-service";
 import { createKeyService } from "../../../src/auth/key-service";
 import { configSchema } from "../../../src/config/schema";
+import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
 import { startEnclave } from "../../../src/serve/start-enclave";
 import { memoryLogger } from "../../support/test-app";
 
 /** A served Enclave (startEnclave, as `enclave serve` wires it) on 127.0.0.1 with an admin and a user key. */
-export async function servedEdge(options: { server?: Record<string, unknown>; fake?: FakeEngineOptions } = {}) {
+export async function servedEdge(options: { server?: Record<string, unknown>; limits?: Record<string, unknown>; fake?: FakeEngineOptions; textRepeat?: number } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "enclave-edge-"));
   const config = configSchema.parse({
     server: { host: "127.0.0.1", port: 0, shutdown_grace_seconds: 1, ...options.server },
     storage: { data_dir: dataDir },
+    ...(options.limits && { limits: options.limits }),
   });
   const { logger, lines } = memoryLogger();
-  const engine = createFakeEngine({ models: [{ id: "fake" }], ...options.fake });
+  const events = { yielded: 0 };
+  const engine = countEvents(createFakeEngine({ models: [{ id: "fake" }], ...options.fake }), events, options.textRepeat ?? 1);
   const enclave = await startEnclave({
     config,
     logger,
@@ -34,12 +37,35 @@ export async function servedEdge(options: { server?: Record<string, unknown>; fa
     port: Number(enclave.url.port),
     enclave,
     engine,
+    /** Events the engine's streams have yielded so far (what generation has produced, read or not). */
+    events,
     admin,
     user,
     logLines: lines,
     async [Symbol.asyncDispose]() {
       await enclave.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The engine, counting every event its streams yield; each text repeated `textRepeat` times (to fill a socket quickly). */
+function countEvents(inner: Engine, events: { yielded: number }, textRepeat: number): Engine {
+  return {
+    ...inner,
+    start: () => inner.start(),
+    isReady: () => inner.isReady(),
+    models: () => inner.models(),
+    embed: (request) => inner.embed(request),
+    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
+    async generate(request) {
+      const stream = await inner.generate(request);
+      return (async function* () {
+        for await (const event of stream) {
+          events.yielded++;
+          yield event.type === "text" ? { ...event, text: event.text.repeat(textRepeat) } : event;
+        }
+      })();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Llama } from "node-llama-cpp";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
+import { configSchema } from "../../../src/config/schema";
 import type { Engine } from "../../../src/inference/engine";
 import { createLlamaEngine } from "../../../src/inference/llama-engine";
 import { GRAMMAR_SCHEMA_LIMITS } from "../../../src/validation/grammar-schema";
@@ -28,7 +29,7 @@ afterAll(async () => {
   forged?.[Symbol.dispose]();
 });
 
-const app = () => createTestApp({ engine, config: { server: { host: "127.0.0.1", port: 0, body_limit_bytes: 4 * 1024 * 1024, cors_origins: [], shutdown_grace_seconds: 1 } }, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] }).app;
+const app = () => createTestApp({ engine, config: configSchema.parse({ server: { port: 0, body_limit_bytes: 4 * 1024 * 1024 } }), routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] }).app;
 const chatWithTool = (parameters: unknown, extra: Record<string, unknown> = {}) =>
   request("/v1/chat/completions", {
     method: "POST",
