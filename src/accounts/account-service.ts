@@ -1,10 +1,9 @@
 import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
-import { PermissionDeniedError } from "../auth/auth-errors";
-import { newId } from "../auth/random-base62";
+import { newId } from "../db/random-base62";
 import { appendAudit } from "../audit/append-audit";
 import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, type AccountRow } from "../db/schema";
-import { InvalidRequestError, NotFoundError } from "../errors";
+import { InvalidRequestError, NotFoundError, PermissionDeniedError } from "../errors";
 import { assertRegionsWithin } from "../residency/region-scope";
 import type { CreateAccountInput, UpdateAccountInput } from "./account-input";
 import { configSchema, type Config } from "../config/schema";

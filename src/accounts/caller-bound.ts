@@ -1,4 +1,4 @@
-import { PermissionDeniedError } from "../auth/auth-errors";
+import { PermissionDeniedError } from "../errors";
 
 /** 403 exceeds_caller_limit on `param`: a manager tried to grant more than it holds itself. */
 export function exceedsCaller(param: string, message: string): PermissionDeniedError {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { desc } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
 import { auditCheckpoints, type AuditCheckpointRow, type AuditRow } from "../db/schema";
-import type { RetentionKey } from "../privacy/retention-key";
+import type { CheckpointSigner } from "./checkpoint-signer";
 import { GENESIS_HASH } from "./append-audit";
 
 type CheckpointFields = Pick<AuditCheckpointRow, "prevDigest" | "seq" | "hash" | "at" | "removed">;
@@ -23,7 +23,7 @@ export function latestCheckpoint(db: SyncDb): AuditCheckpointRow | undefined {
  * trigger lets a DELETE through only for entries a checkpoint covers). Signed with the retention
  * key when one is configured. Call inside the purge's transaction.
  */
-export function writeCheckpoint(db: SyncDb, lastRemoved: Pick<AuditRow, "seq" | "hash">, removed: number, at: Date, key: RetentionKey | null): AuditCheckpointRow {
+export function writeCheckpoint(db: SyncDb, lastRemoved: Pick<AuditRow, "seq" | "hash">, removed: number, at: Date, key: CheckpointSigner | null): AuditCheckpointRow {
   const previous = latestCheckpoint(db);
   const fields: CheckpointFields = { prevDigest: previous?.digest ?? GENESIS_HASH, seq: lastRemoved.seq, hash: lastRemoved.hash, at, removed };
   const digest = checkpointDigest(fields);

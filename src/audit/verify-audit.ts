@@ -1,7 +1,7 @@
 import { asc, sql } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
 import { auditCheckpoints, auditLog, type AuditRow } from "../db/schema";
-import type { RetentionKey } from "../privacy/retention-key";
+import type { CheckpointSigner } from "./checkpoint-signer";
 import { auditHash, GENESIS_HASH } from "./append-audit";
 import { checkpointDigest } from "./audit-checkpoint";
 
@@ -34,7 +34,7 @@ const REORDER_WINDOW = 64;
  * highest seq ever used) or reordered (an entry whose hash fits another position). Checkpoints are
  * checked too: their own chain, and their signature when a key is configured.
  */
-export function verifyAudit(db: SyncDb, key: RetentionKey | null = null): AuditVerification {
+export function verifyAudit(db: SyncDb, key: CheckpointSigner | null = null): AuditVerification {
   const problems: AuditProblem[] = [];
   const checkpoints = db.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq)).all();
   let prevDigest = GENESIS_HASH;

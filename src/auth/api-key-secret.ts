@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { randomBase62 } from "./random-base62";
+import { randomBase62 } from "../db/random-base62";
 
 export const KEY_PREFIX = "enk_";
 const SECRET_BYTES = 32;

@@ -8,15 +8,14 @@ import { appendAudit } from "../audit/append-audit";
 import { configSchema, type Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, type AccountRow, type ApiKeyRow } from "../db/schema";
-import { InvalidRequestError, NotFoundError } from "../errors";
+import { AuthenticationError, InvalidRequestError, NotFoundError, PermissionDeniedError } from "../errors";
 import { usageTotalsByKey, type UsageTotals } from "../metering/usage-source";
 import { assertRegionsWithin, intersectRegions } from "../residency/region-scope";
 import { generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "./api-key-secret";
-import { AuthenticationError, PermissionDeniedError } from "./auth-errors";
 import { ipAllowed } from "./ip-allow-list";
 import { CreateKeyInput, type UpdateKeyInput } from "./key-input";
 import { assertKeyWithinCaller, inheritedFromCaller, KEY_FIELDS, type KeyBoundsContext, type KeyField } from "./key-within-caller";
-import { newId } from "./random-base62";
+import { newId } from "../db/random-base62";
 
 export interface KeyServiceDeps {
   db: SyncDb;

@@ -1,5 +1,5 @@
-import { PermissionDeniedError } from "../auth/auth-errors";
 import type { Caller } from "./caller";
+import { PermissionDeniedError } from "../errors";
 
 /** 403 when the caller's key may not use the model. Only the key's own list is named, never the model asked for. */
 export function assertModelAllowed(caller: Caller, model: string): void {

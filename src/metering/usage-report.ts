@@ -2,9 +2,9 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { visibleAccounts } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
-import { PermissionDeniedError } from "../auth/auth-errors";
 import type { SyncDb } from "../db/sync-db";
 import { usageRelation } from "./usage-source";
+import { PermissionDeniedError } from "../errors";
 
 const DIMENSIONS = ["key", "account", "model", "day"] as const;
 type Dimension = (typeof DIMENSIONS)[number];

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Elysia } from "elysia";
-import { AuthenticationError } from "../auth/auth-errors";
 import { bearerSecret } from "../auth/bearer-secret";
 import type { Config } from "../config/schema";
 import type { Metrics } from "./metrics-registry";
+import { AuthenticationError } from "../errors";
 
 export interface MetricsRoutesDeps {
   config: Pick<Config, "metrics">;

@@ -1,10 +1,10 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { keyActor, type Actor } from "../../accounts/actor";
-import { PermissionDeniedError } from "../../auth/auth-errors";
 import { bearerSecret } from "../../auth/bearer-secret";
 import type { KeyService } from "../../auth/key-service";
 import { clientIp as peerAddress } from "../gate/client-ip";
+import { PermissionDeniedError } from "../../errors";
 
 export interface AdminGateDeps {
   keys: KeyService;

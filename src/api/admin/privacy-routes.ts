@@ -4,13 +4,13 @@ import { z } from "zod";
 import type { Actor } from "../../accounts/actor";
 import { AuditQuery, listAudit } from "../../audit/list-audit";
 import { verifyAudit } from "../../audit/verify-audit";
-import { PermissionDeniedError } from "../../auth/auth-errors";
 import type { KeyService } from "../../auth/key-service";
 import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
 import { toConsentView, toOverrideView } from "../../privacy/consent-service";
 import type { Privacy } from "../../privacy/create-privacy";
 import { createAdminGate } from "./admin-gate";
 import { parseInput } from "../../validation/parse-input";
+import { PermissionDeniedError } from "../../errors";
 
 export interface PrivacyRoutesDeps {
   keys: KeyService;

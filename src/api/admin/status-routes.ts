@@ -1,10 +1,10 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
-import { PermissionDeniedError } from "../../auth/auth-errors";
 import type { KeyService } from "../../auth/key-service";
 import type { ResidencyReport } from "../../residency/residency-report";
 import { createAdminGate } from "./admin-gate";
 import { serverStatus, type ServerStatusDeps } from "./server-status";
+import { PermissionDeniedError } from "../../errors";
 
 export interface StatusRoutesDeps extends ServerStatusDeps {
   keys: KeyService;

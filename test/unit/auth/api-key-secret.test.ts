@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { displayPrefix, generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "../../../src/auth/api-key-secret";
-import { randomBase62 } from "../../../src/auth/random-base62";
+import { randomBase62 } from "../../../src/db/random-base62";
 
 describe("API key secrets", () => {
   test("Should be enk_ and 43 base62 characters (32 random bytes) - and differ every time", () => {
