@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   "conflict",
   "exceeds_caller_limit",
   "request_too_large",
+  "client_closed_request",
   // 5xx
   "internal_error",
   "engine_error",

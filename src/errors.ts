@@ -120,6 +120,16 @@ export class RequestTimeoutError extends EnclaveError {
   }
 }
 
+/**
+ * The client went away before its answer was ready. Nobody reads the answer: the status (nginx's
+ * 499) is for the request log and the metering row, so a disconnect is not counted as a fault.
+ */
+export class ClientClosedRequestError extends EnclaveError {
+  constructor() {
+    super({ message: "the client closed the request before the answer was ready", status: 499, type: "invalid_request_error", code: "client_closed_request" });
+  }
+}
+
 export class EngineError extends EnclaveError {
   constructor(requestId: string) {
     super({

@@ -1,9 +1,9 @@
-import { EngineError } from "../../errors";
+import { ClientClosedRequestError, EngineError } from "../../errors";
 import type { GenerationEvent, TokenLogprob } from "../../inference/types";
 import type { Generation } from "./translate";
 
 /** Gathers a generation's events into one result, for the non-streaming answers. */
-export async function collectGeneration(events: AsyncIterable<GenerationEvent>, requestId: string): Promise<Generation> {
+export async function collectGeneration(events: AsyncIterable<GenerationEvent>, requestId: string, signal: AbortSignal): Promise<Generation> {
   let text = "";
   const logprobs: TokenLogprob[] = [];
   for await (const event of events) {
@@ -14,6 +14,7 @@ export async function collectGeneration(events: AsyncIterable<GenerationEvent>, 
       return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage };
     }
   }
-  // The engine promises exactly one `done`; a stream that ends without it is an engine fault.
+  // A stream cut short by the client's leaving is its doing; otherwise the engine promised one `done`.
+  if (signal.aborted) throw new ClientClosedRequestError();
   throw new EngineError(requestId);
 }

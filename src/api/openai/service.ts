@@ -85,7 +85,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
         const format = chatChunkFormat({ meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs });
         return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }
-      return chatCompletionJson(await collectGeneration(events, context.requestId), meta, wantLogprobs);
+      return chatCompletionJson(await collectGeneration(events, context.requestId, context.signal), meta, wantLogprobs);
     },
 
     async completions(incoming: Incoming, bodyText: string) {
@@ -99,7 +99,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
         const format = textChunkFormat(options, body.prompt.length);
         return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }
-      const generation = await collectGeneration(events, context.requestId);
+      const generation = await collectGeneration(events, context.requestId, context.signal);
       return textCompletionJson(generation, meta, wantLogprobs, body.prompt.length);
     },
 
