@@ -47,7 +47,7 @@ export function composeApi(deps: ApiDeps) {
   const clock = now ?? Date.now;
   const routes = [
     createOpenAiRoutes({ engine, gate }),
-    createResponsesRoutes({ engine, gate }),
+    createResponsesRoutes({ engine, gate, retention: (caller) => privacy.decide({ accountId: caller.account.id, keyId: caller.key.id }).mode }),
     createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, clientIp }),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),

@@ -1,4 +1,6 @@
 import { assertModelAllowed } from "../../caller/assert-model-allowed";
+import type { Caller } from "../../caller/caller";
+import type { PayloadMode } from "../../config/payload-modes";
 import { InvalidRequestError, NotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
 import { collectGeneration } from "../openai/collect-generation";
@@ -18,10 +20,16 @@ export interface ResponsesDeps {
   newRequestId?: () => string;
   /** Milliseconds since the epoch, for `created_at`. */
   now?: () => number;
+  /** The payload retention that applies to a caller (consent, overrides, `[retention] payloads`); absent: "none". */
+  retention?: (caller: Caller) => PayloadMode;
 }
 
-/** Why nothing can be fetched, chained or deleted: said the same way by every storage path. */
-const STORAGE_OFF = "responses are not stored: storage is off by the retention policy (zero data retention)";
+/** Why nothing can be fetched, chained or deleted: the policy's reason, or that retention on does not store responses yet. */
+function storageOff(mode: PayloadMode): string {
+  return mode === "none"
+    ? "responses are not stored: storage is off by the retention policy (zero data retention)"
+    : "responses are not stored: this server keeps retained payloads for the retention policy's purposes only, not as stored responses";
+}
 
 /**
  * The Responses API as plain functions of a Fetch `Request`: parse, translate to the engine's
@@ -31,6 +39,7 @@ const STORAGE_OFF = "responses are not stored: storage is off by the retention p
 export function createResponsesService(deps: ResponsesDeps) {
   const { engine } = deps;
   const now = deps.now ?? Date.now;
+  const retention = ({ caller }: Incoming): PayloadMode => deps.retention?.(caller) ?? "none";
 
   /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
   function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
@@ -47,7 +56,7 @@ export function createResponsesService(deps: ResponsesDeps) {
     async create(incoming: Incoming, bodyText: string) {
       const body = parseBody(ResponsesRequest, bodyText);
       if (body.previous_response_id != null) {
-        throw new InvalidRequestError(`previous_response_id cannot be used: ${STORAGE_OFF}`, { param: "previous_response_id", code: "storage_disabled" });
+        throw new InvalidRequestError(`previous_response_id cannot be used: ${storageOff(retention(incoming))}`, { param: "previous_response_id", code: "storage_disabled" });
       }
       const { abort, ...context } = begin(incoming, body.model);
       // Resolves after admission: a 400/404/503 is still an ordinary JSON error here.
@@ -61,8 +70,8 @@ export function createResponsesService(deps: ResponsesDeps) {
     },
 
     /** GET / DELETE /v1/responses/{id} and its input_items: there is nothing stored to find. The id is not repeated. */
-    stored(): never {
-      throw new NotFoundError(`no such response: ${STORAGE_OFF}`);
+    stored(incoming: Incoming): never {
+      throw new NotFoundError(`no such response: ${storageOff(retention(incoming))}`);
     },
   };
 }
