@@ -22,7 +22,7 @@ export function createResponsesRoutes(deps: ResponsesDeps & { gate: CallerGate }
   return new Elysia({ prefix: "/v1" })
     .use(deps.gate)
     .post("/responses", (context) => service.create(incoming(context), text(context.body)), { parse: "text" })
-    .get("/responses/:id", (context) => service.stored(incoming(context)))
-    .delete("/responses/:id", (context) => service.stored(incoming(context)))
-    .get("/responses/:id/input_items", (context) => service.stored(incoming(context)));
+    .get("/responses/:id", (context) => service.retrieve(incoming(context), context.params.id))
+    .delete("/responses/:id", (context) => service.remove(incoming(context), context.params.id))
+    .get("/responses/:id/input_items", (context) => service.inputItems(incoming(context), context.params.id, context.query.order));
 }

@@ -1,8 +1,7 @@
 import { assertModelAllowed } from "../../caller/assert-model-allowed";
-import type { Caller } from "../../caller/caller";
-import type { PayloadMode } from "../../config/payload-modes";
 import { InvalidRequestError, NotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
+import type { ChatMessage, ToolCall } from "../../inference/types";
 import { collectGeneration } from "../openai/collect-generation";
 import { parseBody } from "../openai/parse-body";
 import type { Incoming } from "../openai/service";
@@ -11,8 +10,9 @@ import { SSE_HEADERS } from "../openai/sse";
 import type { RequestContext } from "../openai/translate";
 import { waitForModel } from "../openai/wait-for-model";
 import { ResponsesRequest } from "./model";
+import type { ResponseStorage, StorageState } from "./response-storage";
 import { responseEventFormat, responseSseStream } from "./sse";
-import { finishedResponseJson, responsesToGeneration } from "./translate";
+import { finishedResponseJson, historyOf, inputItemsJson, outputTurn, responseId, responsesToGeneration } from "./translate";
 
 export interface ResponsesDeps {
   engine: Engine;
@@ -20,26 +20,26 @@ export interface ResponsesDeps {
   newRequestId?: () => string;
   /** Milliseconds since the epoch, for `created_at`. */
   now?: () => number;
-  /** The payload retention that applies to a caller (consent, overrides, `[retention] payloads`); absent: "none". */
-  retention?: (caller: Caller) => PayloadMode;
+  /** Stored responses where the retention policy allows them; absent: nothing is ever stored (zero data retention). */
+  storage?: ResponseStorage;
 }
 
-/** Why nothing can be fetched, chained or deleted: the policy's reason, or that retention on does not store responses yet. */
-function storageOff(mode: PayloadMode): string {
-  return mode === "none"
-    ? "responses are not stored: storage is off by the retention policy (zero data retention)"
-    : "responses are not stored: this server keeps retained payloads for the retention policy's purposes only, not as stored responses";
-}
+const ZDR: StorageState = { on: false, reason: "storage is off by the retention policy (zero data retention)" };
+
+/** `resp_<request id>` -> the request id; anything else names no response. */
+const requestIdOf = (id: string) => (id.startsWith("resp_") ? id.slice("resp_".length) : null);
 
 /**
  * The Responses API as plain functions of a Fetch `Request`: parse, translate to the engine's
  * chat request, generate, shape a `response`. The same engine stack as /v1/chat/completions, so
- * limits, metering and retention apply unchanged; nothing of a response is kept here.
+ * limits, metering and retention apply unchanged. A response is stored only where the caller's
+ * retention allows it (see response-storage.ts); elsewhere `store` is answered with false and the
+ * storage paths say why. Error messages never repeat a client's ids.
  */
 export function createResponsesService(deps: ResponsesDeps) {
-  const { engine } = deps;
+  const { engine, storage } = deps;
   const now = deps.now ?? Date.now;
-  const retention = ({ caller }: Incoming): PayloadMode => deps.retention?.(caller) ?? "none";
+  const storageFor = ({ caller }: Incoming): StorageState => storage?.state(caller) ?? ZDR;
 
   /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
   function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
@@ -52,26 +52,66 @@ export function createResponsesService(deps: ResponsesDeps) {
     return { requestId: id, caller, signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
   }
 
+  /** The stored conversation `previous_response_id` continues, or a 400 that says why there is none. */
+  function previousHistory(incoming: Incoming, state: StorageState, previousId: string | null | undefined): ChatMessage[] {
+    if (previousId == null) return [];
+    const param = "previous_response_id";
+    if (!state.on) throw new InvalidRequestError(`previous_response_id cannot be used: responses are not stored: ${state.reason}`, { param, code: "storage_disabled" });
+    const requestId = requestIdOf(previousId);
+    const previous = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    if (previous == null) throw new InvalidRequestError("previous_response_id names no stored response of this account", { param, code: "previous_response_not_found" });
+    return previous.history;
+  }
+
+  /** A stored response of the caller's account, or a 404 that says why there is none. */
+  function stored(incoming: Incoming, id: string) {
+    const state = storageFor(incoming);
+    if (!state.on) throw new NotFoundError(`no such response: responses are not stored: ${state.reason}`);
+    const requestId = requestIdOf(id);
+    const found = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    if (found == null || requestId == null) throw new NotFoundError("no such response stored for this account");
+    return { requestId, found };
+  }
+
   return {
     async create(incoming: Incoming, bodyText: string) {
       const body = parseBody(ResponsesRequest, bodyText);
-      if (body.previous_response_id != null) {
-        throw new InvalidRequestError(`previous_response_id cannot be used: ${storageOff(retention(incoming))}`, { param: "previous_response_id", code: "storage_disabled" });
-      }
+      const state = storageFor(incoming);
+      const previous = previousHistory(incoming, state, body.previous_response_id);
       const { abort, ...context } = begin(incoming, body.model);
+      // OpenAI stores by default; here only where the retention policy keeps payloads for the caller.
+      const keep = state.on && body.store !== false ? state.decision : null;
+      const meta = { requestId: context.requestId, createdAt: Math.floor(now() / 1000), stored: keep != null };
+      const save = (response: Record<string, unknown>, generation: { text: string; toolCalls: ToolCall[] }) => {
+        if (keep == null) return;
+        const history = [...previous, ...historyOf(body), outputTurn(generation)];
+        storage!.save(incoming.caller, keep, { requestId: context.requestId, model: body.model }, { response, inputItems: inputItemsJson(body, context.requestId), history });
+      };
       // Resolves after admission: a 400/404/503 is still an ordinary JSON error here.
-      const events = await engine.generate(responsesToGeneration(body, context));
-      const meta = { requestId: context.requestId, createdAt: Math.floor(now() / 1000) };
+      const events = await engine.generate(responsesToGeneration(body, context, previous));
       if (body.stream) {
-        const format = responseEventFormat(body, meta);
+        const format = responseEventFormat(body, meta, save);
         return new Response(responseSseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }
-      return finishedResponseJson(body, meta, await collectGeneration(events, context.requestId));
+      const generation = await collectGeneration(events, context.requestId);
+      const response = finishedResponseJson(body, meta, generation);
+      save(response, generation);
+      return response;
     },
 
-    /** GET / DELETE /v1/responses/{id} and its input_items: there is nothing stored to find. The id is not repeated. */
-    stored(incoming: Incoming): never {
-      throw new NotFoundError(`no such response: ${storageOff(retention(incoming))}`);
+    retrieve: (incoming: Incoming, id: string) => stored(incoming, id).found.response,
+
+    remove(incoming: Incoming, id: string) {
+      const { requestId } = stored(incoming, id);
+      storage!.remove(incoming.caller, requestId);
+      return { id: responseId(requestId), object: "response" as const, deleted: true };
+    },
+
+    inputItems(incoming: Incoming, id: string, order: string | undefined) {
+      const items = stored(incoming, id).found.inputItems;
+      // OpenAI lists the newest first unless asked otherwise.
+      const data = order === "asc" ? items : [...items].reverse();
+      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { EnclaveError, EngineError } from "../../errors";
-import type { GenerationEvent } from "../../inference/types";
+import type { GenerationEvent, ToolCall } from "../../inference/types";
 import type { ResponsesRequest } from "./model";
 import {
   functionCallItemJson,
@@ -23,8 +23,11 @@ type TextEvent = Extract<GenerationEvent, { type: "text" }>;
 type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
 type Payload = { type: string } & Record<string, unknown>;
 
+/** The finished answer, for storage: the final response object and what was generated. */
+export type FinishedStream = (response: Record<string, unknown>, generation: { text: string; toolCalls: ToolCall[] }) => void;
+
 /** Turns engine events into Responses events, numbering them; one per request. */
-export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta) {
+export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta, finished?: FinishedStream) {
   const { requestId } = meta;
   let sequence = 0;
   const event = (type: string, fields: Record<string, unknown>) => ({ type, sequence_number: sequence++, ...fields }) as Payload;
@@ -83,6 +86,7 @@ export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta) 
         output.push(item);
       });
       const response = responseJson(body, meta, { status, output, usage: done.usage });
+      finished?.(response, { text, toolCalls: done.toolCalls });
       events.push(event(status === "completed" ? "response.completed" : "response.incomplete", { response }));
       return events;
     },

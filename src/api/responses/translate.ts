@@ -32,7 +32,32 @@ function toResponseFormat(format: NonNullable<ResponsesRequest["text"]>["format"
   return { type: "json_schema", name: format.name, schema: format.schema };
 }
 
-export function responsesToGeneration(body: ResponsesRequest, context: RequestContext): GenerationRequest {
+/** The conversation a request adds, without its instructions (which a later `previous_response_id` does not carry over, as at OpenAI). */
+export function historyOf(body: ResponsesRequest): ChatMessage[] {
+  return typeof body.input === "string" ? [{ role: "user", content: body.input }] : toMessages(body.input);
+}
+
+/** The answer as the assistant turn a chained request continues from. */
+export function outputTurn(generation: Pick<Generation, "text" | "toolCalls">): ChatMessage {
+  return { role: "assistant", content: generation.text, ...(generation.toolCalls.length > 0 && { toolCalls: generation.toolCalls }) };
+}
+
+/** `input` as the items GET /v1/responses/{id}/input_items lists, each with an id. */
+export function inputItemsJson(body: ResponsesRequest, requestId: string): Record<string, unknown>[] {
+  const items = typeof body.input === "string" ? [{ type: "message" as const, role: "user" as const, content: body.input }] : body.input;
+  return items.map((item, index) => {
+    const id = item.id ?? `${item.type === "message" ? "msg" : item.type === "function_call" ? "fc" : "fco"}_${requestId}_in${index}`;
+    if (item.type === "message") {
+      const part = item.role === "assistant" ? "output_text" : "input_text";
+      return { id, type: "message", role: item.role, status: "completed", content: [{ type: part, text: item.content }] };
+    }
+    if (item.type === "function_call") return { id, type: "function_call", status: "completed", call_id: item.call_id, name: item.name, arguments: item.arguments };
+    return { id, type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
+  });
+}
+
+/** `previous` is the stored conversation a `previous_response_id` continues; instructions come first, as a system turn. */
+export function responsesToGeneration(body: ResponsesRequest, context: RequestContext, previous: ChatMessage[] = []): GenerationRequest {
   const tools = (body.tools ?? []).map((t) => ({
     name: t.name,
     ...(t.description != null && { description: t.description }),
@@ -40,7 +65,7 @@ export function responsesToGeneration(body: ResponsesRequest, context: RequestCo
   }));
   const choice = body.tool_choice;
   const toolChoice: ToolChoice = tools.length === 0 ? "none" : choice == null ? "auto" : typeof choice === "string" ? choice : { name: choice.name };
-  const history = typeof body.input === "string" ? [{ role: "user" as const, content: body.input }] : toMessages(body.input);
+  const history = [...previous, ...historyOf(body)];
   const messages: ChatMessage[] = body.instructions != null ? [{ role: "system", content: body.instructions }, ...history] : history;
   return {
     ...context,
@@ -67,6 +92,8 @@ export interface ResponseMeta {
   requestId: string;
   /** Unix seconds. */
   createdAt: number;
+  /** Whether this answer is stored (the client asked `store` and the retention policy allows it). */
+  stored: boolean;
 }
 
 export const responseId = (requestId: string) => `resp_${requestId}`;
@@ -121,7 +148,7 @@ export function outputItemsJson(requestId: string, generation: Pick<Generation, 
 
 /**
  * The `response` object. The request's settings are echoed as OpenAI echoes them (its defaults
- * where unset); `store` is always false: nothing of a response is kept.
+ * where unset); `store` says whether it was kept, which only the retention policy allows.
  */
 export function responseJson(
   body: ResponsesRequest,
@@ -142,9 +169,9 @@ export function responseJson(
     model: body.model,
     output: state.output,
     parallel_tool_calls: body.parallel_tool_calls ?? true,
-    previous_response_id: null,
+    previous_response_id: body.previous_response_id ?? null,
     reasoning: { effort: null, summary: null },
-    store: false,
+    store: meta.stored,
     temperature: body.temperature ?? 1,
     text: { format: body.text?.format ?? { type: "text" } },
     tool_choice: choice == null ? "auto" : typeof choice === "string" ? choice : { type: "function", name: choice.name },

@@ -36,14 +36,15 @@ describe("response storage follows the retention policy", () => {
     ]);
   });
 
-  test("Should not claim zero data retention where payloads are retained - and still store no response", async () => {
-    using h = guardedApp({ config: { retention: { payloads: "full", payload_key: randomBytes(32).toString("hex") } } });
+  test("Should store nothing where payloads are kept anonymized - no account to scope a response to", async () => {
+    using h = guardedApp({ config: { retention: { payloads: "anonymized", payload_key: randomBytes(32).toString("hex") } } });
     const s = await storagePaths(h);
     expect(s.store).toBe(false);
     expect(s.statuses).toEqual([400, 404, 404, 404]);
     for (const message of s.messages) {
-      expect(message).toContain("responses are not stored");
+      expect(message).toContain("anonymized");
       expect(message).not.toContain("zero data retention");
     }
+    expect((h.store.sqlite.query("select count(*) as n from retained_payloads where kind = 'response'").get() as { n: number }).n).toBe(0);
   });
 });
