@@ -5,7 +5,7 @@ import type { Logger } from "../logging/logger";
 import { createConsentService } from "./consent-service";
 import { createDataSubjectService } from "./data-subject-service";
 import { createPayloadCaptureEngine } from "./payload-capture-engine";
-import { decidePayloadRetention } from "./payload-policy";
+import { decidePayloadRetention, type RequestSubject } from "./payload-policy";
 import { createPayloadStore } from "./payload-store";
 import { createPurgeJob } from "./purge-job";
 import { loadRetentionKey, type RetentionKey } from "./retention-key";
@@ -29,6 +29,7 @@ export function createPrivacy(deps: PrivacyDeps) {
   const key = deps.key !== undefined ? deps.key : loadRetentionKey(retention);
   const { db, sqlite } = store;
   const payloads = createPayloadStore({ db, key, now });
+  const decide = (subject: RequestSubject | null) => decidePayloadRetention(db, retention, subject);
   return {
     db,
     key,
@@ -36,9 +37,11 @@ export function createPrivacy(deps: PrivacyDeps) {
     purge: createPurgeJob({ store, retention, key, now, logger }),
     consents: createConsentService({ db, sqlite, retention, key, now }),
     dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
+    /** Whether and how a subject's payloads may be kept (consent, overrides, the global mode). */
+    decide,
     /** Wraps an engine so payloads are kept where the policy allows for each request's caller. */
     captureEngine(inner: Engine): Engine {
-      return createPayloadCaptureEngine(inner, { store: payloads, decide: (subject) => decidePayloadRetention(db, retention, subject), logger });
+      return createPayloadCaptureEngine(inner, { store: payloads, decide, logger });
     },
   };
 }

@@ -14,7 +14,14 @@ export type PayloadContent =
       input: GenerationInput;
       output: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason };
     }
-  | { kind: "embedding"; inputs: string[] };
+  | { kind: "embedding"; inputs: string[] }
+  | {
+      /** A stored Responses API answer: the response object, its input items, and the conversation a `previous_response_id` continues. */
+      kind: "response";
+      response: Record<string, unknown>;
+      inputItems: Record<string, unknown>[];
+      history: ChatMessage[];
+    };
 
 export interface CaptureMeta {
   requestId: string;

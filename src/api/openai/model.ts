@@ -95,7 +95,7 @@ const message = z.discriminatedUnion("role", [
 ]);
 
 /** OpenAI's rule for function names. */
-const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'");
+export const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'");
 
 const tool = z.object({
   type: z.literal("function"),
@@ -152,9 +152,9 @@ const onlyOne = (param: string) =>
 const streamOptions = z.object({ include_usage: z.boolean().nullish() });
 
 /** OpenAI's request metadata: accepted within its limits and dropped, like `user`. */
-const metadata = atMostEntries(z.record(z.string().max(L.metadataKeyChars), z.string().max(L.metadataValueChars)), L.metadataPairs, "key-value pairs");
+export const metadata = atMostEntries(z.record(z.string().max(L.metadataKeyChars), z.string().max(L.metadataValueChars)), L.metadataPairs, "key-value pairs");
 
-const model = z.string().min(1).max(L.modelChars);
+export const model = z.string().min(1).max(L.modelChars);
 
 /** Parameters both completion endpoints share. */
 const samplingFields = {

@@ -19,8 +19,8 @@ export const retainedPayloads = sqliteTable(
     basis: text("basis", { enum: ["policy", "consent"] }).notNull(),
     /** JSON array of the purposes consented to (e.g. ["draft_training"]); [] under the policy. */
     purposes: text("purposes", { mode: "json" }).$type<string[]>().notNull(),
-    /** "generation" | "embedding". */
-    kind: text("kind", { enum: ["generation", "embedding"] }).notNull(),
+    /** "generation" | "embedding" | "response" (a Responses API answer kept because the client asked `store` where retention allows it). */
+    kind: text("kind", { enum: ["generation", "embedding", "response"] }).notNull(),
     model: text("model").notNull(),
     /** Full mode only. */
     accountId: text("account_id"),

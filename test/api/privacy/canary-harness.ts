@@ -131,6 +131,21 @@ export async function driveEveryEndpoint(app: { handle(request: Request): Promis
   ];
   const chat = (extra: Record<string, unknown> = {}) => ({ model: "fake", messages: conversation, ...extra });
   const jsonFormat = { type: "json_schema", json_schema: { name: "out", schema: { type: "object", properties: { v: { const: c.jsonSchema } }, required: ["v"] } } };
+  const responsesTool = { type: "function", name: "lookup", description: tool.function.description, parameters: tool.function.parameters };
+  const responsesFormat = { type: "json_schema", name: "out", schema: jsonFormat.json_schema.schema };
+  const responses = (extra: Record<string, unknown> = {}) => ({
+    model: "fake",
+    store: true,
+    instructions: `You are helpful. ${c.system}`,
+    input: [
+      { role: "user", content: [{ type: "input_text", text: `first question ${c.user} 1 2 3` }] },
+      { type: "function_call", call_id: "call_1", name: "lookup", arguments: JSON.stringify({ q: c.toolArgs }) },
+      { type: "function_call_output", call_id: "call_1", output: `result ${c.toolResult}` },
+      { type: "message", role: "assistant", content: [{ type: "output_text", text: `answer ${c.assistant}` }] },
+      { role: "user", content: `and then ${c.user} 7` },
+    ],
+    ...extra,
+  });
 
   for (const stream of [false, true]) {
     const tag = stream ? "stream" : "json";
@@ -152,6 +167,20 @@ export async function driveEveryEndpoint(app: { handle(request: Request): Promis
     await send(`validation error ${tag}`, "/v1/chat/completions", chat({ stream, temperature: c.invalid }));
     await send(`validation error in a message ${tag}`, "/v1/chat/completions", { model: "fake", stream, messages: [{ role: "wizard", content: c.invalid }] });
     await send(`tool_choice naming an absent tool ${tag}`, "/v1/chat/completions", chat({ stream, tools: [tool], tool_choice: { type: "function", function: { name: "absent" } } }));
+    // The Responses API, over the same conversation as items; `store: true` asks OpenAI's default of keeping it.
+    await send(`responses ${tag}`, "/v1/responses", responses({ stream, tools: [responsesTool] }));
+    await send(`responses tool call ${tag}`, "/v1/responses", responses({ stream, tools: [responsesTool], tool_choice: "required" }));
+    await send(`responses json_schema ${tag}`, "/v1/responses", responses({ stream, text: { format: responsesFormat } }));
+    await send(`responses unknown model ${tag}`, "/v1/responses", responses({ stream, model: "no-such-model" }));
+    await send(`responses context overflow ${tag}`, "/v1/responses", { model: "tiny", stream, store: true, instructions: c.system, input: `${c.overflow} ${"word ".repeat(80)}` });
+    await send(`responses engine error mid-stream ${tag}`, "/v1/responses", { model: "broken-stream", stream, store: true, input: `${c.engine} 1` });
+    await send(`responses validation error ${tag}`, "/v1/responses", responses({ stream, temperature: c.invalid }));
+    await send(`responses validation error in an item ${tag}`, "/v1/responses", { model: "fake", stream, input: [{ type: "wizard", content: c.invalid }] });
+    await send(`responses previous_response_id ${tag}`, "/v1/responses", responses({ stream, previous_response_id: `resp_${c.invalid}` }));
+  }
+  for (const method of ["GET", "DELETE"]) {
+    const response = await app.handle(api(`/v1/responses/resp_${c.invalid}`, secret, { method }));
+    results.push({ name: `responses ${method} by id`, status: response.status, body: await response.text() });
   }
   await send("embeddings", "/v1/embeddings", { model: "fake", input: [c.embedding, `${c.embedding} again`] });
   await send("embeddings validation error", "/v1/embeddings", { model: "fake", input: [c.embedding, ""] });
@@ -178,10 +207,11 @@ export async function driveEveryEndpoint(app: { handle(request: Request): Promis
   );
   results.push({ name: "body too large", status: large.status, body: await large.text() });
 
-  // The client goes away mid-stream, for chat and completions.
+  // The client goes away mid-stream, for chat, completions and responses.
   for (const [path, json] of [
     ["/v1/chat/completions", { model: "slow", stream: true, messages: [{ role: "system", content: c.system }, { role: "user", content: `${c.abort} 1` }] }],
     ["/v1/completions", { model: "slow", stream: true, prompt: `${c.abort} 1` }],
+    ["/v1/responses", { model: "slow", stream: true, store: true, instructions: c.system, input: `${c.abort} 1` }],
   ] as const) {
     const controller = new AbortController();
     const response = await app.handle(api(path, secret, { method: "POST", json, signal: controller.signal }));

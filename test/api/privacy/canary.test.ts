@@ -36,7 +36,22 @@ function expectEveryPath(results: ExchangeResult[]) {
     expect(status(`validation error ${tag}`)).toBe(400);
     expect(status(`validation error in a message ${tag}`)).toBe(400);
     expect(status(`tool_choice naming an absent tool ${tag}`)).toBe(400);
+    expect(status(`responses ${tag}`)).toBe(200);
+    expect(status(`responses tool call ${tag}`)).toBe(200);
+    expect(status(`responses json_schema ${tag}`)).toBe(200);
+    expect(status(`responses unknown model ${tag}`)).toBe(404);
+    expect(status(`responses context overflow ${tag}`)).toBe(400);
+    expect(status(`responses validation error ${tag}`)).toBe(400);
+    expect(status(`responses validation error in an item ${tag}`)).toBe(400);
+    expect(status(`responses previous_response_id ${tag}`)).toBe(400);
   }
+  expect(status("responses engine error mid-stream json")).toBe(500);
+  expect(status("responses engine error mid-stream stream")).toBe(200);
+  expect(status("responses GET by id")).toBe(404);
+  expect(status("responses DELETE by id")).toBe(404);
+  expect(results.find((result) => result.name === "responses tool call json")?.body).toContain("TSCH");
+  expect(results.find((result) => result.name === "responses json_schema json")?.body).toContain("JSCH");
+  expect(results.find((result) => result.name === "responses engine error mid-stream stream")?.body).toContain("response.failed");
   // Mid-stream engine errors: a 500 without streaming, an error event inside a 200 stream.
   expect(status("engine error mid-stream json")).toBe(500);
   expect(status("engine error mid-stream stream")).toBe(200);
@@ -122,7 +137,7 @@ describe("anonymized retention", () => {
 
     // Completed generations and embeddings are kept (encrypted), failures and aborts are not.
     const rows = h.store.sqlite.query("select * from retained_payloads").all() as Record<string, unknown>[];
-    expect(rows.length).toBe(9); // 4 successes x stream/non-stream + 1 embedding
+    expect(rows.length).toBe(15); // (4 chat/completion + 3 responses successes) x stream/non-stream + 1 embedding
     for (const row of rows) expect(row).toMatchObject({ mode: "anonymized", basis: "policy", account_id: null, key_id: null, consent_id: null });
 
     // Decrypted with the key, the canaries are there: retention works, and it is only the key that reads it.
@@ -138,7 +153,7 @@ describe("anonymized retention", () => {
     expect(privacy.purge.run().payloads_deleted).toBe(0);
     s.advance(2 * DAY);
     const report = privacy.purge.run();
-    expect(report.payloads_deleted).toBe(9);
+    expect(report.payloads_deleted).toBe(rows.length);
     expect(report.space?.wal).toBe("truncated");
     expect((h.store.sqlite.query("select count(*) as n from retained_payloads").get() as { n: number }).n).toBe(0);
     const stored = filesUnder(h.dataDir);

@@ -1,0 +1,117 @@
+import { assertModelAllowed } from "../../caller/assert-model-allowed";
+import { InvalidRequestError, NotFoundError } from "../../errors";
+import type { Engine } from "../../inference/engine";
+import type { ChatMessage, ToolCall } from "../../inference/types";
+import { collectGeneration } from "../openai/collect-generation";
+import { parseBody } from "../openai/parse-body";
+import type { Incoming } from "../openai/service";
+import { speculativeHeader } from "../openai/speculative-header";
+import { SSE_HEADERS } from "../openai/sse";
+import type { RequestContext } from "../openai/translate";
+import { waitForModel } from "../openai/wait-for-model";
+import { ResponsesRequest } from "./model";
+import type { ResponseStorage, StorageState } from "./response-storage";
+import { responseEventFormat, responseSseStream } from "./sse";
+import { finishedResponseJson, historyOf, inputItemsJson, outputTurn, responseId, responsesToGeneration } from "./translate";
+
+export interface ResponsesDeps {
+  engine: Engine;
+  /** The request id the engine sees and `resp_…` carries; by default the app's (its `x-request-id`). */
+  newRequestId?: () => string;
+  /** Milliseconds since the epoch, for `created_at`. */
+  now?: () => number;
+  /** Stored responses where the retention policy allows them; absent: nothing is ever stored (zero data retention). */
+  storage?: ResponseStorage;
+}
+
+const ZDR: StorageState = { on: false, reason: "storage is off by the retention policy (zero data retention)" };
+
+/** `resp_<request id>` -> the request id; anything else names no response. */
+const requestIdOf = (id: string) => (id.startsWith("resp_") ? id.slice("resp_".length) : null);
+
+/**
+ * The Responses API as plain functions of a Fetch `Request`: parse, translate to the engine's
+ * chat request, generate, shape a `response`. The same engine stack as /v1/chat/completions, so
+ * limits, metering and retention apply unchanged. A response is stored only where the caller's
+ * retention allows it (see response-storage.ts); elsewhere `store` is answered with false and the
+ * storage paths say why. Error messages never repeat a client's ids.
+ */
+export function createResponsesService(deps: ResponsesDeps) {
+  const { engine, storage } = deps;
+  const now = deps.now ?? Date.now;
+  const storageFor = ({ caller }: Incoming): StorageState => storage?.state(caller) ?? ZDR;
+
+  /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
+  function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
+    assertModelAllowed(caller, model);
+    const abort = new AbortController();
+    const client = request.signal;
+    if (client.aborted) abort.abort(client.reason);
+    else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
+    const id = deps.newRequestId?.() ?? requestId ?? crypto.randomUUID().replaceAll("-", "");
+    return { requestId: id, caller, signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
+  }
+
+  /** The stored conversation `previous_response_id` continues, or a 400 that says why there is none. */
+  function previousHistory(incoming: Incoming, state: StorageState, previousId: string | null | undefined): ChatMessage[] {
+    if (previousId == null) return [];
+    const param = "previous_response_id";
+    if (!state.on) throw new InvalidRequestError(`previous_response_id cannot be used: responses are not stored: ${state.reason}`, { param, code: "storage_disabled" });
+    const requestId = requestIdOf(previousId);
+    const previous = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    if (previous == null) throw new InvalidRequestError("previous_response_id names no stored response of this account", { param, code: "previous_response_not_found" });
+    return previous.history;
+  }
+
+  /** A stored response of the caller's account, or a 404 that says why there is none. */
+  function stored(incoming: Incoming, id: string) {
+    const state = storageFor(incoming);
+    if (!state.on) throw new NotFoundError(`no such response: responses are not stored: ${state.reason}`);
+    const requestId = requestIdOf(id);
+    const found = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    if (found == null || requestId == null) throw new NotFoundError("no such response stored for this account");
+    return { requestId, found };
+  }
+
+  return {
+    async create(incoming: Incoming, bodyText: string) {
+      const body = parseBody(ResponsesRequest, bodyText);
+      const state = storageFor(incoming);
+      const previous = previousHistory(incoming, state, body.previous_response_id);
+      const { abort, ...context } = begin(incoming, body.model);
+      // OpenAI stores by default; here only where the retention policy keeps payloads for the caller.
+      const keep = state.on && body.store !== false ? state.decision : null;
+      const meta = { requestId: context.requestId, createdAt: Math.floor(now() / 1000), stored: keep != null };
+      const save = (response: Record<string, unknown>, generation: { text: string; toolCalls: ToolCall[] }) => {
+        if (keep == null) return;
+        const history = [...previous, ...historyOf(body), outputTurn(generation)];
+        storage!.save(incoming.caller, keep, { requestId: context.requestId, model: body.model }, { response, inputItems: inputItemsJson(body, context.requestId), history });
+      };
+      // Resolves after admission: a 400/404/503 is still an ordinary JSON error here.
+      const events = await engine.generate(responsesToGeneration(body, context, previous));
+      if (body.stream) {
+        const format = responseEventFormat(body, meta, save);
+        return new Response(responseSseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
+      }
+      const generation = await collectGeneration(events, context.requestId);
+      const response = finishedResponseJson(body, meta, generation);
+      save(response, generation);
+      return response;
+    },
+
+    retrieve: (incoming: Incoming, id: string) => stored(incoming, id).found.response,
+
+    remove(incoming: Incoming, id: string) {
+      const { requestId } = stored(incoming, id);
+      storage!.remove(incoming.caller, requestId);
+      return { id: responseId(requestId), object: "response" as const, deleted: true };
+    },
+
+    inputItems(incoming: Incoming, id: string, order: string | undefined) {
+      const items = stored(incoming, id).found.inputItems;
+      // OpenAI lists the newest first unless asked otherwise.
+      const data = order === "asc" ? items : [...items].reverse();
+      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false };
+    },
+  };
+}

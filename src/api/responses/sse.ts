@@ -1,0 +1,158 @@
+import { EnclaveError, EngineError } from "../../errors";
+import type { GenerationEvent, ToolCall } from "../../inference/types";
+import type { ResponsesRequest } from "./model";
+import {
+  functionCallItemJson,
+  messageItemId,
+  messageItemJson,
+  outputTextJson,
+  responseJson,
+  type ResponseMeta,
+} from "./translate";
+
+/**
+ * The Responses API's typed stream: each event is `event: <type>\ndata: <json>\n\n` and carries
+ * its `type` and a `sequence_number` counting from 0; there is no `[DONE]`, the stream ends with
+ * response.completed, response.incomplete or response.failed. The order follows OpenAI's
+ * reference (https://platform.openai.com/docs/api-reference/responses-streaming): created,
+ * in_progress, then per output item added -> (content part added -> text deltas -> text done ->
+ * content part done | arguments delta -> arguments done) -> item done, then the terminal event.
+ */
+
+type TextEvent = Extract<GenerationEvent, { type: "text" }>;
+type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
+type Payload = { type: string } & Record<string, unknown>;
+
+/** The finished answer, for storage: the final response object and what was generated. */
+export type FinishedStream = (response: Record<string, unknown>, generation: { text: string; toolCalls: ToolCall[] }) => void;
+
+/** Turns engine events into Responses events, numbering them; one per request. */
+export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta, finished?: FinishedStream) {
+  const { requestId } = meta;
+  let sequence = 0;
+  const event = (type: string, fields: Record<string, unknown>) => ({ type, sequence_number: sequence++, ...fields }) as Payload;
+  const itemId = messageItemId(requestId);
+  /** Output items finished so far, for the final (or failed) response object. */
+  const output: unknown[] = [];
+  let text = "";
+  let messageOpen = false;
+
+  function openMessage(): Payload[] {
+    messageOpen = true;
+    return [
+      event("response.output_item.added", { output_index: 0, item: messageItemJson(requestId, "", "in_progress") }),
+      event("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: outputTextJson("") }),
+    ];
+  }
+
+  function closeMessage(status: "completed" | "incomplete"): Payload[] {
+    const item = messageItemJson(requestId, text, status);
+    output.push(item);
+    return [
+      event("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
+      event("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part: outputTextJson(text) }),
+      event("response.output_item.done", { output_index: 0, item }),
+    ];
+  }
+
+  return {
+    opening(): Payload[] {
+      const response = responseJson(body, meta, { status: "in_progress", output: [], usage: null });
+      return [event("response.created", { response }), event("response.in_progress", { response })];
+    },
+
+    text(generated: TextEvent): Payload[] {
+      if (generated.text === "") return [];
+      const opened = messageOpen ? [] : openMessage();
+      text += generated.text;
+      return [...opened, event("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: generated.text, logprobs: [] })];
+    },
+
+    closing(done: DoneEvent): Payload[] {
+      const status = done.finishReason === "length" ? "incomplete" : "completed";
+      const events: Payload[] = [];
+      // Without text a message still opens unless tool calls are the whole answer, as in the non-streamed output.
+      if (messageOpen || done.toolCalls.length === 0) events.push(...(messageOpen ? [] : openMessage()), ...closeMessage(status));
+      done.toolCalls.forEach((call, index) => {
+        const outputIndex = output.length;
+        const item = functionCallItemJson(requestId, call, index, "completed");
+        // The engine hands over a call's arguments whole, so they come as one delta.
+        events.push(
+          event("response.output_item.added", { output_index: outputIndex, item: functionCallItemJson(requestId, call, index, "in_progress") }),
+          event("response.function_call_arguments.delta", { item_id: item.id, output_index: outputIndex, delta: call.arguments }),
+          event("response.function_call_arguments.done", { item_id: item.id, output_index: outputIndex, arguments: call.arguments }),
+          event("response.output_item.done", { output_index: outputIndex, item }),
+        );
+        output.push(item);
+      });
+      const response = responseJson(body, meta, { status, output, usage: done.usage });
+      finished?.(response, { text, toolCalls: done.toolCalls });
+      events.push(event(status === "completed" ? "response.completed" : "response.incomplete", { response }));
+      return events;
+    },
+
+    /** A failure after the stream began: the response as far as it got, with the error (never an internal message). */
+    failed(error: EnclaveError): Payload[] {
+      const response = responseJson(body, meta, { status: "failed", output, usage: null, error: { code: error.code, message: error.message } });
+      return [event("response.failed", { response })];
+    },
+  };
+}
+
+export type ResponseEventFormat = ReturnType<typeof responseEventFormat>;
+
+const encoder = new TextEncoder();
+const frame = (payload: Payload) => encoder.encode(`event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+
+/**
+ * The engine's events as the Responses SSE byte stream, produced on demand (a slow client slows
+ * generation). When the client goes away, `cancel()` aborts the generation through `abort`.
+ */
+export function responseSseStream(
+  events: AsyncIterable<GenerationEvent>,
+  format: ResponseEventFormat,
+  abort: AbortController,
+  requestId: string,
+): ReadableStream<Uint8Array> {
+  const iterator = events[Symbol.asyncIterator]();
+  const release = () => void iterator.return?.()?.catch(() => {});
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        for (const payload of format.opening()) controller.enqueue(frame(payload));
+      },
+      async pull(controller) {
+        try {
+          for (;;) {
+            const step = await iterator.next();
+            if (step.done) throw new EngineError(requestId);
+            if (step.value.type === "text") {
+              const payloads = format.text(step.value);
+              for (const payload of payloads) controller.enqueue(frame(payload));
+              if (payloads.length > 0) return;
+              continue;
+            }
+            for (const payload of format.closing(step.value)) controller.enqueue(frame(payload));
+            controller.close();
+            release();
+            return;
+          }
+        } catch (error) {
+          try {
+            const known = error instanceof EnclaveError ? error : new EngineError(requestId);
+            if (!abort.signal.aborted) for (const payload of format.failed(known)) controller.enqueue(frame(payload));
+            controller.close();
+          } catch {
+            // Cancelled meanwhile: the client is gone and there is no one to tell.
+          }
+          release();
+        }
+      },
+      cancel() {
+        abort.abort();
+        release();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
