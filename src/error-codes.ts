@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "too_big",
   "context_length_exceeded",
   "override_not_stricter",
+  "storage_disabled",
   // 401, 403
   "missing_api_key",
   "invalid_api_key",
@@ -39,6 +40,7 @@ export const ERROR_CODES = [
   // 404, 405, 409, 413
   "not_found",
   "model_not_found",
+  "previous_response_not_found",
   "method_not_allowed",
   "conflict",
   "exceeds_caller_limit",

@@ -93,7 +93,7 @@ export function createResponsesService(deps: ResponsesDeps) {
         const format = responseEventFormat(body, meta, save);
         return new Response(responseSseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }
-      const generation = await collectGeneration(events, context.requestId);
+      const generation = await collectGeneration(events, context.requestId, context.signal);
       const response = finishedResponseJson(body, meta, generation);
       save(response, generation);
       return response;
