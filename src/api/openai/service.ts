@@ -1,4 +1,5 @@
-import { assertModelAllowed, visibleTo } from "../../caller/assert-model-allowed";
+import { visibleTo } from "../../caller/assert-model-allowed";
+import { beginRequest } from "./begin-request";
 import type { Caller } from "../../caller/caller";
 import { ModelNotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
@@ -15,10 +16,7 @@ import {
   modelJson,
   modelListJson,
   textCompletionJson,
-  type RequestContext,
 } from "./translate";
-import { speculativeHeader } from "./speculative-header";
-import { waitForModel } from "./wait-for-model";
 
 /** A request as the service sees it: the Fetch Request, who is calling, and the id the app assigned, if any. */
 export interface Incoming {
@@ -45,20 +43,8 @@ export interface OpenAiDeps {
  */
 export function createOpenAiService(deps: OpenAiDeps) {
   const { engine } = deps;
-  const requestIdFor = (appRequestId: string | undefined) =>
-    deps.newRequestId?.() ?? appRequestId ?? crypto.randomUUID().replaceAll("-", "");
   const now = deps.now ?? Date.now;
-
-  /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
-  function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
-    // The key's model scope is checked at the edge, before anything is queued.
-    assertModelAllowed(caller, model);
-    const abort = new AbortController();
-    const client = request.signal;
-    if (client.aborted) abort.abort(client.reason);
-    else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-    return { requestId: requestIdFor(requestId), caller, signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
-  }
+  const begin = (incoming: Incoming, model: string) => beginRequest(incoming, model, deps.newRequestId);
 
   const created = () => Math.floor(now() / 1000);
 

@@ -1,14 +1,11 @@
-import { assertModelAllowed } from "../../caller/assert-model-allowed";
 import { InvalidRequestError, NotFoundError } from "../../errors";
 import type { Engine } from "../../inference/engine";
 import type { ChatMessage, ToolCall } from "../../inference/types";
+import { beginRequest } from "../openai/begin-request";
 import { collectGeneration } from "../openai/collect-generation";
 import { parseBody } from "../openai/parse-body";
 import type { Incoming } from "../openai/service";
-import { speculativeHeader } from "../openai/speculative-header";
 import { SSE_HEADERS } from "../openai/sse";
-import type { RequestContext } from "../openai/translate";
-import { waitForModel } from "../openai/wait-for-model";
 import { ResponsesRequest } from "./model";
 import type { ResponseStorage, StorageState } from "./response-storage";
 import { responseEventFormat, responseSseStream } from "./sse";
@@ -41,16 +38,7 @@ export function createResponsesService(deps: ResponsesDeps) {
   const now = deps.now ?? Date.now;
   const storageFor = ({ caller }: Incoming): StorageState => storage?.state(caller) ?? ZDR;
 
-  /** One AbortController per request: fired by the client's disconnect or by a cancelled stream. */
-  function begin({ request, requestId, caller }: Incoming, model: string): RequestContext & { abort: AbortController } {
-    assertModelAllowed(caller, model);
-    const abort = new AbortController();
-    const client = request.signal;
-    if (client.aborted) abort.abort(client.reason);
-    else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-    const id = deps.newRequestId?.() ?? requestId ?? crypto.randomUUID().replaceAll("-", "");
-    return { requestId: id, caller, signal: abort.signal, waitForModel: waitForModel(request.headers), speculative: speculativeHeader(request.headers), abort };
-  }
+  const begin = (incoming: Incoming, model: string) => beginRequest(incoming, model, deps.newRequestId);
 
   /** The stored conversation `previous_response_id` continues, or a 400 that says why there is none. */
   function previousHistory(incoming: Incoming, state: StorageState, previousId: string | null | undefined): ChatMessage[] {
