@@ -1,3 +1,4 @@
+import { cors } from "@elysiajs/cors";
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import { z } from "zod";
@@ -82,6 +83,11 @@ export function createApp(deps: AppDeps) {
       );
     })
     .use(createHealthRoutes(deps));
+
+  // Browsers may call the API only from the configured origins; with none, no CORS header is sent.
+  const origins = deps.config.server.cors_origins;
+  if (origins.length > 0)
+    app.use(cors({ origin: [...origins], methods: ["GET", "POST", "PATCH", "PUT", "DELETE"], allowedHeaders: ["authorization", "content-type", "x-enclave-wait-for-model", "x-enclave-speculative"], exposeHeaders: ["x-request-id", "retry-after"], credentials: false }));
 
   for (const routes of deps.routes ?? []) app.use(routes);
   return app;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isLoopback } from "../net/is-loopback";
 import { PAYLOAD_MODES } from "./payload-modes";
 
 /**
@@ -115,7 +116,7 @@ const metricsSchema = z.strictObject({
     .regex(/^\/[A-Za-z0-9._~\/-]*$/, "an absolute URL path such as /metrics")
     .default("/metrics")
     .describe("URL path of the metrics endpoint"),
-  token: secret("bearer token a scraper must send (Authorization: Bearer ...); empty serves metrics without auth; set it with ENCLAVE_METRICS_TOKEN rather than in the file"),
+  token: secret("bearer token a scraper must send (Authorization: Bearer ...); empty serves metrics without auth, allowed only on a loopback server.host; set it with ENCLAVE_METRICS_TOKEN rather than in the file"),
   key_labels: z
     .boolean()
     .default(false)
@@ -282,6 +283,14 @@ export const configSchema = z
     });
     if (config.models.filter((model) => model.default).length > 1)
       ctx.addIssue({ code: "custom", path: ["models"], message: "more than one model has default = true" });
+    // An open /metrics is fine where only this machine can reach it; on a public address it
+    // tells anyone the keys' traffic, the models and the load.
+    if (config.metrics.enabled && config.metrics.token === "" && !isLoopback(config.server.host))
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", "token"],
+        message: `metrics.token must be set when server.host (${config.server.host}) is not a loopback address; set ENCLAVE_METRICS_TOKEN, or metrics.enabled = false`,
+      });
   });
 
 export type Config = z.infer<typeof configSchema>;

@@ -12,6 +12,7 @@ import { memoryLogger } from "../support/test-app";
 function testConfig(server: Record<string, unknown> = {}) {
   return configSchema.parse({
     server: { host: "127.0.0.1", port: 0, shutdown_grace_seconds: 2, ...server },
+    metrics: { token: "scrape" },
     storage: { data_dir: mkdtempSync(join(tmpdir(), "enclave-serve-")) },
   });
 }

@@ -52,7 +52,7 @@ describe("loadConfig", () => {
     ["ENCLAVE_LOGGING_LEVEL", "debug", ["logging", "level"], "debug"],
     ["ENCLAVE_STORAGE_DATA_DIR", "/var/lib/enclave", ["storage", "data_dir"], "/var/lib/enclave"],
   ] as const)("Should override from the environment - %s=%s", (name, value, path, expected) => {
-    const { config } = loadConfig({ path: configFile(`[server]\nport = 1234\n`), env: { [name]: value } });
+    const { config } = loadConfig({ path: configFile(`[server]\nport = 1234\n`), env: { ENCLAVE_METRICS_TOKEN: "scrape", [name]: value } });
     expect(path.reduce<any>((node, key) => node[key], config)).toEqual(expected);
   });
 
