@@ -220,7 +220,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       seed: request.sampling.seed,
       repeatPenalty: repeatPenalty(request.sampling),
       tokenBias: tokenBias(runtime, request.sampling),
-      customStopTriggers: request.sampling.stop.length > 0 ? request.sampling.stop : undefined,
+      // A forced call's output is its arguments under a grammar: a stop string would cut the JSON, and OpenAI's stop applies to content only.
+      customStopTriggers: request.sampling.stop.length > 0 && plan.forcedTool == null ? request.sampling.stop : undefined,
       onTextChunk: (text: string) => {
         const logprobs = capture?.take(text);
         if (plan.forcedTool) return;

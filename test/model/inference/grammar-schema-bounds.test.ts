@@ -68,4 +68,12 @@ describe("JSON schemas the engine compiles into grammars, checked at the edge", 
     await response.text();
     expect(performance.now() - started).toBeLessThan(2_000);
   });
+
+  test.each([['"'], ["{"], [":"]])("Should complete a forced tool call whatever the stop strings (%p) - they apply to content, not to a call's arguments", async (stop) => {
+    const response = await app().handle(chatWithTool({ type: "object", properties: { a: { enum: ["x", "y"] } }, required: ["a"] }, { tool_choice: { type: "function", function: { name: "f" } }, stop: [stop], max_tokens: 40 }));
+    expect(response.status).toBe(200);
+    const call = ((await response.json()) as any).choices[0].message.tool_calls[0];
+    expect(call.function.name).toBe("f");
+    expect(["x", "y"]).toContain(JSON.parse(call.function.arguments).a);
+  });
 });
