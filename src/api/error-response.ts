@@ -1,4 +1,5 @@
 import { EnclaveError } from "../errors";
+import { formatParam } from "../validation/format-param";
 
 export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null } & Record<string, unknown>;
@@ -15,7 +16,7 @@ export function errorResponse(error: EnclaveError, requestId?: string): Response
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 
-/** Elysia reports paths as `messages.0.content`; OpenAI clients read `messages[0].content`. */
+/** Elysia reports paths as `/messages/0/content`; OpenAI clients read `messages[0].content`. */
 export function toParamPath(path: string): string {
-  return path.replace(/^\//, "").replace(/[./](\d+)(?=[./]|$)/g, "[$1]").replaceAll("/", ".");
+  return formatParam(path.split(/[./]/).filter((part) => part !== "").map((part) => (/^\d+$/.test(part) ? Number(part) : part)));
 }
