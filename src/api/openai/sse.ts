@@ -1,4 +1,4 @@
-import { EnclaveError, EngineError } from "../../errors";
+import { eventStream } from "../event-stream";
 import { errorResponse } from "../error-response";
 import type { GenerationEvent } from "../../inference/types";
 import {
@@ -99,68 +99,20 @@ const frame = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n
 const DONE = encoder.encode("data: [DONE]\n\n");
 
 /**
- * The `{error:{...}}` event for a failure after the stream began (the status line is long gone):
- * the body the app's error handler would have sent, so the wire shape has one source. Anything
- * that is not an EnclaveError is reported as an EngineError, never with its own message.
+ * The engine's events as OpenAI's SSE byte stream (see eventStream). A failure mid-stream is sent
+ * as one `data: {"error":...}` event, the body the app's error handler would have sent, and the
+ * stream ends without `[DONE]`.
  */
-async function errorEvent(error: unknown, requestId: string): Promise<Uint8Array> {
-  const known = error instanceof EnclaveError ? error : new EngineError(requestId);
-  return encoder.encode(`data: ${await errorResponse(known).text()}\n\n`);
-}
-
-/**
- * The engine's events as an SSE byte stream. Chunks are produced on demand, so a slow client
- * slows generation instead of filling memory. When the client goes away, `cancel()` aborts the
- * generation through `abort`. A failure mid-stream is sent as one `data: {"error":...}` event and
- * the stream ends without `[DONE]`.
- */
-export function sseStream(
-  events: AsyncIterable<GenerationEvent>,
-  format: ChunkFormat,
-  abort: AbortController,
-  requestId: string,
-): ReadableStream<Uint8Array> {
-  const iterator = events[Symbol.asyncIterator]();
-  const release = () => void iterator.return?.()?.catch(() => {});
-  return new ReadableStream<Uint8Array>(
+export function sseStream(events: AsyncIterable<GenerationEvent>, format: ChunkFormat, abort: AbortController, requestId: string): ReadableStream<Uint8Array> {
+  return eventStream(
+    events,
     {
-      start(controller) {
-        for (const c of format.opening()) controller.enqueue(frame(c));
-      },
-      async pull(controller) {
-        try {
-          // Loop until something is sent: an empty text event produces no chunk.
-          for (;;) {
-            const step = await iterator.next();
-            if (step.done) throw new EngineError(requestId);
-            const event = step.value;
-            if (event.type === "text") {
-              const chunks = format.text(event);
-              for (const c of chunks) controller.enqueue(frame(c));
-              if (chunks.length > 0) return;
-              continue;
-            }
-            for (const c of format.closing(event)) controller.enqueue(frame(c));
-            controller.enqueue(DONE);
-            controller.close();
-            release();
-            return;
-          }
-        } catch (error) {
-          try {
-            if (!abort.signal.aborted) controller.enqueue(await errorEvent(error, requestId));
-            controller.close();
-          } catch {
-            // Cancelled meanwhile: the client is gone and there is no one to tell.
-          }
-          release();
-        }
-      },
-      cancel() {
-        abort.abort();
-        release();
-      },
+      opening: () => format.opening().map(frame),
+      text: (event) => format.text(event).map(frame),
+      closing: (event) => [...format.closing(event).map(frame), DONE],
+      failed: async (error) => [encoder.encode(`data: ${await errorResponse(error).text()}\n\n`)],
     },
-    { highWaterMark: 0 },
+    abort,
+    requestId,
   );
 }

@@ -1,4 +1,5 @@
-import { EnclaveError, EngineError } from "../../errors";
+import type { EnclaveError } from "../../errors";
+import { eventStream } from "../event-stream";
 import type { GenerationEvent, ToolCall } from "../../inference/types";
 import type { ResponsesRequest } from "./model";
 import {
@@ -104,55 +105,17 @@ export type ResponseEventFormat = ReturnType<typeof responseEventFormat>;
 const encoder = new TextEncoder();
 const frame = (payload: Payload) => encoder.encode(`event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
 
-/**
- * The engine's events as the Responses SSE byte stream, produced on demand (a slow client slows
- * generation). When the client goes away, `cancel()` aborts the generation through `abort`.
- */
-export function responseSseStream(
-  events: AsyncIterable<GenerationEvent>,
-  format: ResponseEventFormat,
-  abort: AbortController,
-  requestId: string,
-): ReadableStream<Uint8Array> {
-  const iterator = events[Symbol.asyncIterator]();
-  const release = () => void iterator.return?.()?.catch(() => {});
-  return new ReadableStream<Uint8Array>(
+/** The Responses API's typed events as an SSE byte stream (see eventStream); a failure ends it with `response.failed`. */
+export function responseSseStream(events: AsyncIterable<GenerationEvent>, format: ResponseEventFormat, abort: AbortController, requestId: string): ReadableStream<Uint8Array> {
+  return eventStream(
+    events,
     {
-      start(controller) {
-        for (const payload of format.opening()) controller.enqueue(frame(payload));
-      },
-      async pull(controller) {
-        try {
-          for (;;) {
-            const step = await iterator.next();
-            if (step.done) throw new EngineError(requestId);
-            if (step.value.type === "text") {
-              const payloads = format.text(step.value);
-              for (const payload of payloads) controller.enqueue(frame(payload));
-              if (payloads.length > 0) return;
-              continue;
-            }
-            for (const payload of format.closing(step.value)) controller.enqueue(frame(payload));
-            controller.close();
-            release();
-            return;
-          }
-        } catch (error) {
-          try {
-            const known = error instanceof EnclaveError ? error : new EngineError(requestId);
-            if (!abort.signal.aborted) for (const payload of format.failed(known)) controller.enqueue(frame(payload));
-            controller.close();
-          } catch {
-            // Cancelled meanwhile: the client is gone and there is no one to tell.
-          }
-          release();
-        }
-      },
-      cancel() {
-        abort.abort();
-        release();
-      },
+      opening: () => format.opening().map(frame),
+      text: (event) => format.text(event).map(frame),
+      closing: (event) => format.closing(event).map(frame),
+      failed: (error) => format.failed(error).map(frame),
     },
-    { highWaterMark: 0 },
+    abort,
+    requestId,
   );
 }
