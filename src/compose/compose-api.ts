@@ -10,6 +10,7 @@ import { createPrivacyRoutes } from "../api/admin/privacy-routes";
 import { createStatusRoutes } from "../api/admin/status-routes";
 import { createV1Gate } from "../api/gate/v1-gate";
 import { createOpenAiRoutes } from "../api/openai/routes";
+import { createAnthropicRoutes } from "../api/anthropic/routes";
 import type { Services } from "./compose-services";
 
 export interface ApiDeps {
@@ -46,6 +47,7 @@ export function composeApi(deps: ApiDeps) {
   const clock = now ?? Date.now;
   const routes = [
     createOpenAiRoutes({ engine, gate }),
+    createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, clientIp }),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),

@@ -11,7 +11,7 @@ export async function collectGeneration(events: AsyncIterable<GenerationEvent>, 
       text += event.text;
       if (event.logprobs) logprobs.push(...event.logprobs);
     } else {
-      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage };
+      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage, ...(event.stopSequence != null && { stopSequence: event.stopSequence }) };
     }
   }
   // The engine promises exactly one `done`; a stream that ends without it is an engine fault.
