@@ -8,6 +8,7 @@ import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics, RequestRecord } from "../metrics/metrics-registry";
 import { errorResponse, toParamPath } from "./error-response";
+import { anthropicErrorResponse, isAnthropicPath } from "./anthropic/error-response";
 import { onBodyEnd } from "./on-body-end";
 import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
@@ -74,10 +75,11 @@ export function createApp(deps: AppDeps) {
         state.errorCode = known?.code ?? "internal_error";
         state.reason = known?.reason;
       }
-      if (known) return errorResponse(known, requestId);
+      const answer = errorAnswerFor(request);
+      if (known) return answer(known, requestId);
       // Only the error's class and the request id: an internal message can quote the prompt.
       logger.error({ requestId, err: { type: (error as Error)?.name ?? typeof error } }, "unhandled error");
-      return errorResponse(
+      return answer(
         new EnclaveError({ message: `internal error on request ${requestId}`, status: 500, type: "api_error", code: "internal_error" }),
         requestId,
       );
@@ -144,7 +146,7 @@ function logRequests(
       const requestId = createRequestId();
       tracked.set(incoming, { requestId, route: null, errorCode: edge.code });
       finish(edge.status, requestId);
-      return errorResponse(edge, requestId);
+      return errorAnswerFor(incoming)(edge, requestId);
     }
     request = edge;
     let response: Response;
@@ -162,6 +164,14 @@ function logRequests(
     const status = response.status;
     return new Response(onBodyEnd(response.body, () => finish(status, requestId), { writeDeadlineMs }), { status, statusText: response.statusText, headers: response.headers });
   };
+}
+
+/**
+ * The one error shape per surface: Anthropic's on its Messages paths (gate errors included, which
+ * are raised before any handler), OpenAI's everywhere else.
+ */
+function errorAnswerFor(request: Request): (error: EnclaveError, requestId?: string) => Response {
+  return isAnthropicPath(request.url) ? anthropicErrorResponse : errorResponse;
 }
 
 /** Characters of the URL's path (without the query); 0 when the URL does not parse. */

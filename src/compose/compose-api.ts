@@ -12,6 +12,7 @@ import { createV1Gate } from "../api/gate/v1-gate";
 import { createOpenAiRoutes } from "../api/openai/routes";
 import { createResponseStorage } from "../api/responses/response-storage";
 import { createResponsesRoutes } from "../api/responses/routes";
+import { createAnthropicRoutes } from "../api/anthropic/routes";
 import type { Services } from "./compose-services";
 
 export interface ApiDeps {
@@ -49,6 +50,7 @@ export function composeApi(deps: ApiDeps) {
   const routes = [
     createOpenAiRoutes({ engine, gate }),
     createResponsesRoutes({ engine, gate, storage: createResponseStorage({ db: services.store.db, payloads: privacy.payloads, decide: privacy.decide, logger, now }) }),
+    createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, clientIp }),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),

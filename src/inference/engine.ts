@@ -19,4 +19,11 @@ export interface Engine extends AsyncDisposable {
    */
   generate(request: GenerationRequest): Promise<AsyncIterable<GenerationEvent>>;
   embed(request: EmbeddingRequest): Promise<EmbeddingResult>;
+  /**
+   * The prompt tokens `generate(request)` would feed the model (its tokenizer and chat template,
+   * tools included), without taking a sequence or generating; rejects as generate() does before
+   * admission (unknown model, loading, invalid tool choice), except that a prompt over the context
+   * is still counted.
+   */
+  countTokens(request: GenerationRequest): Promise<number>;
 }

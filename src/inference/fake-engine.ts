@@ -195,7 +195,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Engine {
         pendingLogprobs = [];
       }
       if (hit != null) {
-        yield { type: "done", finishReason: "stop", toolCalls: [], usage: { promptTokens, completionTokens: generated } };
+        const stopSequence = stops.find((stop) => text.startsWith(stop, hit));
+        yield { type: "done", finishReason: "stop", toolCalls: [], usage: { promptTokens, completionTokens: generated }, ...(stopSequence != null && { stopSequence }) };
         return;
       }
     }
@@ -235,6 +236,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Engine {
       const signal = AbortSignal.any([request.signal, shutdown.signal]);
       const lease = await runtime.scheduler.acquire(signal);
       return ownedStream(stream(request, runtime, promptTokens, signal), lease.release);
+    },
+    async countTokens(request) {
+      await ready(request.model, request.requestId, request.waitForModel);
+      if (request.input.kind === "chat") validateToolChoice(request.input.tools, request.input.toolChoice);
+      return fakePromptTokens(request.input);
     },
     async embed(request) {
       const runtime = await ready(request.model, request.requestId, request.waitForModel);

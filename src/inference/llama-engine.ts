@@ -217,6 +217,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       maxTokens: plan.maxTokens,
       temperature: request.sampling.temperature,
       topP: request.sampling.topP,
+      topK: request.sampling.topK,
       seed: request.sampling.seed,
       repeatPenalty: repeatPenalty(request.sampling),
       tokenBias: tokenBias(runtime, request.sampling),
@@ -239,6 +240,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     let finishReason: FinishReason = "stop";
     let toolCalls: ToolCall[] = [];
     let stoppedByAbort = false;
+    let stopSequence: string | undefined;
     // Logprobs ride on the normal generation (see logprob-capture.ts), so the text is the same with and without them.
     const capture = request.topLogprobs != null ? createLogprobCapture(sequence, request.topLogprobs) : undefined;
     try {
@@ -253,6 +255,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
           });
           stoppedByAbort = result.metadata.stopReason === "abort";
           finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
+          stopSequence = matchedStop(result.metadata);
         } finally {
           sequence.tokenPredictor?.stop();
           completion.dispose();
@@ -268,6 +271,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
             : await chat.generateResponse(plan.history, { ...common, onResponseChunk, grammar: plan.grammar });
           stoppedByAbort = result.metadata.stopReason === "abort";
           finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
+          stopSequence = matchedStop(result.metadata);
           if (plan.forcedTool != null && !stoppedByAbort && finishReason !== "length") {
             toolCalls = [forcedToolCall(plan.forcedTool, result.response)];
             finishReason = "tool_calls";
@@ -285,7 +289,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       const accepted = sequence.tokenPredictions.used - before.used;
       const usage = { promptTokens: plan.promptTokens, completionTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
       return () => {
-        channel.push({ type: "done", finishReason, toolCalls, usage });
+        channel.push({ type: "done", finishReason, toolCalls, usage, ...(finishReason === "stop" && stopSequence != null && { stopSequence }) });
         channel.end();
       };
     } catch (error) {
@@ -376,6 +380,14 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       inflight.set(abort, running);
       return channel;
     },
+    async countTokens(request) {
+      const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
+      try {
+        return planPrompt(runtime, request).promptTokens;
+      } finally {
+        if (entry.scheduler.busy === 0) scheduleUnload(entry);
+      }
+    },
     async embed(request) {
       using deadline = requestDeadline(request.signal, maxRequestSeconds);
       const { entry, runtime } = await admit(request.model, request.requestId, request.waitForModel);
@@ -456,38 +468,42 @@ interface Plan {
 
 type ForcedTool = { kind: "one"; name: string } | { kind: "any" };
 
-/** Everything that can fail on the request alone, done before a sequence is taken. */
-async function planGeneration(llama: Llama, runtime: ModelRuntime, request: GenerationRequest): Promise<Plan> {
-  const { model, contextSize } = runtime;
-  let tokens: Token[] = [];
-  let history: Plan["history"] = [];
-  let promptTokens: number;
+type PromptPlan = Pick<Plan, "tokens" | "history" | "promptTokens" | "functions" | "forcedTool"> & { grammarSchema?: Record<string, unknown> };
+
+/** The prompt as the model will see it (tokens, chat template, tools) and its token count. */
+function planPrompt(runtime: ModelRuntime, request: GenerationRequest): PromptPlan {
+  const { model } = runtime;
+  if (request.input.kind === "text") {
+    const tokens = model.tokenize(request.input.prompt, false, model.tokens.shouldPrependBosToken ? "trimLeadingSpace" : undefined);
+    const promptTokens = tokens.length + (model.tokens.shouldPrependBosToken && model.tokens.bos != null ? 1 : 0);
+    return { tokens, history: [], promptTokens };
+  }
+  const { tools, toolChoice } = request.input;
+  if (typeof toolChoice === "object" && !tools.some((tool) => tool.name === toolChoice.name))
+    throw new InvalidRequestError(`tool_choice names '${toolChoice.name}', which is not among the tools`, { param: "tool_choice" });
+  if (toolChoice === "required" && tools.length === 0) throw new InvalidRequestError("tool_choice is 'required' but no tools were given", { param: "tool_choice" });
+  const history = toChatHistory(request.input.messages);
   let functions: ChatModelFunctions | undefined;
   let forcedTool: ForcedTool | undefined;
   let grammarSchema: Record<string, unknown> | undefined;
-
-  if (request.input.kind === "text") {
-    tokens = model.tokenize(request.input.prompt, false, model.tokens.shouldPrependBosToken ? "trimLeadingSpace" : undefined);
-    promptTokens = tokens.length + (model.tokens.shouldPrependBosToken && model.tokens.bos != null ? 1 : 0);
-  } else {
-    const { tools, toolChoice } = request.input;
-    if (typeof toolChoice === "object" && !tools.some((tool) => tool.name === toolChoice.name))
-      throw new InvalidRequestError(`tool_choice names '${toolChoice.name}', which is not among the tools`, { param: "tool_choice" });
-    if (toolChoice === "required" && tools.length === 0) throw new InvalidRequestError("tool_choice is 'required' but no tools were given", { param: "tool_choice" });
-    history = toChatHistory(request.input.messages);
-    if (typeof toolChoice === "object") {
-      forcedTool = { kind: "one", name: toolChoice.name };
-      grammarSchema = tools.find((tool) => tool.name === toolChoice.name)?.parameters ?? { type: "object" };
-    } else if (toolChoice === "required") {
-      forcedTool = { kind: "any" };
-      grammarSchema = anyToolSchema(tools);
-    } else if (toolChoice === "auto" && tools.length > 0) {
-      functions = Object.fromEntries(tools.map((tool) => [tool.name, { description: tool.description, params: tool.parameters as never }]));
-    }
-    const { contextText } = runtime.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-    promptTokens = contextText.tokenize(model.tokenizer).length;
+  if (typeof toolChoice === "object") {
+    forcedTool = { kind: "one", name: toolChoice.name };
+    grammarSchema = tools.find((tool) => tool.name === toolChoice.name)?.parameters ?? { type: "object" };
+  } else if (toolChoice === "required") {
+    forcedTool = { kind: "any" };
+    grammarSchema = anyToolSchema(tools);
+  } else if (toolChoice === "auto" && tools.length > 0) {
+    functions = Object.fromEntries(tools.map((tool) => [tool.name, { description: tool.description, params: tool.parameters as never }]));
   }
+  const { contextText } = runtime.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
+  return { tokens: [], history, promptTokens: contextText.tokenize(model.tokenizer).length, functions, forcedTool, grammarSchema };
+}
 
+/** Everything that can fail on the request alone, done before a sequence is taken. */
+async function planGeneration(llama: Llama, runtime: ModelRuntime, request: GenerationRequest): Promise<Plan> {
+  const { contextSize } = runtime;
+  const { grammarSchema, ...prompt } = planPrompt(runtime, request);
+  const { promptTokens } = prompt;
   if (promptTokens >= contextSize) throw new ContextLengthExceededError(promptTokens, contextSize);
   const room = contextSize - promptTokens;
   const maxTokens = Math.min(request.sampling.maxTokens ?? room, room);
@@ -497,7 +513,7 @@ async function planGeneration(llama: Llama, runtime: ModelRuntime, request: Gene
   else if (request.responseFormat.type === "json_object") grammar = await llama.getGrammarFor("json");
   else if (request.responseFormat.type === "json_schema") grammar = await jsonSchemaGrammar(llama, request.responseFormat.schema, "response_format");
 
-  return { tokens, history, promptTokens, maxTokens, grammar, functions, forcedTool };
+  return { ...prompt, maxTokens, grammar };
 }
 
 async function jsonSchemaGrammar(llama: Llama, schema: Record<string, unknown>, param: string): Promise<LlamaGrammar> {
@@ -529,6 +545,13 @@ function toolCallId(): string {
 }
 
 /** OpenAI's penalties default to 0, which means no repeat penalty at all (node-llama-cpp's default is 1.1). */
+/** The stop string that ended a generation: node-llama-cpp reports the custom stop trigger it hit. */
+function matchedStop(metadata: { stopReason: string; customStopTrigger?: readonly unknown[] }): string | undefined {
+  if (metadata.stopReason !== "customStopTrigger" || metadata.customStopTrigger == null) return undefined;
+  const parts = metadata.customStopTrigger.filter((part): part is string => typeof part === "string");
+  return parts.length === metadata.customStopTrigger.length ? parts.join("") : undefined;
+}
+
 function repeatPenalty(sampling: Sampling): false | LLamaContextualRepeatPenalty {
   if (sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
   return { penalty: 1, presencePenalty: sampling.presencePenalty, frequencyPenalty: sampling.frequencyPenalty };

@@ -36,6 +36,8 @@ export interface Sampling {
   maxTokens: number | null;
   temperature: number;
   topP: number;
+  /** Sample only among the k most likely tokens; absent or 0: no such cut (Anthropic's `top_k`). */
+  topK?: number;
   seed?: number;
   stop: string[];
   presencePenalty: number;
@@ -95,7 +97,14 @@ export type FinishReason = "stop" | "length" | "tool_calls";
 
 export type GenerationEvent =
   | { type: "text"; text: string; logprobs?: TokenLogprob[] }
-  | { type: "done"; finishReason: FinishReason; toolCalls: ToolCall[]; usage: Usage };
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      toolCalls: ToolCall[];
+      usage: Usage;
+      /** With finishReason "stop": the stop string that ended the text, when the engine knows which one. */
+      stopSequence?: string;
+    };
 
 export interface EmbeddingRequest {
   requestId: string;

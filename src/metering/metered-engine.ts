@@ -58,6 +58,16 @@ export function createMeteredEngine(inner: Engine, now: () => number = Date.now)
         throw error;
       }
     },
+    /** Counting is metered as a request with its model and no tokens: nothing was generated or embedded. */
+    async countTokens(incoming) {
+      const { request, meter } = admit(incoming);
+      try {
+        return await inner.countTokens(request);
+      } catch (error) {
+        noteError(meter, error);
+        throw error;
+      }
+    },
     async embed(incoming) {
       const { request, meter } = admit(incoming);
       try {

@@ -141,6 +141,7 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
     },
     generate: (request) => route(request, (engine) => engine.generate(request)),
     embed: (request) => route(request, (engine) => engine.embed(request)),
+    countTokens: (request) => route(request, (engine) => engine.countTokens(request)),
     async [Symbol.asyncDispose]() {
       await local[Symbol.asyncDispose]();
       for (const upstream of upstreams) await upstream[Symbol.asyncDispose]();

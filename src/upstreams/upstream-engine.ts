@@ -231,6 +231,15 @@ export function createUpstreamEngine(options: UpstreamEngineOptions): UpstreamEn
         end.abort();
       });
     },
+    /**
+     * An OpenAI-compatible backend has no tokenizer endpoint: one generated token, and the prompt
+     * tokens its usage reports (its own tokenizer and chat template).
+     */
+    async countTokens(request) {
+      const events = await this.generate({ ...request, sampling: { ...request.sampling, maxTokens: 1 } });
+      for await (const event of events) if (event.type === "done") return event.usage.promptTokens;
+      throw new EngineError(request.requestId);
+    },
     async embed(request) {
       const { response, end } = await send("/embeddings", upstreamEmbeddingBody(request), request.requestId, request.signal);
       track(request.model, 1);

@@ -85,15 +85,20 @@ describe("fuzz: hostile requests against every /v1 and /admin route", () => {
           if (response.status >= 500) failures.push(`${where}: ${response.status} ${raw.slice(0, 200)}`);
           if (/    at |\/src\/|\.ts:\d/.test(raw)) failures.push(`${where}: internal text in body`);
           if (response.status >= 400) {
-            const error = (() => {
+            const body = (() => {
               try {
-                return JSON.parse(raw).error;
+                return JSON.parse(raw);
               } catch {
                 return null;
               }
             })();
-            if (error == null || typeof error.message !== "string" || typeof error.type !== "string" || !("param" in error) || !("code" in error))
-              failures.push(`${where}: ${response.status} not in the OpenAI error shape`);
+            const error = body?.error;
+            // The Anthropic-compatible paths answer in Anthropic's shape, every other path in OpenAI's.
+            const anthropic = route.path.startsWith("/v1/messages");
+            const shaped = anthropic
+              ? body?.type === "error" && typeof error?.type === "string" && typeof error?.message === "string"
+              : error != null && typeof error.message === "string" && typeof error.type === "string" && "param" in error && "code" in error;
+            if (!shaped) failures.push(`${where}: ${response.status} not in the ${anthropic ? "Anthropic" : "OpenAI"} error shape`);
           }
         }),
       );

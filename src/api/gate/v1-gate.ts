@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import { bearerSecret } from "../../auth/bearer-secret";
+import { requestSecret } from "../../auth/request-secret";
 import type { Caller } from "../../caller/caller";
 import type { KeyService } from "../../auth/key-service";
 import { EnclaveError } from "../../errors";
@@ -40,7 +40,7 @@ interface InFlight {
  * The /v1 gate: every route module that `.use()`s it is behind an API key and the key's limits,
  * and each request is metered:
  *
- * 1. authenticate the bearer key (401) and its IP allow-list (403);
+ * 1. authenticate the key, `Authorization: Bearer` or `x-api-key` (401), and its IP allow-list (403);
  * 2. admit it: credits, budgets, rpm, tpm, then a concurrency slot, waiting in the key's bounded
  *    queue (429 with Retry-After and x-ratelimit-* headers);
  * 3. hand the routes a `caller` (key, account, region scope, meter) to put on the engine request;
@@ -98,7 +98,7 @@ export function createV1Gate(deps: V1GateDeps) {
       const requestId = String(headers["x-request-id"] ?? crypto.randomUUID());
       const endpoint = `${request.method} ${route}`;
       const ip = clientIp(request, server);
-      const { key, account } = keys.authenticate(bearerSecret(request.headers), ip);
+      const { key, account } = keys.authenticate(requestSecret(request.headers), ip);
       // Unmetered inference would escape budgets and credits.
       deps.storeHealth.assertWritable();
       let admitted: Admitted;
@@ -123,8 +123,10 @@ export function createV1Gate(deps: V1GateDeps) {
   });
 }
 
-/** The `error.code` of an error response (our own JSON shape); the body is small and content-free. */
+/** The `error.code` of an error response (our own JSON shape, or the code header beside Anthropic's); the body is small and content-free. */
 async function errorCodeOf(response: Response): Promise<string | null> {
+  const header = response.headers.get("x-enclave-error-code");
+  if (header != null) return header;
   try {
     const body = (await response.clone().json()) as { error?: { code?: unknown } };
     return typeof body.error?.code === "string" ? body.error.code : `http_${response.status}`;

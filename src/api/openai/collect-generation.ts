@@ -11,7 +11,7 @@ export async function collectGeneration(events: AsyncIterable<GenerationEvent>, 
       text += event.text;
       if (event.logprobs) logprobs.push(...event.logprobs);
     } else {
-      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage };
+      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage, ...(event.stopSequence != null && { stopSequence: event.stopSequence }) };
     }
   }
   // A stream cut short by the client's leaving is its doing; otherwise the engine promised one `done`.

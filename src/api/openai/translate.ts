@@ -130,6 +130,8 @@ export interface Generation {
   finishReason: FinishReason;
   toolCalls: ToolCall[];
   usage: Usage;
+  /** The stop string that ended the text, when the engine knows it (Anthropic's `stop_sequence`). */
+  stopSequence?: string;
 }
 
 export function usageJson(usage: Usage) {

@@ -182,6 +182,27 @@ export async function driveEveryEndpoint(app: { handle(request: Request): Promis
     const response = await app.handle(api(`/v1/responses/resp_${c.invalid}`, secret, { method }));
     results.push({ name: `responses ${method} by id`, status: response.status, body: await response.text() });
   }
+  // The Anthropic Messages surface: the same conversation, tools and failure paths in its shapes.
+  const anthropicTool = { name: "lookup", description: "look something up", input_schema: tool.function.parameters };
+  const anthropicConversation = [
+    { role: "user", content: `first question ${c.user} 1 2 3` },
+    { role: "assistant", content: [{ type: "text", text: `let me look ${c.assistant}` }, { type: "tool_use", id: "toolu_1", name: "lookup", input: { q: c.toolArgs } }] },
+    { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "text", text: `result ${c.toolResult}` }] }, { type: "text", text: `and then ${c.user} 7` }] },
+  ];
+  const messages = (extra: Record<string, unknown> = {}) => ({ model: "fake", max_tokens: 32, system: [{ type: "text", text: `You are helpful. ${c.system}` }], messages: anthropicConversation, ...extra });
+  for (const stream of [false, true]) {
+    const tag = stream ? "stream" : "json";
+    await send(`messages ${tag}`, "/v1/messages", messages({ stream, tools: [anthropicTool] }));
+    await send(`messages tool_use ${tag}`, "/v1/messages", messages({ stream, tools: [anthropicTool], tool_choice: { type: "any" } }));
+    await send(`messages unknown model ${tag}`, "/v1/messages", messages({ stream, model: "no-such-model" }));
+    await send(`messages context overflow ${tag}`, "/v1/messages", { model: "tiny", max_tokens: 8, stream, system: c.system, messages: [{ role: "user", content: `${c.overflow} ${"word ".repeat(80)}` }] });
+    await send(`messages engine error mid-stream ${tag}`, "/v1/messages", messages({ stream, model: "broken-stream", messages: [{ role: "user", content: `${c.engine} 1` }] }));
+    await send(`messages validation error ${tag}`, "/v1/messages", messages({ stream, temperature: c.invalid }));
+    await send(`messages image block ${tag}`, "/v1/messages", messages({ stream, messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: c.invalid } }] }] }));
+  }
+  await send("count_tokens", "/v1/messages/count_tokens", { model: "fake", system: c.system, messages: anthropicConversation, tools: [anthropicTool] });
+  await send("count_tokens validation error", "/v1/messages/count_tokens", { model: "fake", messages: [{ role: "wizard", content: c.invalid }] });
+
   await send("embeddings", "/v1/embeddings", { model: "fake", input: [c.embedding, `${c.embedding} again`] });
   await send("embeddings validation error", "/v1/embeddings", { model: "fake", input: [c.embedding, ""] });
   await send("embeddings unknown model", "/v1/embeddings", { model: "no-such-model", input: c.embedding });

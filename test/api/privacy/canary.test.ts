@@ -60,6 +60,20 @@ function expectEveryPath(results: ExchangeResult[]) {
   expect(status("embeddings unknown model")).toBe(404);
   expect(status("malformed JSON")).toBe(400);
   expect(status("body too large")).toBe(413);
+  for (const tag of ["json", "stream"]) {
+    expect(status(`messages ${tag}`)).toBe(200);
+    expect(status(`messages tool_use ${tag}`)).toBe(200);
+    expect(status(`messages unknown model ${tag}`)).toBe(404);
+    expect(status(`messages context overflow ${tag}`)).toBe(400);
+    // A 500 without streaming, an `error` event inside a 200 stream.
+    expect(status(`messages engine error mid-stream ${tag}`)).toBe(tag === "json" ? 500 : 200);
+    expect(status(`messages validation error ${tag}`)).toBe(400);
+    expect(status(`messages image block ${tag}`)).toBe(400);
+  }
+  expect(status("count_tokens")).toBe(200);
+  expect(status("count_tokens validation error")).toBe(400);
+  // The tool schema's canary came back as the tool_use block's input: the Messages scan has an output canary too.
+  expect(results.find((result) => result.name === "messages tool_use json")?.body).toContain("TSCH");
   // The canary placed in a tool schema const came back in the completion: the scan has an output canary.
   expect(results.find((result) => result.name === "chat tool call json")?.body).toContain("TSCH");
   expect(results.find((result) => result.name === "chat json_schema json")?.body).toContain("JSCH");
@@ -137,7 +151,7 @@ describe("anonymized retention", () => {
 
     // Completed generations and embeddings are kept (encrypted), failures and aborts are not.
     const rows = h.store.sqlite.query("select * from retained_payloads").all() as Record<string, unknown>[];
-    expect(rows.length).toBe(15); // (4 chat/completion + 3 responses successes) x stream/non-stream + 1 embedding
+    expect(rows.length).toBe(19); // (4 chat/completion + 3 Responses + 2 Messages successes) x stream/non-stream + 1 embedding
     for (const row of rows) expect(row).toMatchObject({ mode: "anonymized", basis: "policy", account_id: null, key_id: null, consent_id: null });
 
     // Decrypted with the key, the canaries are there: retention works, and it is only the key that reads it.
