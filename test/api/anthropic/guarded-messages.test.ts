@@ -58,7 +58,7 @@ describe("Messages behind the /v1 gate", () => {
     const { secret } = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
     const error = await sdkClient(h.app, secret).messages.create(messagesBody() as Anthropic.MessageCreateParamsNonStreaming).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.PermissionDeniedError);
-    expect((error as Anthropic.APIError).error).toMatchObject({ type: "error", error: { type: "permission_error" } });
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "permission_error" } });
     const counted = await h.app.handle(withApiKey("/v1/messages/count_tokens", secret, { model: "fake", messages: [{ role: "user", content: "hi" }] }));
     expect(counted.status).toBe(403);
     expect(h.stats.started).toBe(0);
