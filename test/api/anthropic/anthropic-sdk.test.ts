@@ -21,7 +21,7 @@ describe("the official @anthropic-ai/sdk", () => {
       top_p: 0.9,
       top_k: 40,
       metadata: { user_id: "u-1" },
-    });
+    } as Anthropic.MessageCreateParamsNonStreaming);
     expect(message.type).toBe("message");
     expect(message.id).toMatch(/^msg_/);
     expect(message.role).toBe("assistant");
@@ -109,7 +109,7 @@ describe("the official @anthropic-ai/sdk", () => {
     stream.on("text", (text) => texts.push(text));
     const message = await stream.finalMessage();
     expect(texts.join("")).toBe(" 4 5 6");
-    expect(message.content).toEqual([{ type: "text", text: " 4 5 6" } as Anthropic.TextBlock]);
+    expect(message.content).toEqual([{ type: "text", text: " 4 5 6" }] as never);
     expect(message.stop_reason).toBe("max_tokens");
     expect(message.usage).toMatchObject({ input_tokens: 6, output_tokens: 3 });
   });
@@ -142,7 +142,7 @@ describe("the official @anthropic-ai/sdk", () => {
     const body = { model: "fake", max_tokens: 8, messages: [{ role: "user", content: "hi" }], ...override } as Anthropic.MessageCreateParamsNonStreaming;
     const error = await sdkClient(app).messages.create(body).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(errorClass);
-    const apiError = error as Anthropic.APIError;
+    const apiError = error as InstanceType<typeof Anthropic.APIError>;
     expect(apiError.status).toBe(status);
     expect(apiError.error).toMatchObject({ type: "error", error: { type } });
     expect(apiError.requestID).toMatch(/^req_/);
@@ -156,7 +156,7 @@ describe("the official @anthropic-ai/sdk", () => {
       .messages.create({ model: "fake", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }, { headers: { "x-enclave-wait-for-model": "false" } })
       .then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.OverloadedError);
-    const apiError = error as Anthropic.APIError;
+    const apiError = error as InstanceType<typeof Anthropic.APIError>;
     expect(apiError.status).toBe(529);
     expect(apiError.error).toMatchObject({ type: "error", error: { type: "overloaded_error" } });
     expect(apiError.headers?.get("retry-after")).toBe("5");
