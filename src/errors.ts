@@ -173,7 +173,7 @@ export class AuthenticationError extends EnclaveError {
   constructor(failure: AuthenticationFailure) {
     const missing = failure === "missing";
     super({
-      message: missing ? "no API key: send it as 'Authorization: Bearer <key>'" : "invalid API key",
+      message: missing ? "no API key: send it as 'Authorization: Bearer <key>' (on /v1, 'x-api-key: <key>' works too)" : "invalid API key",
       status: 401,
       type: "authentication_error",
       code: missing ? "missing_api_key" : "invalid_api_key",
