@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe("one prompt through the three APIs on the forged model", () => {
-  test("Should give the same greedy text from chat completions, Responses and Messages - one translation onto one engine", async () => {
+  test("Should give the same greedy text and prompt tokens from chat completions, Responses, Messages and count_tokens - one translation onto one engine", async () => {
     const gate = fixedCallerGate();
     const { app } = createTestApp({
       engine,
@@ -52,5 +52,8 @@ describe("one prompt through the three APIs on the forged model", () => {
     expect(messages.content[0].text).toBe(text);
     expect(responses.usage.input_tokens).toBe(chat.usage.prompt_tokens);
     expect(messages.usage.input_tokens).toBe(chat.usage.prompt_tokens);
+    // count_tokens counts with the model's own tokenizer and chat template, without generating.
+    const counted = await post("/v1/messages/count_tokens", { model: "tiny", messages: [{ role: "user", content: "hi" }] });
+    expect(counted.input_tokens).toBe(chat.usage.prompt_tokens);
   });
 });
