@@ -145,6 +145,24 @@ describe("every generation ends and gives its sequence back", () => {
     expect(busy(slow)).toBe(0);
   });
 
+  test("Should reject with 504 request_timeout and leave the queue - a request that waited for a sequence past max_request_seconds", async () => {
+    // The holder outlives the waiter's deadline (it does not stop for its own), so the waiter times out in the queue.
+    const spy = spyOn(LlamaChat.prototype, "generateResponse").mockImplementationOnce(async () => {
+      await Bun.sleep(400);
+      throw new Error("held");
+    });
+    try {
+      const first = await slow.generate(endless());
+      const queued = slow.generate(textRequest("tiny", "abc")).catch((caught) => caught);
+      expect(await queued).toBeInstanceOf(RequestTimeoutError);
+      expect((await outcome(first)).error).toBeInstanceOf(RequestTimeoutError);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(slow.models()[0]!.queueDepth).toBe(0);
+    expect(busy(slow)).toBe(0);
+  });
+
   test("Should fail with engine_error and free the sequence - node-llama-cpp threw during generation", async () => {
     const spy = spyOn(LlamaChat.prototype, "generateResponse").mockImplementationOnce(async () => {
       throw new TypeError("boom");
