@@ -164,8 +164,15 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Engine {
     if (toolCalls.length > 0) {
       await sleep(tokenDelayMs, signal);
       if (signal.aborted) return;
-      const usage = { promptTokens, completionTokens: toolCalls.reduce((sum, call) => sum + Math.ceil(call.arguments.length / 4), 0) };
-      yield { type: "done", finishReason: "tool_calls", toolCalls, usage };
+      // Arguments come out in 4-character tokens, so max_tokens cuts a call as it would a real model's.
+      const needed = toolCalls.reduce((sum, call) => sum + Math.ceil(call.arguments.length / 4), 0);
+      const limit = sampling.maxTokens ?? Number.POSITIVE_INFINITY;
+      if (needed <= limit) {
+        yield { type: "done", finishReason: "tool_calls", toolCalls, usage: { promptTokens, completionTokens: needed } };
+        return;
+      }
+      const cut = toolCalls.slice(0, 1).map((call) => ({ ...call, arguments: call.arguments.slice(0, limit * 4) }));
+      yield { type: "done", finishReason: "length", toolCalls: cut, usage: { promptTokens, completionTokens: limit } };
       return;
     }
 

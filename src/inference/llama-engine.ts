@@ -11,6 +11,7 @@ import {
   type ChatModelFunctions,
   type LLamaContextualRepeatPenalty,
   type LlamaChatResponseChunk,
+  type LlamaChatResponseFunctionCallParamsChunk,
   type Token,
 } from "node-llama-cpp";
 import type { Config, ModelConfig } from "../config/schema";
@@ -19,6 +20,7 @@ import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
+import { type ForcedTool, forcedToolCall } from "./forced-tool-call";
 import { createLlamaLogForwarder } from "./llama-log-forwarder";
 import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
@@ -266,19 +268,30 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
           // Segments (a model's thoughts) are not output; the capture only passes over their tokens.
           const onResponseChunk = capture == null ? undefined : (chunk: LlamaChatResponseChunk) => chunk.type === "segment" && capture.skipped(chunk.tokens);
           // node-llama-cpp takes either a grammar or functions, never both.
+          const partialCalls = new Map<number, { name: string; params: string; done: boolean }>();
+          const onFunctionCallParamsChunk = (chunk: LlamaChatResponseFunctionCallParamsChunk) => {
+            const call = partialCalls.get(chunk.callIndex) ?? { name: chunk.functionName, params: "", done: false };
+            call.params += chunk.paramsChunk;
+            call.done = chunk.done;
+            partialCalls.set(chunk.callIndex, call);
+          };
           const result = plan.functions != null
-            ? await chat.generateResponse(plan.history, { ...common, onResponseChunk, functions: plan.functions })
+            ? await chat.generateResponse(plan.history, { ...common, onResponseChunk, functions: plan.functions, onFunctionCallParamsChunk })
             : await chat.generateResponse(plan.history, { ...common, onResponseChunk, grammar: plan.grammar });
           stoppedByAbort = result.metadata.stopReason === "abort";
           finishReason = result.metadata.stopReason === "maxTokens" ? "length" : "stop";
           stopSequence = matchedStop(result.metadata);
-          if (plan.forcedTool != null && !stoppedByAbort && finishReason !== "length") {
-            toolCalls = [forcedToolCall(plan.forcedTool, result.response)];
-            finishReason = "tool_calls";
-          } else if (result.functionCalls != null && result.functionCalls.length > 0) {
-            toolCalls = result.functionCalls.map((call) => ({ id: toolCallId(), name: call.functionName, arguments: JSON.stringify(call.params ?? {}) }));
-            finishReason = "tool_calls";
+          const complete = finishReason !== "length";
+          if (plan.forcedTool != null && !stoppedByAbort) {
+            const call = forcedToolCall(plan.forcedTool, result.response, complete, toolCallId());
+            toolCalls = call == null ? [] : [call];
+          } else {
+            toolCalls = (result.functionCalls ?? []).map((call) => ({ id: toolCallId(), name: call.functionName, arguments: JSON.stringify(call.params ?? {}) }));
+            // A call max_tokens cut short is not among functionCalls: its streamed parameters are all there is of it.
+            const cut = complete ? undefined : partialCalls.get(toolCalls.length);
+            if (cut != null && !cut.done) toolCalls.push({ id: toolCallId(), name: cut.name, arguments: cut.params });
           }
+          if (complete && toolCalls.length > 0) finishReason = "tool_calls";
         } finally {
           sequence.tokenPredictor?.stop();
           chat.dispose({ disposeSequence: false });
@@ -466,7 +479,6 @@ interface Plan {
   forcedTool?: ForcedTool;
 }
 
-type ForcedTool = { kind: "one"; name: string } | { kind: "any" };
 
 type PromptPlan = Pick<Plan, "tokens" | "history" | "promptTokens" | "functions" | "forcedTool"> & { grammarSchema?: Record<string, unknown> };
 
@@ -534,11 +546,6 @@ function anyToolSchema(tools: ToolDefinition[]): Record<string, unknown> {
   return variants.length === 1 ? variants[0]! : { oneOf: variants };
 }
 
-function forcedToolCall(forced: ForcedTool, output: string): ToolCall {
-  const parsed = JSON.parse(output) as Record<string, unknown>;
-  if (forced.kind === "one") return { id: toolCallId(), name: forced.name, arguments: JSON.stringify(parsed) };
-  return { id: toolCallId(), name: String(parsed.name), arguments: JSON.stringify(parsed.arguments ?? {}) };
-}
 
 function toolCallId(): string {
   return `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;

@@ -1,6 +1,6 @@
 import type { GenerationEvent } from "../../inference/types";
 import { anthropicErrorBody } from "./error-response";
-import { messageId, stopReasonOf, usageJson } from "./translate";
+import { messageId, stopReasonOf, toolUseId, usageJson } from "./translate";
 import { eventStream } from "../event-stream";
 
 /**
@@ -62,7 +62,7 @@ function messageEvents(meta: MessageStreamMeta) {
       if (textOpen) events.push(stop());
       else if (done.toolCalls.length === 0) events.push(...start({ type: "text", text: "" }), stop());
       for (const call of done.toolCalls) {
-        events.push(...start({ type: "tool_use", id: call.id, name: call.name, input: {} }));
+        events.push(...start({ type: "tool_use", id: toolUseId(call), caller: { type: "direct" }, name: call.name, input: {} }));
         events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: call.arguments } });
         events.push(stop());
       }

@@ -1,3 +1,4 @@
+import { Allow, parse as parsePartialJson } from "partial-json";
 import type { ChatMessage, FinishReason, GenerationInput, GenerationRequest, ToolCall, ToolChoice, Usage } from "../../inference/types";
 import type { Generation, RequestContext } from "../openai/translate";
 import type { ContentBlock, CountTokensRequest, MessagesRequest } from "./model";
@@ -117,14 +118,24 @@ export function stopReasonOf(finishReason: FinishReason, stopSequence: string | 
 }
 
 /** Tool arguments as the `input` object; arguments that are not a JSON object (cut short) are kept as text. */
+/**
+ * A tool_use block's `input`. Arguments max_tokens cut are parsed as far as they go (an unclosed
+ * string or object is closed where it stops), as Anthropic's own streaming clients parse
+ * `partial_json`.
+ */
 export function toolInput(call: ToolCall): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(call.arguments);
+    const parsed: unknown = parsePartialJson(call.arguments, Allow.ALL);
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
-    // Fall through: not JSON.
+    // Fall through: not JSON even in part.
   }
   return {};
+}
+
+/** Anthropic's tool_use ids start with `toolu_`; the engine's are OpenAI's `call_`. Either is opaque to the model. */
+export function toolUseId(call: ToolCall): string {
+  return call.id.startsWith("call_") ? `toolu_${call.id.slice("call_".length)}` : call.id;
 }
 
 export function usageJson(usage: Usage) {
@@ -138,12 +149,13 @@ export function usageJson(usage: Usage) {
 }
 
 export function toolUseBlockJson(call: ToolCall) {
-  return { type: "tool_use" as const, id: call.id, name: call.name, input: toolInput(call) };
+  // Enclave runs no server tools: every call is the model's own ("direct").
+  return { type: "tool_use" as const, id: toolUseId(call), caller: { type: "direct" as const }, name: call.name, input: toolInput(call) };
 }
 
 export function messageJson(generation: Generation & { stopSequence?: string }, meta: { requestId: string; model: string }) {
   const content = [
-    ...(generation.text !== "" || generation.toolCalls.length === 0 ? [{ type: "text" as const, text: generation.text }] : []),
+    ...(generation.text !== "" || generation.toolCalls.length === 0 ? [{ type: "text" as const, text: generation.text, citations: null }] : []),
     ...generation.toolCalls.map(toolUseBlockJson),
   ];
   return {

@@ -4,6 +4,7 @@ import type { GenerationEvent, ToolCall } from "../../inference/types";
 import type { ResponsesRequest } from "./model";
 import {
   functionCallItemJson,
+  itemStatus,
   messageItemId,
   messageItemJson,
   outputTextJson,
@@ -73,10 +74,10 @@ export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta, 
       const status = done.finishReason === "length" ? "incomplete" : "completed";
       const events: Payload[] = [];
       // Without text a message still opens unless tool calls are the whole answer, as in the non-streamed output.
-      if (messageOpen || done.toolCalls.length === 0) events.push(...(messageOpen ? [] : openMessage()), ...closeMessage(status));
+      if (messageOpen || done.toolCalls.length === 0) events.push(...(messageOpen ? [] : openMessage()), ...closeMessage(itemStatus(done, null)));
       done.toolCalls.forEach((call, index) => {
         const outputIndex = output.length;
-        const item = functionCallItemJson(requestId, call, index, "completed");
+        const item = functionCallItemJson(requestId, call, index, itemStatus(done, index));
         // The engine hands over a call's arguments whole, so they come as one delta.
         events.push(
           event("response.output_item.added", { output_index: outputIndex, item: functionCallItemJson(requestId, call, index, "in_progress") }),

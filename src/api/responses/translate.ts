@@ -127,7 +127,7 @@ export function messageItemJson(requestId: string, text: string, status: "in_pro
   };
 }
 
-export function functionCallItemJson(requestId: string, call: ToolCall, index: number, status: "in_progress" | "completed") {
+export function functionCallItemJson(requestId: string, call: ToolCall, index: number, status: "in_progress" | "completed" | "incomplete") {
   return {
     id: functionCallItemId(requestId, index),
     type: "function_call" as const,
@@ -138,10 +138,20 @@ export function functionCallItemJson(requestId: string, call: ToolCall, index: n
   };
 }
 
+/**
+ * Which output item max_output_tokens cut: the last function call when there are calls (the text
+ * before them was whole), else the message. `callIndex` null: the message.
+ */
+export function itemStatus(generation: Pick<Generation, "toolCalls" | "finishReason">, callIndex: number | null): "completed" | "incomplete" {
+  if (generation.finishReason !== "length") return "completed";
+  const last = generation.toolCalls.length - 1;
+  return (callIndex ?? -1) === last ? "incomplete" : "completed";
+}
+
 /** What the answer says about the generation: a message when there is text (or nothing else), then each function call. */
 export function outputItemsJson(requestId: string, generation: Pick<Generation, "text" | "toolCalls" | "finishReason">) {
-  const messageStatus = generation.finishReason === "length" ? "incomplete" : "completed";
-  const calls = generation.toolCalls.map((call, index) => functionCallItemJson(requestId, call, index, "completed"));
+  const calls = generation.toolCalls.map((call, index) => functionCallItemJson(requestId, call, index, itemStatus(generation, index)));
+  const messageStatus = itemStatus(generation, null);
   const hasMessage = generation.text !== "" || calls.length === 0;
   return [...(hasMessage ? [messageItemJson(requestId, generation.text, messageStatus)] : []), ...calls];
 }

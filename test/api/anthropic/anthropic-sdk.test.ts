@@ -26,7 +26,7 @@ describe("the official @anthropic-ai/sdk", () => {
     expect(message.id).toMatch(/^msg_/);
     expect(message.role).toBe("assistant");
     expect(message.model).toBe("fake");
-    expect(message.content).toEqual([{ type: "text", text: " 4 5 6" } as Anthropic.TextBlock]);
+    expect(message.content).toEqual([{ type: "text", text: " 4 5 6", citations: null } as Anthropic.TextBlock]);
     expect(message.stop_reason).toBe("max_tokens");
     expect(message.stop_sequence).toBeNull();
     expect(message.usage).toEqual({ input_tokens: 10, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } as Anthropic.Usage);
@@ -41,14 +41,14 @@ describe("the official @anthropic-ai/sdk", () => {
   test("Should end with end_turn when the model stops by itself", async () => {
     const { app } = anthropicApp({ naturalLength: 2 });
     const message = await sdkClient(app).messages.create({ model: "fake", max_tokens: 100, messages: [{ role: "user", content: "count 1 2 3" }] });
-    expect(message.content).toEqual([{ type: "text", text: " 4 5" } as Anthropic.TextBlock]);
+    expect(message.content).toEqual([{ type: "text", text: " 4 5", citations: null } as Anthropic.TextBlock]);
     expect(message.stop_reason).toBe("end_turn");
   });
 
   test("Should stop at a stop sequence and name it - stop_reason stop_sequence", async () => {
     const { app } = anthropicApp();
     const message = await sdkClient(app).messages.create({ model: "fake", max_tokens: 100, stop_sequences: [" 6", " 9"], messages: [{ role: "user", content: "count 1 2 3" }] });
-    expect(message.content).toEqual([{ type: "text", text: " 4 5" } as Anthropic.TextBlock]);
+    expect(message.content).toEqual([{ type: "text", text: " 4 5", citations: null } as Anthropic.TextBlock]);
     expect(message.stop_reason).toBe("stop_sequence");
     expect(message.stop_sequence).toBe(" 6");
   });
@@ -79,7 +79,7 @@ describe("the official @anthropic-ai/sdk", () => {
       ],
     });
     expect(second.stop_reason).toBe("max_tokens");
-    expect(second.content).toEqual([{ type: "text", text: " 21 22" } as Anthropic.TextBlock]);
+    expect(second.content).toEqual([{ type: "text", text: " 21 22", citations: null } as Anthropic.TextBlock]);
     // The engine saw the history as chat messages: the call on the assistant turn, the result as a tool message.
     expect(generations[0]!.input).toMatchObject({ toolChoice: { name: "get_weather" }, tools: [{ name: "get_weather", description: "the weather in a city", parameters: weatherTool.input_schema }] });
     expect(generations[1]!.input).toMatchObject({
@@ -92,13 +92,30 @@ describe("the official @anthropic-ai/sdk", () => {
     });
   });
 
+  test("Should answer max_tokens with the tool_use input parsed as far as it got - max_tokens cut the call", async () => {
+    const { app } = anthropicApp();
+    const client = sdkClient(app);
+    const request = { model: "fake", max_tokens: 3, tools: [weatherTool], tool_choice: { type: "any" as const }, messages: [{ role: "user" as const, content: "hi" }] };
+    const message = await client.messages.create(request);
+    expect(message.stop_reason).toBe("max_tokens");
+    expect(message.content).toEqual([{ type: "tool_use", id: expect.stringMatching(/^toolu_/), caller: { type: "direct" }, name: "get_weather", input: { city: "tex" } }]);
+    // Streamed, the SDK gets the cut JSON as partial_json; how far it parses an unclosed string is its own choice.
+    const stream = client.messages.stream(request);
+    const partials: string[] = [];
+    stream.on("inputJson", (delta) => partials.push(delta));
+    const streamed = await stream.finalMessage();
+    expect(streamed.stop_reason).toBe("max_tokens");
+    expect(streamed.content[0]).toMatchObject({ type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "get_weather" });
+    expect(partials).toEqual(['{"city":"tex']);
+  });
+
   test("Should map tool_choice any and none - required and none for the engine", async () => {
     const { app, generations } = anthropicApp();
     const client = sdkClient(app);
     const forced = await client.messages.create({ model: "fake", max_tokens: 64, tools: [weatherTool], tool_choice: { type: "any" }, messages: [{ role: "user", content: "hi" }] });
     expect(forced.content.map((block) => block.type)).toEqual(["tool_use"]);
     const none = await client.messages.create({ model: "fake", max_tokens: 2, tools: [weatherTool], tool_choice: { type: "none" }, messages: [{ role: "user", content: "get_weather 1" }] });
-    expect(none.content).toEqual([{ type: "text", text: " 2 3" } as Anthropic.TextBlock]);
+    expect(none.content).toEqual([{ type: "text", text: " 2 3", citations: null } as Anthropic.TextBlock]);
     expect(generations.map((g) => g.input.kind === "chat" && g.input.toolChoice)).toEqual(["required", "none"]);
   });
 

@@ -14,7 +14,7 @@ describe("Messages behind the /v1 gate", () => {
     using h = guardedApp();
     const client = sdkClient(h.app, h.adminSecret);
     const message = await client.messages.create(messagesBody() as Anthropic.MessageCreateParamsNonStreaming);
-    expect(message.content).toEqual([{ type: "text", text: " 4 5 6" } as Anthropic.TextBlock]);
+    expect(message.content).toEqual([{ type: "text", text: " 4 5 6", citations: null } as Anthropic.TextBlock]);
     expect(await client.messages.countTokens({ model: "fake", messages: [{ role: "user", content: "count 1 2 3" }] })).toEqual({ input_tokens: 6 });
     const rows = h.store.sqlite.query("select endpoint, model, status, prompt_tokens, completion_tokens, error_code from usage_events order by started_at").all();
     expect(rows).toEqual([

@@ -138,6 +138,16 @@ describe("POST /v1/chat/completions", () => {
     ]);
   });
 
+  test("Should return the call's arguments as far as they got with finish_reason length - max_tokens cut the call", async () => {
+    const { app } = openAiApp();
+    const body = await json(
+      await app.handle(post("/v1/chat/completions", chat({ messages: [{ role: "user", content: "weather?" }], tools: [weatherTool], tool_choice: "required", max_tokens: 2 }))),
+    );
+    expect(body.choices[0].finish_reason).toBe("length");
+    expect(body.choices[0].message.tool_calls).toEqual([expect.objectContaining({ function: { name: "get_weather", arguments: '{"city":' } })]);
+    expect(body.usage.completion_tokens).toBe(2);
+  });
+
   test("Should pass a named tool_choice to the engine as that function", async () => {
     const { app, generations } = openAiApp();
     await app.handle(post("/v1/chat/completions", chat({ tools: [weatherTool], tool_choice: { type: "function", function: { name: "get_weather" } } })));

@@ -106,6 +106,14 @@ describe("POST /v1/responses", () => {
     expect(body.tools).toEqual([{ type: "function", name: "lookup", description: null, parameters: tools[0]!.parameters, strict: true }]);
   });
 
+  test("Should answer incomplete with the function_call as far as it got - max_output_tokens cut the call", async () => {
+    const tools = [{ type: "function", name: "lookup", parameters: { type: "object", properties: { q: { const: "x" } }, required: ["q"] } }];
+    const body = await (await h.app.handle(post(respond({ tools, tool_choice: "required", max_output_tokens: 1 })))).json();
+    expect(body.status).toBe("incomplete");
+    expect(body.incomplete_details).toEqual({ reason: "max_output_tokens" });
+    expect(body.output).toEqual([expect.objectContaining({ type: "function_call", status: "incomplete", name: "lookup", arguments: '{"q"' })]);
+  });
+
   test("Should answer json_schema output as the schema's JSON - enforced by the engine's grammar", async () => {
     const format = { type: "json_schema", name: "out", schema: { type: "object", properties: { v: { const: 7 } }, required: ["v"] } };
     const body = await (await h.app.handle(post(respond({ text: { format } })))).json();

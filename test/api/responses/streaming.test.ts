@@ -90,6 +90,15 @@ describe("POST /v1/responses with stream: true", () => {
     expect(events[6]!.response.output).toEqual([events[5]!.item]);
   });
 
+  test("Should stream a cut function call as incomplete and end with response.incomplete - max_output_tokens cut the call", async () => {
+    const tools = [{ type: "function", name: "lookup", parameters: { type: "object", properties: { q: { const: "x" } }, required: ["q"] } }];
+    const events = sseEvents(await (await h.app.handle(post(respond({ stream: true, tools, tool_choice: "required", max_output_tokens: 1 })))).text());
+    expect(events.map((e) => e.type)).toEqual([...FUNCTION_CALL_REFERENCE.slice(0, -1), "response.incomplete"]);
+    expect(events[4]).toMatchObject({ arguments: '{"q"' });
+    expect(events[5]!.item).toMatchObject({ status: "incomplete", arguments: '{"q"' });
+    expect(events.at(-1)!.response).toMatchObject({ status: "incomplete", output: [events[5]!.item] });
+  });
+
   test("Should end with response.failed carrying the engine's error - a failure mid-stream", async () => {
     const text = await (await broken.app.handle(post(respond({ stream: true })))).text();
     const events = sseEvents(text);

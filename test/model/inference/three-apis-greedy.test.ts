@@ -30,19 +30,20 @@ afterAll(async () => {
   forged?.[Symbol.dispose]();
 });
 
+async function post(path: string, json: unknown) {
+  const gate = fixedCallerGate();
+  const { app } = createTestApp({
+    engine,
+    config: configSchema.parse({ server: { port: 0 } }),
+    routes: [createOpenAiRoutes({ engine, gate }), createResponsesRoutes({ engine, gate }), createAnthropicRoutes({ engine, gate })],
+  });
+  const response = await app.handle(request(path, { method: "POST", json }));
+  expect(response.status).toBe(200);
+  return (await response.json()) as any;
+}
+
 describe("one prompt through the three APIs on the forged model", () => {
   test("Should give the same greedy text and prompt tokens from chat completions, Responses, Messages and count_tokens - one translation onto one engine", async () => {
-    const gate = fixedCallerGate();
-    const { app } = createTestApp({
-      engine,
-      config: configSchema.parse({ server: { port: 0 } }),
-      routes: [createOpenAiRoutes({ engine, gate }), createResponsesRoutes({ engine, gate }), createAnthropicRoutes({ engine, gate })],
-    });
-    const post = async (path: string, json: unknown) => {
-      const response = await app.handle(request(path, { method: "POST", json }));
-      expect(response.status).toBe(200);
-      return (await response.json()) as any;
-    };
     const chat = await post("/v1/chat/completions", { model: "tiny", temperature: 0, max_tokens: 12, messages: [{ role: "user", content: "hi" }] });
     const responses = await post("/v1/responses", { model: "tiny", temperature: 0, max_output_tokens: 12, input: "hi" });
     const messages = await post("/v1/messages", { model: "tiny", temperature: 0, max_tokens: 12, messages: [{ role: "user", content: "hi" }] });
@@ -55,5 +56,51 @@ describe("one prompt through the three APIs on the forged model", () => {
     // count_tokens counts with the model's own tokenizer and chat template, without generating.
     const counted = await post("/v1/messages/count_tokens", { model: "tiny", messages: [{ role: "user", content: "hi" }] });
     expect(counted.input_tokens).toBe(chat.usage.prompt_tokens);
+  });
+
+  test("Should return a forced call cut by max_tokens as far as it got in each API's own way - never an empty answer", async () => {
+    const tool = { name: "lookup", description: "look a word up", parameters: { type: "object", properties: { word: { enum: ["alpha", "beta"] }, count: { type: "integer", maximum: 9, minimum: 0 } }, required: ["word", "count"] } };
+    const chat = (maxTokens: number) =>
+      post("/v1/chat/completions", {
+        model: "tiny",
+        temperature: 0,
+        max_tokens: maxTokens,
+        messages: [{ role: "user", content: "hi" }],
+        tools: [{ type: "function", function: tool }],
+        tool_choice: { type: "function", function: { name: "lookup" } },
+      });
+    const whole = await chat(64);
+    const cut = await chat(3);
+    expect(whole.choices[0].finish_reason, JSON.stringify(whole.choices[0])).toBe("tool_calls");
+    const wholeArguments: string = whole.choices[0].message.tool_calls[0].function.arguments;
+    expect(cut.choices[0].finish_reason).toBe("length");
+    const cutArguments: string = cut.choices[0].message.tool_calls[0].function.arguments;
+    expect(cutArguments.length).toBeGreaterThan(0);
+    // Greedy: the cut call is the start of the whole one (which is re-serialized, so compare without spaces; the values have none).
+    expect(cutArguments.replaceAll(/\s/g, "").length).toBeGreaterThan(1);
+    expect(wholeArguments.startsWith(cutArguments.replaceAll(/\s/g, ""))).toBe(true);
+    expect(cut.usage.completion_tokens).toBe(3);
+
+    const responses = await post("/v1/responses", {
+      model: "tiny",
+      temperature: 0,
+      max_output_tokens: 3,
+      input: "hi",
+      tools: [{ type: "function", ...tool }],
+      tool_choice: { type: "function", name: "lookup" },
+    });
+    expect(responses.status).toBe("incomplete");
+    expect(responses.output).toEqual([expect.objectContaining({ type: "function_call", status: "incomplete", name: "lookup", arguments: cutArguments })]);
+
+    const messages = await post("/v1/messages", {
+      model: "tiny",
+      temperature: 0,
+      max_tokens: 3,
+      messages: [{ role: "user", content: "hi" }],
+      tools: [{ name: tool.name, description: tool.description, input_schema: tool.parameters }],
+      tool_choice: { type: "tool", name: "lookup" },
+    });
+    expect(messages.stop_reason).toBe("max_tokens");
+    expect(messages.content).toEqual([expect.objectContaining({ type: "tool_use", name: "lookup", input: expect.any(Object) })]);
   });
 });
