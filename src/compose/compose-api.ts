@@ -1,4 +1,5 @@
 import type { Server } from "bun";
+import { createChoicesEngine } from "../inference/choices-engine";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
@@ -31,7 +32,8 @@ export interface ApiDeps {
 /**
  * The API as served, in one visible order. The engine stack, innermost first:
  *
- *   engine (router over local + upstreams)  ->  metrics (timings, counts)
+ *   engine (router over local + upstreams)  ->  choices (OpenAI's n as one merged stream)
+ *   ->  metrics (timings, counts)
  *   ->  payload retention (per caller's consent; nothing under ZDR)  ->  metering (caller required,
  *   model scope, region scope, token counts)
  *
@@ -41,7 +43,8 @@ export interface ApiDeps {
 export function composeApi(deps: ApiDeps) {
   const { services, logger, now, clientIp, metrics } = deps;
   const { keys, accounts, admission, pricing, privacy } = services;
-  const instrumented = metrics != null ? metrics.instrument(deps.engine) : deps.engine;
+  const choices = createChoicesEngine(deps.engine);
+  const instrumented = metrics != null ? metrics.instrument(choices) : choices;
   const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);
 
   const recorder = metrics != null ? metrics.observeUsage(services.recorder) : services.recorder;

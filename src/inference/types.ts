@@ -78,6 +78,8 @@ export interface GenerationRequest {
   allowedRegionsRule?: string;
   /** Who is calling, resolved by the /v1 gate; the guarded decorators refuse a request without it. */
   caller?: Caller;
+  /** Answers to generate for this prompt (OpenAI's `n`), each on its own sequence; absent: one. */
+  choices?: number;
 }
 
 export interface TokenLogprob {
@@ -95,16 +97,27 @@ export interface Usage {
 
 export type FinishReason = "stop" | "length" | "tool_calls";
 
+/** How one answer ended. */
+export interface ChoiceEnd {
+  finishReason: FinishReason;
+  toolCalls: ToolCall[];
+  /** With finishReason "stop": the stop string that ended the text, when the engine knows which one. */
+  stopSequence?: string;
+}
+
+/**
+ * A generation's stream: text as it comes, then one `done`. With several choices each text event
+ * says whose it is, and the one `done` carries every choice's end (its own fields are choice 0's)
+ * and the usage of all of them, so every decorator still sees one request ending once.
+ */
 export type GenerationEvent =
-  | { type: "text"; text: string; logprobs?: TokenLogprob[] }
-  | {
+  | { type: "text"; text: string; logprobs?: TokenLogprob[]; /** The answer this text belongs to; absent: 0. */ choice?: number }
+  | (ChoiceEnd & {
       type: "done";
-      finishReason: FinishReason;
-      toolCalls: ToolCall[];
       usage: Usage;
-      /** With finishReason "stop": the stop string that ended the text, when the engine knows which one. */
-      stopSequence?: string;
-    };
+      /** With `choices` > 1: how each answer ended, in index order. */
+      choices?: ChoiceEnd[];
+    });
 
 export interface EmbeddingRequest {
   requestId: string;

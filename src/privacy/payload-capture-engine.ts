@@ -49,19 +49,21 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
   }
 
   function observe(events: AsyncIterable<GenerationEvent>, request: GenerationRequest, capture: Capture): AsyncIterable<GenerationEvent> {
-    let text = "";
+    let texts: string[] = [];
     return observeEvents(events, {
       event(event) {
-        if (event.type === "text") text += event.text;
-        else if (event.type === "done")
+        if (event.type === "text") texts[event.choice ?? 0] = (texts[event.choice ?? 0] ?? "") + event.text;
+        else if (event.type === "done") {
+          const [first, ...others] = (event.choices ?? [event]).map((end, index) => ({ text: texts[index] ?? "", toolCalls: end.toolCalls, finishReason: end.finishReason }));
           keep(request.requestId, request.model, capture, {
             kind: "generation",
             input: request.input,
-            output: { text, toolCalls: event.toolCalls, finishReason: event.finishReason },
+            output: { ...first!, ...(others.length > 0 && { alternatives: others }) },
           });
+        }
       },
       ended: () => {
-        text = "";
+        texts = [];
       },
     });
   }

@@ -12,7 +12,8 @@ export type PayloadContent =
   | {
       kind: "generation";
       input: GenerationInput;
-      output: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason };
+      /** Choice 0; with OpenAI's `n` > 1 the other choices follow in `alternatives`, in index order. */
+      output: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason; alternatives?: { text: string; toolCalls: ToolCall[]; finishReason: FinishReason }[] };
     }
   | { kind: "embedding"; inputs: string[] }
   | {

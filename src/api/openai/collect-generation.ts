@@ -1,17 +1,25 @@
 import { ClientClosedRequestError, EngineError } from "../../errors";
 import type { GenerationEvent, TokenLogprob } from "../../inference/types";
-import type { Generation } from "./translate";
+import type { GeneratedChoice, Generation } from "./translate";
 
-/** Gathers a generation's events into one result, for the non-streaming answers. */
+/** Gathers a generation's events into one result, for the non-streaming answers; every choice's text kept apart. */
 export async function collectGeneration(events: AsyncIterable<GenerationEvent>, requestId: string, signal: AbortSignal): Promise<Generation> {
-  let text = "";
-  const logprobs: TokenLogprob[] = [];
+  const texts: string[] = [];
+  const logprobs: TokenLogprob[][] = [];
   for await (const event of events) {
     if (event.type === "text") {
-      text += event.text;
-      if (event.logprobs) logprobs.push(...event.logprobs);
+      const choice = event.choice ?? 0;
+      texts[choice] = (texts[choice] ?? "") + event.text;
+      if (event.logprobs) (logprobs[choice] ??= []).push(...event.logprobs);
     } else {
-      return { text, logprobs, finishReason: event.finishReason, toolCalls: event.toolCalls, usage: event.usage, ...(event.stopSequence != null && { stopSequence: event.stopSequence }) };
+      const choices: GeneratedChoice[] = (event.choices ?? [event]).map((end, index) => ({
+        text: texts[index] ?? "",
+        logprobs: logprobs[index] ?? [],
+        finishReason: end.finishReason,
+        toolCalls: end.toolCalls,
+        ...(end.stopSequence != null && { stopSequence: end.stopSequence }),
+      }));
+      return { ...choices[0]!, usage: event.usage, choices };
     }
   }
   // A stream cut short by the client's leaving is its doing; otherwise the engine promised one `done`.

@@ -28,6 +28,8 @@ export const REQUEST_LIMITS = {
   metadataKeyChars: 64,
   metadataValueChars: 512,
   embeddingInputs: 2048,
+  /** `n`: OpenAI's own ceiling; the model's sequences bound it further. */
+  choices: 128,
 } as const;
 const L = REQUEST_LIMITS;
 
@@ -169,7 +171,7 @@ const samplingFields = {
   /** Accepted for compatibility and dropped: nothing about a request is stored. */
   user: z.string().max(L.userChars).nullish(),
   metadata: metadata.nullish(),
-  n: onlyOne("n").nullish(),
+  n: z.number().int().min(1).max(L.choices).nullish(),
   stream: z.boolean().nullish(),
   stream_options: streamOptions.nullish(),
 };

@@ -68,7 +68,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
       const meta = { requestId: context.requestId, model: body.model, created: created() };
       const wantLogprobs = body.logprobs === true;
       if (body.stream) {
-        const format = chatChunkFormat({ meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs });
+        const format = chatChunkFormat({ meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs, choices: body.n ?? 1 });
         return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }
       return chatCompletionJson(await collectGeneration(events, context.requestId, context.signal), meta, wantLogprobs);
@@ -81,7 +81,7 @@ export function createOpenAiService(deps: OpenAiDeps) {
       const meta = { requestId: context.requestId, model: body.model, created: created() };
       const wantLogprobs = body.logprobs != null;
       if (body.stream) {
-        const options = { meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs };
+        const options = { meta, includeUsage: body.stream_options?.include_usage === true, wantLogprobs, choices: body.n ?? 1 };
         const format = textChunkFormat(options, body.prompt.length);
         return new Response(sseStream(events, format, abort, context.requestId), { headers: SSE_HEADERS });
       }

@@ -31,7 +31,12 @@ export interface StreamOptions {
   meta: ResponseMeta;
   includeUsage: boolean;
   wantLogprobs: boolean;
+  /** OpenAI's `n`: the choices the stream interleaves, each chunk naming its index. */
+  choices: number;
 }
+
+/** Every choice's end from the one `done`, in index order. */
+const endsOf = (event: DoneEvent) => event.choices ?? [event];
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -40,7 +45,7 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
-export function chatChunkFormat({ meta, includeUsage, wantLogprobs }: StreamOptions): ChunkFormat {
+export function chatChunkFormat({ meta, includeUsage, wantLogprobs, choices }: StreamOptions): ChunkFormat {
   const chunk = (choices: unknown[]) => ({
     id: chatCompletionId(meta.requestId),
     object: "chat.completion.chunk",
@@ -49,28 +54,30 @@ export function chatChunkFormat({ meta, includeUsage, wantLogprobs }: StreamOpti
     choices,
     ...(includeUsage && { usage: null }),
   });
-  const choice = (delta: object, logprobs: unknown = null, finishReason: string | null = null) => ({
-    index: 0,
+  const choice = (index: number, delta: object, logprobs: unknown = null, finishReason: string | null = null) => ({
+    index,
     delta,
     logprobs,
     finish_reason: finishReason,
   });
   return {
-    opening: () => [chunk([choice({ role: "assistant", content: "", refusal: null })])],
+    opening: () => Array.from({ length: choices }, (_, index) => chunk([choice(index, { role: "assistant", content: "", refusal: null })])),
     text: (event) =>
       event.text === "" && !event.logprobs?.length
         ? []
-        : [chunk([choice({ content: event.text }, wantLogprobs ? chatLogprobsJson(event.logprobs ?? []) : null)])],
+        : [chunk([choice(event.choice ?? 0, { content: event.text }, wantLogprobs ? chatLogprobsJson(event.logprobs ?? []) : null)])],
     closing: (event) => [
-      ...toolCallsJson(event.toolCalls).map((call, index) => chunk([choice({ tool_calls: [{ index, ...call }] })])),
-      chunk([choice({}, null, event.finishReason)]),
+      ...endsOf(event).flatMap((end, index) => [
+        ...toolCallsJson(end.toolCalls).map((call, callIndex) => chunk([choice(index, { tool_calls: [{ index: callIndex, ...call }] })])),
+        chunk([choice(index, {}, null, end.finishReason)]),
+      ]),
       ...(includeUsage ? [{ ...chunk([]), usage: usageJson(event.usage) }] : []),
     ],
   };
 }
 
-export function textChunkFormat({ meta, includeUsage, wantLogprobs }: StreamOptions, promptLength: number): ChunkFormat {
-  let offset = promptLength;
+export function textChunkFormat({ meta, includeUsage, wantLogprobs, choices }: StreamOptions, promptLength: number): ChunkFormat {
+  const offsets: number[] = Array.from({ length: choices }, () => promptLength);
   const chunk = (choices: unknown[]) => ({
     id: completionId(meta.requestId),
     object: "text_completion",
@@ -83,12 +90,13 @@ export function textChunkFormat({ meta, includeUsage, wantLogprobs }: StreamOpti
     opening: () => [],
     text: (event) => {
       if (event.text === "" && !event.logprobs?.length) return [];
-      const logprobs = wantLogprobs ? completionLogprobsJson(event.logprobs ?? [], offset) : null;
-      offset += event.text.length;
-      return [chunk([{ text: event.text, index: 0, logprobs, finish_reason: null }])];
+      const index = event.choice ?? 0;
+      const logprobs = wantLogprobs ? completionLogprobsJson(event.logprobs ?? [], offsets[index] ?? promptLength) : null;
+      offsets[index] = (offsets[index] ?? promptLength) + event.text.length;
+      return [chunk([{ text: event.text, index, logprobs, finish_reason: null }])];
     },
     closing: (event) => [
-      chunk([{ text: "", index: 0, logprobs: null, finish_reason: completionFinishReason(event.finishReason) }]),
+      ...endsOf(event).map((end, index) => chunk([{ text: "", index, logprobs: null, finish_reason: completionFinishReason(end.finishReason) }])),
       ...(includeUsage ? [{ ...chunk([]), usage: usageJson(event.usage) }] : []),
     ],
   };

@@ -92,6 +92,7 @@ export function chatToGeneration(body: ChatCompletionRequest, context: RequestCo
     sampling: toSampling(body, body.max_completion_tokens ?? body.max_tokens ?? null),
     responseFormat: toResponseFormat(body.response_format),
     topLogprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
+    ...(body.n != null && body.n > 1 && { choices: body.n }),
   };
 }
 
@@ -103,6 +104,7 @@ export function completionToGeneration(body: CompletionRequest, context: Request
     sampling: toSampling(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
     responseFormat: { type: "text" },
     topLogprobs: body.logprobs ?? null,
+    ...(body.n != null && body.n > 1 && { choices: body.n }),
   };
 }
 
@@ -123,15 +125,20 @@ export interface ResponseMeta {
   created: number;
 }
 
-/** A generation, gathered from the engine's events. */
-export interface Generation {
+/** One answer of a generation. */
+export interface GeneratedChoice {
   text: string;
   logprobs: TokenLogprob[];
   finishReason: FinishReason;
   toolCalls: ToolCall[];
-  usage: Usage;
   /** The stop string that ended the text, when the engine knows it (Anthropic's `stop_sequence`). */
   stopSequence?: string;
+}
+
+/** A generation, gathered from the engine's events: choice 0's fields, the usage of all, and every choice (OpenAI's `n`). */
+export interface Generation extends GeneratedChoice {
+  usage: Usage;
+  choices: GeneratedChoice[];
 }
 
 export function usageJson(usage: Usage) {
@@ -178,27 +185,29 @@ export function toolCallsJson(toolCalls: ToolCall[]) {
   return toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
 }
 
+function chatChoiceJson(choice: GeneratedChoice, index: number, wantLogprobs: boolean) {
+  const hasToolCalls = choice.toolCalls.length > 0;
+  return {
+    index,
+    message: {
+      role: "assistant" as const,
+      // With tool calls, content is null unless the model also wrote text beside them.
+      content: hasToolCalls && choice.text === "" ? null : choice.text,
+      ...(hasToolCalls && { tool_calls: toolCallsJson(choice.toolCalls) }),
+      refusal: null,
+    },
+    logprobs: wantLogprobs ? chatLogprobsJson(choice.logprobs) : null,
+    finish_reason: choice.finishReason,
+  };
+}
+
 export function chatCompletionJson(generation: Generation, meta: ResponseMeta, wantLogprobs: boolean) {
-  const hasToolCalls = generation.toolCalls.length > 0;
   return {
     id: chatCompletionId(meta.requestId),
     object: "chat.completion" as const,
     created: meta.created,
     model: meta.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: "assistant" as const,
-          // With tool calls, content is null unless the model also wrote text beside them.
-          content: hasToolCalls && generation.text === "" ? null : generation.text,
-          ...(hasToolCalls && { tool_calls: toolCallsJson(generation.toolCalls) }),
-          refusal: null,
-        },
-        logprobs: wantLogprobs ? chatLogprobsJson(generation.logprobs) : null,
-        finish_reason: generation.finishReason,
-      },
-    ],
+    choices: generation.choices.map((choice, index) => chatChoiceJson(choice, index, wantLogprobs)),
     usage: usageJson(generation.usage),
   };
 }
@@ -212,14 +221,12 @@ export function textCompletionJson(generation: Generation, meta: ResponseMeta, w
     object: "text_completion" as const,
     created: meta.created,
     model: meta.model,
-    choices: [
-      {
-        text: generation.text,
-        index: 0,
-        logprobs: wantLogprobs ? completionLogprobsJson(generation.logprobs, promptLength) : null,
-        finish_reason: completionFinishReason(generation.finishReason),
-      },
-    ],
+    choices: generation.choices.map((choice, index) => ({
+      text: choice.text,
+      index,
+      logprobs: wantLogprobs ? completionLogprobsJson(choice.logprobs, promptLength) : null,
+      finish_reason: completionFinishReason(choice.finishReason),
+    })),
     usage: usageJson(generation.usage),
   };
 }

@@ -26,6 +26,21 @@ describe("requests and tokens per minute, budgets, credits", () => {
     expect((await h.app.handle(chat(secret))).status).toBe(200);
   });
 
+  test("Should count a request with n choices once against rpm and every choice's tokens against tpm - one meter row", async () => {
+    let now = Date.parse("2030-03-01T12:00:00Z");
+    using h = guardedApp({ now: () => now });
+    const { secret } = h.keys.create(h.cli, { name: "n", account_id: h.root.id, rpm: 2, tpm: 100 });
+    const response = await h.app.handle(chat(secret, { n: 2, max_tokens: 5 }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).usage).toEqual({ prompt_tokens: 6, completion_tokens: 10, total_tokens: 16 });
+    expect(response.headers.get("x-ratelimit-remaining-requests")).toBe("1");
+    const rows = h.store.sqlite.query("select prompt_tokens, completion_tokens from usage_events where endpoint = 'POST /v1/chat/completions'").all();
+    expect(rows).toEqual([{ prompt_tokens: 6, completion_tokens: 10 }]);
+    const next = await h.app.handle(chat(secret, { max_tokens: 1 }));
+    // The header reports what was left when the request was admitted: the first request's 16 tokens, both choices'.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBe(100 - 16);
+  });
+
   test("Should refuse once tpm tokens were used in the last minute - and allow again when they age out", async () => {
     let now = Date.parse("2030-03-01T12:00:00Z");
     using h = guardedApp({ now: () => now });

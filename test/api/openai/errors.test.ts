@@ -16,7 +16,8 @@ async function expectBadRequest(response: Response, param: string | null, code?:
 describe("request validation", () => {
   // Each case sends the secret somewhere in the body: it must never come back in the error.
   const cases: [string, string, Record<string, unknown>, string | null, string][] = [
-    ["n=2", "/v1/chat/completions", chat({ n: 2, user: SECRET }), "n", "unsupported_value"],
+    ["n above OpenAI's 128", "/v1/chat/completions", chat({ n: 129, user: SECRET }), "n", "invalid_value"],
+    ["n zero", "/v1/chat/completions", chat({ n: 0, user: SECRET }), "n", "invalid_value"],
     ["n as a string", "/v1/chat/completions", chat({ n: SECRET }), "n", "invalid_type"],
     ["temperature as a string", "/v1/chat/completions", chat({ temperature: SECRET }), "temperature", "invalid_type"],
     ["temperature above 2", "/v1/chat/completions", chat({ temperature: 2.5, user: SECRET }), "temperature", "invalid_value"],

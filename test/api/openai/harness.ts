@@ -1,6 +1,7 @@
 import { expect } from "bun:test";
 import { fixedCallerGate } from "../../support/fixed-caller-gate";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
+import { createChoicesEngine } from "../../../src/inference/choices-engine";
 import { decorateEngine } from "../../../src/inference/decorate-engine";
 import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
@@ -21,7 +22,9 @@ export function recordingEngine(inner: Engine) {
 /** The real app shell with the OpenAI routes over a recording fake engine. */
 export function openAiApp(fake: FakeEngineOptions = {}) {
   const recorded = recordingEngine(createFakeEngine(fake));
-  const { app } = createTestApp({ engine: recorded.engine, routes: [createOpenAiRoutes({ engine: recorded.engine, gate: fixedCallerGate(), now: () => 1_750_000_000_000 })] });
+  // As composed for serving: `n` fans out above the engine, so the recording sees each choice's request.
+  const engine = createChoicesEngine(recorded.engine);
+  const { app } = createTestApp({ engine, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate(), now: () => 1_750_000_000_000 })] });
   return { app, ...recorded };
 }
 

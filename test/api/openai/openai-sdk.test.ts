@@ -63,13 +63,32 @@ describe("the official openai SDK against a live server", () => {
     expect(embeddings.data[0]?.embedding).toEqual(floats.data[0]!.embedding.map((f) => Math.fround(f)));
   });
 
-  test("Should raise NotFoundError for an unknown model and BadRequestError for n=2", async () => {
+  test("Should answer n choices, streamed and not - each its own index, usage counting all of them", async () => {
+    const body = { model: "fake", messages: [{ role: "user" as const, content: "count 1 2 3" }], max_tokens: 3, n: 2 };
+    const completion = await client.chat.completions.create(body);
+    expect(completion.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual([
+      [0, " 4 5 6", "length"],
+      [1, " 4 5 6", "length"],
+    ]);
+    expect(completion.usage).toEqual({ prompt_tokens: 6, completion_tokens: 6, total_tokens: 12 });
+    const streamed = await client.chat.completions.stream({ ...body, stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(streamed.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual(completion.choices.map((c) => [c.index, c.message.content, c.finish_reason]));
+    expect(streamed.usage).toMatchObject({ completion_tokens: 6 });
+    const text = await client.completions.create({ model: "fake", prompt: "count 1 2", max_tokens: 2, n: 2 });
+    expect(text.choices.map((c) => [c.index, c.text])).toEqual([
+      [0, " 3 4"],
+      [1, " 3 4"],
+    ]);
+  });
+
+  test("Should raise NotFoundError for an unknown model and BadRequestError for n above the model's sequences", async () => {
     const unknown = await failure(client.chat.completions.create({ model: "gpt-9", messages: [{ role: "user", content: "hi" }] }));
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
     expect(unknown).toMatchObject({ status: 404, code: "model_not_found", param: "model" });
-    const twoChoices = await failure(client.chat.completions.create({ model: "fake", messages: [{ role: "user", content: "hi" }], n: 2 }));
-    expect(twoChoices).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(twoChoices).toMatchObject({ status: 400, param: "n", type: "invalid_request_error" });
+    const tooMany = await failure(client.chat.completions.create({ model: "fake", messages: [{ role: "user", content: "hi" }], n: 3 }));
+    expect(tooMany).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(tooMany).toMatchObject({ status: 400, param: "n", type: "invalid_request_error" });
+    expect((tooMany as Error).message).toContain("n is 3, but model 'fake' runs at most 2 sequences at once");
   });
 
   test("Should abort the engine's generation - when a streaming client disconnects", async () => {

@@ -4,6 +4,7 @@ import { createAnthropicRoutes } from "../../../src/api/anthropic/routes";
 import { createOpenAiRoutes } from "../../../src/api/openai/routes";
 import { createResponsesRoutes } from "../../../src/api/responses/routes";
 import { configSchema } from "../../../src/config/schema";
+import { createChoicesEngine } from "../../../src/inference/choices-engine";
 import type { Engine } from "../../../src/inference/engine";
 import { createLlamaEngine } from "../../../src/inference/llama-engine";
 import { fixedCallerGate } from "../../support/fixed-caller-gate";
@@ -32,10 +33,12 @@ afterAll(async () => {
 
 async function post(path: string, json: unknown) {
   const gate = fixedCallerGate();
+  // As composed for serving: OpenAI's `n` fans out over the model's sequences above the engine.
+  const served = createChoicesEngine(engine);
   const { app } = createTestApp({
-    engine,
+    engine: served,
     config: configSchema.parse({ server: { port: 0 } }),
-    routes: [createOpenAiRoutes({ engine, gate }), createResponsesRoutes({ engine, gate }), createAnthropicRoutes({ engine, gate })],
+    routes: [createOpenAiRoutes({ engine: served, gate }), createResponsesRoutes({ engine: served, gate }), createAnthropicRoutes({ engine: served, gate })],
   });
   const response = await app.handle(request(path, { method: "POST", json }));
   expect(response.status).toBe(200);
@@ -102,5 +105,18 @@ describe("one prompt through the three APIs on the forged model", () => {
     });
     expect(messages.stop_reason).toBe("max_tokens");
     expect(messages.content).toEqual([expect.objectContaining({ type: "tool_use", name: "lookup", input: expect.any(Object) })]);
+  });
+
+  test("Should answer n choices on the model's sequences, the same with the same seed and greedy ones identical - n batched on one engine", async () => {
+    const body = { model: "tiny", max_tokens: 10, messages: [{ role: "user", content: "hi" }], n: 2 };
+    const greedy = await post("/v1/chat/completions", { ...body, temperature: 0 });
+    const greedyTexts = greedy.choices.map((choice: any) => choice.message.content);
+    expect(greedyTexts).toHaveLength(2);
+    expect(greedyTexts[1]).toBe(greedyTexts[0]);
+    expect(greedy.usage.completion_tokens).toBe(20);
+    const sampled = () => post("/v1/chat/completions", { ...body, temperature: 1.5, seed: 7 });
+    const first = (await sampled()).choices.map((choice: any) => choice.message.content);
+    const again = (await sampled()).choices.map((choice: any) => choice.message.content);
+    expect(again).toEqual(first);
   });
 });

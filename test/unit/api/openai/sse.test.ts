@@ -33,14 +33,14 @@ const decode = async (stream: ReadableStream<Uint8Array>) => new Response(stream
 describe("sseStream", () => {
   test("Should skip empty text events - no empty content deltas reach the client", async () => {
     const { iterable } = source([{ type: "text", text: "" }, { type: "text", text: "hi" }, done]);
-    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false }), new AbortController(), "r1"));
+    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false, choices: 1 }), new AbortController(), "r1"));
     expect(text.split("\n\n").filter((e) => e.includes('"content":"hi"'))).toHaveLength(1);
     expect(text.match(/^data: /gm)).toHaveLength(4);
   });
 
   test("Should report an engine that ends without `done` as an error event - not as [DONE]", async () => {
     const { iterable } = source([{ type: "text", text: "hi" }]);
-    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false }), new AbortController(), "r1"));
+    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false, choices: 1 }), new AbortController(), "r1"));
     expect(text).not.toContain("[DONE]");
     expect(text).toContain('"code":"engine_error"');
   });
@@ -51,7 +51,7 @@ describe("sseStream", () => {
         throw new Error("failed on: my secret prompt");
       },
     };
-    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false }), new AbortController(), "r1"));
+    const text = await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false, choices: 1 }), new AbortController(), "r1"));
     expect(text).not.toContain("secret");
     expect(text).toContain('"type":"api_error"');
   });
@@ -59,7 +59,7 @@ describe("sseStream", () => {
   test("Should abort and release the generation - when the reader cancels", async () => {
     const { iterable, state } = source([{ type: "text", text: "a" }], { hang: true });
     const abort = new AbortController();
-    const reader = sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false }), abort, "r1").getReader();
+    const reader = sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false, choices: 1 }), abort, "r1").getReader();
     await reader.read();
     await reader.read();
     await reader.cancel();
@@ -69,7 +69,7 @@ describe("sseStream", () => {
 
   test("Should release the generation after `done` - so the sequence is freed at once", async () => {
     const { iterable, state } = source([done]);
-    await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false }), new AbortController(), "r1"));
+    await decode(sseStream(iterable, chatChunkFormat({ meta, includeUsage: false, wantLogprobs: false, choices: 1 }), new AbortController(), "r1"));
     expect(state.returned).toBe(true);
   });
 });
