@@ -130,3 +130,14 @@ export const ResponsesRequest = z
     }
   });
 export type ResponsesRequest = z.infer<typeof ResponsesRequest>;
+
+/** GET /v1/responses/{id}/input_items: OpenAI's cursor paging, newest first by default. */
+export const InputItemsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  /** The item id the page starts after, in the chosen order. */
+  after: z.string().max(L.idChars).optional(),
+  /** Accepted and ignored: input items have no optional parts to include. */
+  include: z.union([z.string().max(L.idChars), z.array(z.string().max(L.idChars)).max(16)]).optional(),
+});
+export type InputItemsQuery = z.infer<typeof InputItemsQuery>;

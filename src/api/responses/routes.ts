@@ -24,5 +24,5 @@ export function createResponsesRoutes(deps: ResponsesDeps & { gate: CallerGate }
     .post("/responses", (context) => service.create(incoming(context), text(context.body)), { parse: "text" })
     .get("/responses/:id", (context) => service.retrieve(incoming(context), context.params.id))
     .delete("/responses/:id", (context) => service.remove(incoming(context), context.params.id))
-    .get("/responses/:id/input_items", (context) => service.inputItems(incoming(context), context.params.id, context.query.order));
+    .get("/responses/:id/input_items", (context) => service.inputItems(incoming(context), context.params.id, context.query));
 }

@@ -6,7 +6,8 @@ import { collectGeneration } from "../openai/collect-generation";
 import { parseBody } from "../openai/parse-body";
 import type { Incoming } from "../openai/service";
 import { SSE_HEADERS } from "../openai/sse";
-import { ResponsesRequest } from "./model";
+import { parseInput } from "../../validation/parse-input";
+import { InputItemsQuery, ResponsesRequest } from "./model";
 import type { ResponseStorage, StorageState } from "./response-storage";
 import { responseEventFormat, responseSseStream } from "./sse";
 import { finishedResponseJson, historyOf, inputItemsJson, outputTurn, responseId, responsesToGeneration } from "./translate";
@@ -95,11 +96,14 @@ export function createResponsesService(deps: ResponsesDeps) {
       return { id: responseId(requestId), object: "response" as const, deleted: true };
     },
 
-    inputItems(incoming: Incoming, id: string, order: string | undefined) {
+    inputItems(incoming: Incoming, id: string, query: unknown) {
+      const { limit, order, after } = parseInput(InputItemsQuery, query, "query");
       const items = stored(incoming, id).found.inputItems;
-      // OpenAI lists the newest first unless asked otherwise.
-      const data = order === "asc" ? items : [...items].reverse();
-      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: false };
+      const ordered = order === "asc" ? items : [...items].reverse();
+      const start = after == null ? 0 : ordered.findIndex((item) => item.id === after) + 1;
+      if (start === 0 && after != null) throw new InvalidRequestError("'after' names no input item of this response", { param: "after" });
+      const data = ordered.slice(start, start + limit);
+      return { object: "list" as const, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: start + limit < ordered.length };
     },
   };
 }

@@ -48,6 +48,20 @@ describe("stored responses where retention is on", () => {
     expect(raw.some((row) => Buffer.from(row.ciphertext).includes(Buffer.from("count 1 2")))).toBe(false);
   });
 
+  test("Should page a response's input items with limit and after - the SDK's auto-pagination walks every page", async () => {
+    const input = [1, 2, 3, 4, 5].map((i) => ({ role: "user" as const, content: `turn ${i}` }));
+    const created = await client.responses.create({ model: "fake", input, max_output_tokens: 1 });
+    const page = await client.responses.inputItems.list(created.id, { limit: 2, order: "asc" });
+    expect(page.data.map((item: any) => item.content[0].text)).toEqual(["turn 1", "turn 2"]);
+    expect(page.has_more).toBe(true);
+    const walked: string[] = [];
+    for await (const item of client.responses.inputItems.list(created.id, { limit: 2 })) walked.push((item as any).content[0].text);
+    expect(walked).toEqual(["turn 5", "turn 4", "turn 3", "turn 2", "turn 1"]);
+    const bad = await h.app.handle(new Request(`http://localhost/v1/responses/${created.id}/input_items?limit=500`, { headers: { authorization: `Bearer ${(client as any).apiKey}` } }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.param).toBe("limit");
+  });
+
   test("Should continue a stored conversation with previous_response_id - a function call round trip, instructions not carried over", async () => {
     const tools: OpenAI.Responses.FunctionTool[] = [{ type: "function", name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] }, strict: true }];
     const first = await client.responses.create({ model: "fake", instructions: "first rules", input: "use lookup", tools, tool_choice: "required" });

@@ -119,4 +119,18 @@ describe("one prompt through the three APIs on the forged model", () => {
     const again = (await sampled()).choices.map((choice: any) => choice.message.content);
     expect(again).toEqual(first);
   });
+
+  test("Should sample only the most likely token with top_k 1 and stop at a stop sequence the model writes - Messages' own sampling on the engine", async () => {
+    const message = (extra: Record<string, unknown>) => post("/v1/messages", { model: "tiny", max_tokens: 12, messages: [{ role: "user", content: "hi" }], ...extra });
+    const greedy = (await message({ temperature: 0 })).content[0].text as string;
+    const topOne = await message({ temperature: 1, top_k: 1 });
+    expect(topOne.content[0].text).toBe(greedy);
+    // A stop sequence taken from the middle of what the model writes greedily.
+    expect(greedy.length).toBeGreaterThan(6);
+    const stop = greedy.slice(Math.floor(greedy.length / 2), Math.floor(greedy.length / 2) + 3);
+    const stopped = await message({ temperature: 0, stop_sequences: [stop] });
+    expect(stopped.stop_reason).toBe("stop_sequence");
+    expect(stopped.stop_sequence).toBe(stop);
+    expect(stopped.content[0].text).toBe(greedy.slice(0, greedy.indexOf(stop)));
+  });
 });
