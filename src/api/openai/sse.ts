@@ -19,11 +19,14 @@ import {
 
 type TextEvent = Extract<GenerationEvent, { type: "text" }>;
 type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
+type ReasoningEvent = Extract<GenerationEvent, { type: "reasoning" }>;
 
 /** How one endpoint turns engine events into chunks. */
 export interface ChunkFormat {
   opening(): unknown[];
   text(event: TextEvent): unknown[];
+  /** Absent: the endpoint has no place for thoughts (a text prompt has none to give). */
+  reasoning?(event: ReasoningEvent): unknown[];
   closing(event: DoneEvent): unknown[];
 }
 
@@ -61,6 +64,7 @@ export function chatChunkFormat({ meta, includeUsage, wantLogprobs }: StreamOpti
       event.text === "" && !event.logprobs?.length
         ? []
         : [chunk([choice({ content: event.text }, wantLogprobs ? chatLogprobsJson(event.logprobs ?? []) : null)])],
+    reasoning: (event) => [chunk([choice({ reasoning_content: event.text })])],
     closing: (event) => [
       ...toolCallsJson(event.toolCalls).map((call, index) => chunk([choice({ tool_calls: [{ index, ...call }] })])),
       chunk([choice({}, null, event.finishReason)]),
@@ -109,6 +113,7 @@ export function sseStream(events: AsyncIterable<GenerationEvent>, format: ChunkF
     {
       opening: () => format.opening().map(frame),
       text: (event) => format.text(event).map(frame),
+      reasoning: (event) => (format.reasoning?.(event) ?? []).map(frame),
       closing: (event) => [...format.closing(event).map(frame), DONE],
       failed: async (error) => [encoder.encode(`data: ${await errorResponse(error).text()}\n\n`)],
     },
