@@ -5,6 +5,7 @@ import { createSseParser } from "../../../src/ui/app/sse-lines";
 import { csvCell, usageCsv } from "../../../src/ui/app/usage-csv";
 import { daysBetween, usageSeries } from "../../../src/ui/app/usage-series";
 import { runSpread } from "../../../src/ui/app/run-spread";
+import type { UsageRow } from "../../../src/ui/app/api-types";
 import { foldUnknownModels, OTHER_MODELS } from "../../../src/ui/app/fold-unknown-models";
 
 describe("plainError", () => {
@@ -100,7 +101,7 @@ describe("runSpread", () => {
 });
 
 describe("foldUnknownModels", () => {
-  const row = (day: string, model: string | null, requests: number) => ({ day, model, requests, errors: 0, prompt_tokens: requests * 10, completion_tokens: requests, cost: requests / 100 });
+  const row = (day: string, model: string | null, requests: number): UsageRow => ({ day, model, requests, errors: 0, prompt_tokens: requests * 10, completion_tokens: requests, cost: requests / 100 });
 
   test("Should keep rows of served models and sum the rest into one row per day - totals unchanged", () => {
     const rows = [row("2025-01-01", "tiny", 3), row("2025-01-01", "unknown", 2), row("2025-01-01", "removed-model", 1), row("2025-01-01", null, 1), row("2025-01-02", "", 4), row("2025-01-02", "tiny", 1)];
