@@ -74,7 +74,7 @@ async function viaEngine(): Promise<Run> {
     if (event.type === "text") {
       last = performance.now();
       first ||= last;
-    } else completionTokens = event.usage.completionTokens;
+    } else if (event.type === "done") completionTokens = event.usage.completionTokens;
   }
   const total = performance.now() - started;
   return { path: "engine", ttftMs: first - started, decodeTokensPerSecond: (completionTokens - 1) / ((last - first) / 1000), e2eTokensPerSecond: completionTokens / (total / 1000), completionTokens };

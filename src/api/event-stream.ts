@@ -3,11 +3,14 @@ import type { GenerationEvent } from "../inference/types";
 
 type TextEvent = Extract<GenerationEvent, { type: "text" }>;
 type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
+type ReasoningEvent = Extract<GenerationEvent, { type: "reasoning" }>;
 
 /** How one streaming API frames a generation: bytes to send at the start, per text event, at the end, and on a failure. */
 export interface StreamFrames {
   opening(): Uint8Array[];
   text(event: TextEvent): Uint8Array[];
+  /** A model's thoughts; an API without a place for them leaves this out and they are not sent. */
+  reasoning?(event: ReasoningEvent): Uint8Array[];
   closing(event: DoneEvent): Uint8Array[];
   /** After the status line is gone, a failure is told inside the stream. Never an unknown error's own message. */
   failed(error: EnclaveError): Promise<Uint8Array[]> | Uint8Array[];
@@ -33,8 +36,8 @@ export function eventStream(events: AsyncIterable<GenerationEvent>, frames: Stre
           for (;;) {
             const step = await iterator.next();
             if (step.done) throw new EngineError(requestId);
-            if (step.value.type === "text") {
-              const sent = frames.text(step.value);
+            if (step.value.type === "text" || step.value.type === "reasoning") {
+              const sent = step.value.type === "text" ? frames.text(step.value) : (frames.reasoning?.(step.value) ?? []);
               for (const bytes of sent) controller.enqueue(bytes);
               if (sent.length > 0) return;
               continue;

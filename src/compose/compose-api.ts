@@ -8,6 +8,7 @@ import type { ResidencyReport } from "../residency/residency-report";
 import { ENCLAVE_VERSION } from "../version";
 import { createAdminRoutes } from "../api/admin/routes";
 import { createPrivacyRoutes } from "../api/admin/privacy-routes";
+import { createRequestLogRoutes } from "../api/admin/request-log-routes";
 import { createStatusRoutes } from "../api/admin/status-routes";
 import { createV1Gate } from "../api/gate/v1-gate";
 import { createOpenAiRoutes } from "../api/openai/routes";
@@ -56,6 +57,7 @@ export function composeApi(deps: ApiDeps) {
     createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, clientIp }),
+    createRequestLogRoutes({ db: services.store.db, keys, clientIp }),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
   return { routes, engine, instrumented };

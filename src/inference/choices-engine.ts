@@ -51,8 +51,8 @@ export function createChoicesEngine(inner: Engine): Engine {
       for (;;) {
         const result = await iterator.next();
         if (result.done) return;
-        if (result.value.type === "text") channel.push({ ...result.value, choice });
-        else ends[choice] = result.value;
+        if (result.value.type === "done") ends[choice] = result.value;
+        else channel.push({ ...result.value, choice });
       }
     };
     Promise.all(iterators.map(pump)).then(

@@ -42,6 +42,8 @@ export interface FakeEngineOptions {
   naturalLength?: number;
   /** Unix seconds reported as every model's `created`; default 1_700_000_000. */
   created?: number;
+  /** Thoughts the fake "model" has before each chat answer, sent word by word as reasoning events; default none. */
+  reasoning?: string;
   /** Fault injection: "admit" rejects generate() with EngineError, "stream" throws it mid-stream. */
   fault?: (request: GenerationRequest) => "admit" | "stream" | undefined;
 }
@@ -174,6 +176,14 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Engine {
       const cut = toolCalls.slice(0, 1).map((call) => ({ ...call, arguments: call.arguments.slice(0, limit * 4) }));
       yield { type: "done", finishReason: "length", toolCalls: cut, usage: { promptTokens, completionTokens: limit } };
       return;
+    }
+
+    if (input.kind === "chat" && options.reasoning != null) {
+      for (const word of options.reasoning.match(/\s*\S+/g) ?? []) {
+        await sleep(tokenDelayMs, signal);
+        if (signal.aborted) return;
+        yield { type: "reasoning", text: word };
+      }
     }
 
     const room = runtime.config.contextSize - promptTokens;

@@ -220,6 +220,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       temperature: request.sampling.temperature,
       topP: request.sampling.topP,
       topK: request.sampling.topK,
+      minP: request.sampling.minP,
       seed: request.sampling.seed,
       repeatPenalty: repeatPenalty(request.sampling),
       tokenBias: tokenBias(runtime, request.sampling),
@@ -265,8 +266,12 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       } else {
         const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: runtime.chatWrapper, autoDisposeSequence: false });
         try {
-          // Segments (a model's thoughts) are not output; the capture only passes over their tokens.
-          const onResponseChunk = capture == null ? undefined : (chunk: LlamaChatResponseChunk) => chunk.type === "segment" && capture.skipped(chunk.tokens);
+          // Segments are not content: a thought goes out as reasoning, and the logprob capture only passes over their tokens.
+          const onResponseChunk = (chunk: LlamaChatResponseChunk) => {
+            if (chunk.type !== "segment") return;
+            capture?.skipped(chunk.tokens);
+            if (chunk.segmentType === "thought" && chunk.text.length > 0) channel.push({ type: "reasoning", text: chunk.text });
+          };
           // node-llama-cpp takes either a grammar or functions, never both.
           const partialCalls = new Map<number, { name: string; params: string; done: boolean }>();
           const onFunctionCallParamsChunk = (chunk: LlamaChatResponseFunctionCallParamsChunk) => {
@@ -551,7 +556,6 @@ function toolCallId(): string {
   return `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 }
 
-/** OpenAI's penalties default to 0, which means no repeat penalty at all (node-llama-cpp's default is 1.1). */
 /** The stop string that ended a generation: node-llama-cpp reports the custom stop trigger it hit. */
 function matchedStop(metadata: { stopReason: string; customStopTrigger?: readonly unknown[] }): string | undefined {
   if (metadata.stopReason !== "customStopTrigger" || metadata.customStopTrigger == null) return undefined;
@@ -559,9 +563,14 @@ function matchedStop(metadata: { stopReason: string; customStopTrigger?: readonl
   return parts.length === metadata.customStopTrigger.length ? parts.join("") : undefined;
 }
 
-function repeatPenalty(sampling: Sampling): false | LLamaContextualRepeatPenalty {
-  if (sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
-  return { penalty: 1, presencePenalty: sampling.presencePenalty, frequencyPenalty: sampling.frequencyPenalty };
+/**
+ * OpenAI's penalties default to 0 and a request without `repeat_penalty` means none, so unset is
+ * no repeat penalty at all (node-llama-cpp's own default is 1.1).
+ */
+export function repeatPenalty(sampling: Pick<Sampling, "presencePenalty" | "frequencyPenalty" | "repeatPenalty">): false | LLamaContextualRepeatPenalty {
+  const penalty = sampling.repeatPenalty ?? 1;
+  if (penalty === 1 && sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
+  return { penalty, presencePenalty: sampling.presencePenalty, frequencyPenalty: sampling.frequencyPenalty };
 }
 
 function tokenBias(runtime: ModelRuntime, sampling: Sampling): TokenBias | undefined {

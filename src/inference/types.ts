@@ -38,6 +38,13 @@ export interface Sampling {
   topP: number;
   /** Sample only among the k most likely tokens; absent or 0: no such cut (Anthropic's `top_k`). */
   topK?: number;
+  /** Drop tokens less likely than minP times the most likely one; absent: no such cut (llama-server's `min_p`). */
+  minP?: number;
+  /**
+   * llama.cpp's repeat penalty over recent tokens (1: none); absent: none. Applied beside the
+   * presence and frequency penalties (llama-server's `repeat_penalty`).
+   */
+  repeatPenalty?: number;
   seed?: number;
   stop: string[];
   presencePenalty: number;
@@ -112,6 +119,8 @@ export interface ChoiceEnd {
  */
 export type GenerationEvent =
   | { type: "text"; text: string; logprobs?: TokenLogprob[]; /** The answer this text belongs to; absent: 0. */ choice?: number }
+  /** A reasoning model's thoughts, which node-llama-cpp keeps apart from the answer; they come before its text. */
+  | { type: "reasoning"; text: string; /** As on text. */ choice?: number }
   | (ChoiceEnd & {
       type: "done";
       usage: Usage;

@@ -36,7 +36,8 @@ export function createMeteredEngine(inner: Engine, now: () => number = Date.now)
   function observe(events: AsyncIterable<GenerationEvent>, meter: RequestMeter): AsyncIterable<GenerationEvent> {
     return observeEvents(events, {
       event(event) {
-        if (event.type === "text" && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
+        // A thought is a generated token too: time to first token counts it.
+        if ((event.type === "text" || event.type === "reasoning") && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
         if (event.type === "done") {
           meter.promptTokens = event.usage.promptTokens;
           meter.completionTokens = event.usage.completionTokens;

@@ -65,7 +65,8 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
     };
     return observeEvents(events, {
       event(event) {
-        if (event.type === "text") firstTextAt ??= now();
+        // A thought is a generated token too: time to first token counts it, as llama-server does.
+        if (event.type === "text" || event.type === "reasoning") firstTextAt ??= now();
         else if (event.type === "done") finish("completed", event);
       },
       failed: () => finish("failed"),

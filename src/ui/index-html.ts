@@ -10,7 +10,7 @@ export function indexHtml(version: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<meta name="color-scheme" content="light">
+<meta name="color-scheme" content="light dark">
 <title>Enclave console</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/app.css?v=${v}">

@@ -50,6 +50,10 @@ function samplingJson(sampling: Sampling): Record<string, unknown> {
     ...(sampling.presencePenalty !== 0 && { presence_penalty: sampling.presencePenalty }),
     ...(sampling.frequencyPenalty !== 0 && { frequency_penalty: sampling.frequencyPenalty }),
     ...(Object.keys(sampling.logitBias).length > 0 && { logit_bias: sampling.logitBias }),
+    // llama-server's samplers go on under its names, so one the upstream lacks is its 400, never dropped here.
+    ...(sampling.topK != null && { top_k: sampling.topK }),
+    ...(sampling.minP != null && { min_p: sampling.minP }),
+    ...(sampling.repeatPenalty != null && { repeat_penalty: sampling.repeatPenalty }),
   };
 }
 

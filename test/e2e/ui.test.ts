@@ -31,6 +31,8 @@ const inCi = process.env.CI === "true" || process.env.CI === "1";
 if (!haveChromium && !inCi) console.warn(`test/e2e/ui.test.ts skipped: no ${CHROMIUM}; install it with: apt-get install -y chromium`);
 
 const forgeOptions = resolveForgeOptions("tiny");
+/** Sent in prompts: it must never appear on any page of the console. */
+const CANARY = "zebra-canary-ui-5d1e";
 let dir: string;
 let enclave: RunningEnclave;
 let browser: Browser;
@@ -89,15 +91,29 @@ async function startServer(): Promise<void> {
         errorCode: daysAgo === 5 && i === 0 ? "rate_limit_exceeded" : null,
         clientIp: null,
       });
-  // And some live traffic today, through the API.
-  for (const content of ["hello", "count", "more"]) {
+  // And some live traffic today, through the API: three replies and one request for a model that does not exist (a 404).
+  const live: [string, string, number][] = [
+    ["tiny", `hello ${CANARY}`, 200],
+    ["tiny", "count", 200],
+    ["tiny", "more", 200],
+    ["no-such-model", CANARY, 404],
+  ];
+  for (const [model, content, expected] of live) {
     const response = await fetch(new URL("/v1/chat/completions", enclave.url), {
       method: "POST",
       headers: { authorization: `Bearer ${userSecret}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content }], max_tokens: 24 }),
+      body: JSON.stringify({ model, messages: [{ role: "user", content }], max_tokens: 24 }),
     });
-    if (response.status !== 200) throw new Error(`seeding /v1/chat/completions answered ${response.status}`);
+    if (response.status !== expected) throw new Error(`seeding /v1/chat/completions answered ${response.status}, not ${expected}`);
   }
+}
+
+/** Signs a fresh browser context in with the admin key and waits for the overview. */
+async function signIn(page: Page, origin: string) {
+  await page.goto(`${origin}/ui`);
+  await page.getByLabel("Admin or manager API key").fill(adminSecret);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
 }
 
 beforeAll(async () => {
@@ -168,7 +184,10 @@ describe("the console at /ui in Debian's chromium", () => {
         await models.getByRole("rowheader", { name: /tiny/ }).waitFor();
         expect(await models.textContent()).toContain("draft");
         await page.locator(".uplot canvas").waitFor();
-        expect(await page.getByText("Requests", { exact: true }).locator("..").textContent()).toMatch(/Requests\s*3/);
+        expect(await page.getByText("Requests", { exact: true }).locator("..").textContent()).toMatch(/Requests\s*4/);
+        // The 404 is the client's error, not the server's.
+        expect(await page.getByText("Client errors (4xx)", { exact: true }).locator("..").textContent()).toContain("25.0 %");
+        expect(await page.getByText("Server errors (5xx)", { exact: true }).locator("..").textContent()).toContain("0.0 %");
         await shot(page, "02-overview");
 
         // Keys: create one; its secret is shown once, with a copy button and the warning.
@@ -225,6 +244,10 @@ describe("the console at /ui in Debian's chromium", () => {
         await page.locator(".uplot canvas").waitFor();
         const usageTable = page.getByRole("table", { name: "Usage totals" });
         await usageTable.getByRole("rowheader", { name: "tiny" }).waitFor();
+        // By model, a row only for models that exist: the 404's is one "other" row, never the name a client made up.
+        await usageTable.getByRole("rowheader", { name: /^\(other: unknown/ }).waitFor();
+        expect(await usageTable.getByRole("rowheader").allTextContents()).toEqual(["tiny", "(other: unknown, removed or no model)"]);
+        expect(await page.content()).not.toContain("no-such-model");
         await page.waitForFunction(() => document.querySelector(".uplot canvas") != null);
         expect(await drawnPixels(page)).toBeGreaterThan(200);
         await page.getByLabel("By", { exact: true }).selectOption("key");
@@ -234,6 +257,28 @@ describe("the console at /ui in Debian's chromium", () => {
         expect(csv.split("\r\n")[0]).toBe("day,key_id,key,requests,errors,prompt_tokens,completion_tokens,cost_USD");
         expect(csv).toContain(",batch-jobs,");
         await shot(page, "06-usage");
+
+        // Request log: metadata of each request, newest first, filterable by client and server errors; no content.
+        await page.getByRole("link", { name: "Request log" }).click();
+        const log = page.getByRole("table", { name: "Requests" });
+        await log.getByRole("row").filter({ hasText: "model_not_found" }).waitFor();
+        const logRows = log.locator("tbody tr");
+        // Today's three replies, the 404 and the new key's GET /v1/models, then 30 seeded requests over twelve days: one page of 50 holds them all.
+        expect(await logRows.count()).toBe(4 + 1 + 30);
+        expect(await logRows.first().textContent()).toContain("GET /v1/models");
+        const newestReply = logRows.filter({ hasText: "POST /v1/chat/completions" }).filter({ hasText: "200" }).first();
+        expect(await newestReply.textContent()).toContain("batch-jobs");
+        expect(await newestReply.textContent()).toContain("tiny");
+        expect(await newestReply.textContent()).toMatch(/\d ms/);
+        await page.getByLabel("Status").selectOption("client_error");
+        await log.locator("tbody tr").filter({ hasText: "429" }).waitFor();
+        expect(await log.locator("tbody tr").allTextContents()).toEqual([expect.stringContaining("404"), expect.stringContaining("429")]);
+        await page.getByLabel("Status").selectOption("server_error");
+        await page.getByText("No requests match these filters.").waitFor();
+        await page.getByLabel("Status").selectOption("");
+        await log.getByRole("row").filter({ hasText: "model_not_found" }).waitFor();
+        expect(await page.content()).not.toContain(CANARY);
+        await shot(page, "10-request-log");
 
         // Audit: the chain's verification first, then the entries of what was just done.
         await page.getByRole("link", { name: "Audit log" }).click();
@@ -259,13 +304,21 @@ describe("the console at /ui in Debian's chromium", () => {
         const reply = page.locator(".turn-assistant:not([data-streaming]) .turn-text");
         await reply.waitFor();
         expect(await reply.textContent()).toBe(expectedChatReply(forgeOptions, "target", 256));
+        // The reply went through the Markdown renderer (its escaping is unit-tested): a paragraph, no markup of its own.
+        expect(await reply.evaluate((element) => element.classList.contains("markdown") && element.innerHTML)).toBe(`<p>${expectedChatReply(forgeOptions, "target", 256)}</p>`);
         expect(streamed.length).toBe(1);
         expect(streamed[0]).toStartWith("text/event-stream");
+        // Several runs per mode, alternating, with the median and the range shown.
+        await page.getByLabel("Comparison runs").fill("3");
         await page.getByRole("button", { name: "Compare draft on / off" }).click();
-        await page.getByRole("heading", { name: "Draft model on / off" }).waitFor();
+        await page.getByRole("heading", { name: "Draft model on / off" }).waitFor({ timeout: 30_000 });
+        expect(streamed.length).toBe(1 + 6);
         expect(await page.getByTestId("tps-on").textContent()).toMatch(/\d tok\/s/);
         expect(await page.getByTestId("tps-off").textContent()).toMatch(/\d tok\/s/);
-        await page.getByText("Both runs produced the same text.").waitFor();
+        expect(await page.getByTestId("tps-on-spread").textContent()).toMatch(/^median of 3 runs · range [\d.,]+–[\d.,]+ tok\/s$/);
+        expect(await page.getByTestId("tps-off-spread").textContent()).toMatch(/^median of 3 runs · range [\d.,]+–[\d.,]+ tok\/s$/);
+        expect(await page.getByTestId("compare-verdict").textContent()).toMatch(/median is/);
+        await page.getByText("Every run produced the same text.").waitFor();
         await shot(page, "09-playground");
 
         // Sign out: the key leaves the tab.
@@ -282,6 +335,57 @@ describe("the console at /ui in Debian's chromium", () => {
         throw error;
       } finally {
         await context.close();
+      }
+    },
+    90_000,
+  );
+
+  test.skipIf(!haveChromium && !inCi)(
+    "Should follow the browser's dark preference - dark surfaces, light text, charts drawn in the dark palette",
+    async () => {
+      if (!haveChromium) throw new Error(`chromium is not installed at ${CHROMIUM}: the console's browser tests cannot run. Install it with: apt-get install -y chromium (.ci/run does this)`);
+      const origin = enclave.url.origin;
+      const luminance = (rgb: string) => {
+        const [r, g, b] = rgb.match(/\d+/g)!.map(Number);
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      const colors = (page: Page) =>
+        page.evaluate(() => {
+          const style = getComputedStyle(document.documentElement);
+          const card = document.querySelector(".stat, .card, .table-wrap");
+          return { background: style.backgroundColor, text: style.color, card: card == null ? "" : getComputedStyle(card).backgroundColor };
+        });
+      for (const scheme of ["light", "dark"] as const) {
+        const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: scheme });
+        const page = await context.newPage();
+        try {
+          await signIn(page, origin);
+          await page.locator(".uplot canvas").waitFor();
+          const { background, text, card } = await colors(page);
+          if (scheme === "dark") {
+            expect(luminance(background)).toBeLessThan(40);
+            expect(luminance(card)).toBeLessThan(50);
+            expect(luminance(text)).toBeGreaterThan(180);
+            expect(await drawnPixels(page)).toBeGreaterThan(0);
+            await shot(page, "11-overview-dark");
+            await page.getByRole("link", { name: "Request log" }).click();
+            await page.getByRole("table", { name: "Requests" }).waitFor();
+            await shot(page, "12-request-log-dark");
+            await page.getByRole("link", { name: "Playground" }).click();
+            await page.getByLabel("Message", { exact: true }).fill("Say something");
+            await page.getByRole("button", { name: "Send" }).click();
+            await page.locator(".turn-assistant:not([data-streaming]) .turn-text").waitFor();
+            await shot(page, "13-playground-dark");
+          } else {
+            expect(luminance(background)).toBeGreaterThan(230);
+            expect(luminance(text)).toBeLessThan(60);
+          }
+        } catch (error) {
+          await shot(page, `failure-${scheme}`).catch(() => {});
+          throw error;
+        } finally {
+          await context.close();
+        }
       }
     },
     60_000,

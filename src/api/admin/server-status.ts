@@ -21,6 +21,8 @@ export const SERIES_MINUTES = 30;
 interface Totals {
   requests: number;
   errors: number;
+  client_errors: number;
+  server_errors: number;
   completion_tokens: number;
   /** Milliseconds spent generating (duration less time to first token) by requests that produced tokens. */
   generating_ms: number;
@@ -37,11 +39,16 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
   const visible = visibleAccounts(db, actor);
   const scope: SQL[] = visible === "all" ? [] : [inArray(usageEvents.accountId, [...visible])];
 
+  // A 4xx is the client's doing (a bad request, a limit, a missing model); a 5xx is this server's: they call for different people.
+  const clientErrors = sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 and ${usageEvents.status} < 500 then 1 else 0 end), 0)`;
+  const serverErrors = sql<number>`coalesce(sum(case when ${usageEvents.status} >= 500 then 1 else 0 end), 0)`;
   const totals = (since: number): Totals =>
     db
       .select({
         requests: sql<number>`count(*)`,
         errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
+        client_errors: clientErrors,
+        server_errors: serverErrors,
         completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
         generating_ms: sql<number>`coalesce(sum(case when ${usageEvents.completionTokens} > 0 then max(${usageEvents.durationMs} - coalesce(${usageEvents.ttftMs}, 0), 1) else 0 end), 0)`,
       })
@@ -57,6 +64,8 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
       minute: sql<number>`cast(${minute} as integer)`,
       requests: sql<number>`count(*)`,
       errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
+      client_errors: clientErrors,
+      server_errors: serverErrors,
       completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
     })
     .from(usageEvents)
@@ -91,6 +100,12 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
       requests: recent.requests,
       errors: recent.errors,
       error_rate: recent.requests > 0 ? recent.errors / recent.requests : null,
+      client_errors: recent.client_errors,
+      server_errors: recent.server_errors,
+      /** 4xx answers / requests: bad requests, limits, unknown models. */
+      client_error_rate: recent.requests > 0 ? recent.client_errors / recent.requests : null,
+      /** 5xx answers / requests: engine faults, overload, timeouts. */
+      server_error_rate: recent.requests > 0 ? recent.server_errors / recent.requests : null,
       completion_tokens: recent.completion_tokens,
       /** Completion tokens per second of generation, averaged over the requests that produced tokens. */
       tokens_per_second: recent.generating_ms > 0 ? round2((recent.completion_tokens * 1000) / recent.generating_ms) : null,
@@ -101,7 +116,14 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
     per_minute: Array.from({ length: SERIES_MINUTES }, (_, i) => {
       const at = firstMinute + i;
       const row = byMinute.get(at);
-      return { at: new Date(at * 60_000).toISOString(), requests: row?.requests ?? 0, errors: row?.errors ?? 0, completion_tokens: row?.completion_tokens ?? 0 };
+      return {
+        at: new Date(at * 60_000).toISOString(),
+        requests: row?.requests ?? 0,
+        errors: row?.errors ?? 0,
+        client_errors: row?.client_errors ?? 0,
+        server_errors: row?.server_errors ?? 0,
+        completion_tokens: row?.completion_tokens ?? 0,
+      };
     }),
   };
 }

@@ -158,8 +158,25 @@ export const metadata = atMostEntries(z.record(z.string().max(L.metadataKeyChars
 
 export const model = z.string().min(1).max(L.modelChars);
 
+/** llama-server's samplers, where node-llama-cpp has one; typical_p it has not, so only its no-op value 1 passes. */
+const llamaSamplingFields = {
+  top_k: z.number().int().min(0).nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  repeat_penalty: z.number().gt(0).max(10).nullish(),
+  /** vLLM's and Hugging Face's name for repeat_penalty. */
+  repetition_penalty: z.number().gt(0).max(10).nullish(),
+  typical_p: z.number().refine((v) => v === 1, { message: "typical_p is not supported by this server's sampler; omit it or send 1", ...unsupported }).nullish(),
+};
+
+/** The two names of one sampler must not disagree: which would win is not the client's guess to make. */
+function checkRepeatPenaltyAliases(body: { repeat_penalty?: number | null; repetition_penalty?: number | null }, ctx: z.RefinementCtx) {
+  if (body.repeat_penalty != null && body.repetition_penalty != null && body.repeat_penalty !== body.repetition_penalty)
+    ctx.addIssue({ code: "custom", path: ["repetition_penalty"], message: "repeat_penalty and repetition_penalty are one setting; send one of them" });
+}
+
 /** Parameters both completion endpoints share. */
 const samplingFields = {
+  ...llamaSamplingFields,
   model,
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
@@ -195,6 +212,7 @@ export const ChatCompletionRequest = z
     function_call: z.unknown().optional(),
   })
   .superRefine((body, ctx) => {
+    checkRepeatPenaltyAliases(body, ctx);
     if (body.functions != null || body.function_call != null) {
       ctx.addIssue({
         code: "custom",
@@ -269,6 +287,7 @@ export const CompletionRequest = z
     best_of: onlyOne("best_of").nullish(),
   })
   .superRefine((body, ctx) => {
+    checkRepeatPenaltyAliases(body, ctx);
     if (body.stream_options != null && body.stream !== true) {
       ctx.addIssue({ code: "custom", path: ["stream_options"], message: "stream_options is only allowed when stream is true" });
     }

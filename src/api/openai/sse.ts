@@ -19,11 +19,14 @@ import {
 
 type TextEvent = Extract<GenerationEvent, { type: "text" }>;
 type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
+type ReasoningEvent = Extract<GenerationEvent, { type: "reasoning" }>;
 
 /** How one endpoint turns engine events into chunks. */
 export interface ChunkFormat {
   opening(): unknown[];
   text(event: TextEvent): unknown[];
+  /** Absent: the endpoint has no place for thoughts (a text prompt has none to give). */
+  reasoning?(event: ReasoningEvent): unknown[];
   closing(event: DoneEvent): unknown[];
 }
 
@@ -66,6 +69,7 @@ export function chatChunkFormat({ meta, includeUsage, wantLogprobs, choices }: S
       event.text === "" && !event.logprobs?.length
         ? []
         : [chunk([choice(event.choice ?? 0, { content: event.text }, wantLogprobs ? chatLogprobsJson(event.logprobs ?? []) : null)])],
+    reasoning: (event) => [chunk([choice(event.choice ?? 0, { reasoning_content: event.text })])],
     closing: (event) => [
       ...endsOf(event).flatMap((end, index) => [
         ...toolCallsJson(end.toolCalls).map((call, callIndex) => chunk([choice(index, { tool_calls: [{ index: callIndex, ...call }] })])),
@@ -117,6 +121,7 @@ export function sseStream(events: AsyncIterable<GenerationEvent>, format: ChunkF
     {
       opening: () => format.opening().map(frame),
       text: (event) => format.text(event).map(frame),
+      reasoning: (event) => (format.reasoning?.(event) ?? []).map(frame),
       closing: (event) => [...format.closing(event).map(frame), DONE],
       failed: async (error) => [encoder.encode(`data: ${await errorResponse(error).text()}\n\n`)],
     },

@@ -35,11 +35,12 @@ export const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
 
 type SamplingFields = Pick<
   ChatCompletionRequest,
-  "temperature" | "top_p" | "seed" | "stop" | "presence_penalty" | "frequency_penalty" | "logit_bias"
+  "temperature" | "top_p" | "seed" | "stop" | "presence_penalty" | "frequency_penalty" | "logit_bias" | "top_k" | "min_p" | "repeat_penalty" | "repetition_penalty"
 >;
 
 function toSampling(body: SamplingFields, maxTokens: number | null): Sampling {
   const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
+  const repeatPenalty = body.repeat_penalty ?? body.repetition_penalty;
   return {
     maxTokens,
     // OpenAI's defaults, so a client that sets nothing gets what it would get there.
@@ -51,6 +52,10 @@ function toSampling(body: SamplingFields, maxTokens: number | null): Sampling {
     presencePenalty: body.presence_penalty ?? 0,
     frequencyPenalty: body.frequency_penalty ?? 0,
     logitBias: body.logit_bias ?? {},
+    // llama-server's samplers: set only when asked for, so a request without them samples as before.
+    ...(body.top_k != null && body.top_k > 0 && { topK: body.top_k }),
+    ...(body.min_p != null && body.min_p > 0 && { minP: body.min_p }),
+    ...(repeatPenalty != null && { repeatPenalty }),
   };
 }
 
@@ -128,6 +133,8 @@ export interface ResponseMeta {
 /** One answer of a generation. */
 export interface GeneratedChoice {
   text: string;
+  /** A reasoning model's thoughts, apart from the text; absent when it had none. */
+  reasoning?: string;
   logprobs: TokenLogprob[];
   finishReason: FinishReason;
   toolCalls: ToolCall[];
@@ -193,6 +200,8 @@ function chatChoiceJson(choice: GeneratedChoice, index: number, wantLogprobs: bo
       role: "assistant" as const,
       // With tool calls, content is null unless the model also wrote text beside them.
       content: hasToolCalls && choice.text === "" ? null : choice.text,
+      // llama-server's and DeepSeek's field for thoughts.
+      ...(choice.reasoning != null && { reasoning_content: choice.reasoning }),
       ...(hasToolCalls && { tool_calls: toolCallsJson(choice.toolCalls) }),
       refusal: null,
     },

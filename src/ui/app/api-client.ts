@@ -27,10 +27,14 @@ export interface ChatStreamRequest {
   speculative?: "on" | "off";
   signal?: AbortSignal;
   onText: (text: string) => void;
+  /** A reasoning model's thoughts (`reasoning_content`) as they arrive. */
+  onReasoning?: (text: string) => void;
 }
 
 export interface ChatStreamResult {
   text: string;
+  /** The model's thoughts, apart from its answer; "" when it had none. */
+  reasoning: string;
   completionTokens: number | null;
   promptTokens: number | null;
   /** From sending the request to the last token, in milliseconds. */
@@ -106,7 +110,7 @@ export function createApiClient(key: string, onUnauthorized: () => void) {
       );
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       const parser = createSseParser();
-      const result: ChatStreamResult = { text: "", completionTokens: null, promptTokens: null, totalMs: 0, firstTokenMs: null, finishReason: null };
+      const result: ChatStreamResult = { text: "", reasoning: "", completionTokens: null, promptTokens: null, totalMs: 0, firstTokenMs: null, finishReason: null };
       let firstAt: number | null = null;
       let lastAt = started;
       for (;;) {
@@ -115,13 +119,21 @@ export function createApiClient(key: string, onUnauthorized: () => void) {
         for (const payload of parser.push(value)) {
           if (payload === "[DONE]") continue;
           const chunk = JSON.parse(payload) as {
-            choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+            choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; finish_reason?: string | null }[];
             usage?: { prompt_tokens: number; completion_tokens: number } | null;
             error?: { message?: string };
           };
           if (chunk.error != null) throw new ApiError(`The model stopped with an error: ${chunk.error.message ?? "unknown error"}.`, 500, null);
           const choice = chunk.choices?.[0];
           const text = choice?.delta?.content ?? "";
+          const thought = choice?.delta?.reasoning_content ?? "";
+          if (thought !== "") {
+            // A thought is a token too: the first one is the first token.
+            firstAt ??= performance.now();
+            lastAt = performance.now();
+            result.reasoning += thought;
+            request.onReasoning?.(thought);
+          }
           if (text !== "") {
             const now = performance.now();
             firstAt ??= now;

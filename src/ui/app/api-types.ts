@@ -7,11 +7,13 @@ import type { ServerStatus } from "../../api/admin/server-status";
 import type { AuditView } from "../../audit/list-audit";
 import type { AuditVerification as ServerAuditVerification } from "../../audit/verify-audit";
 import type { toKeyView } from "../../auth/key-view";
+import type { RequestLogPage } from "../../metering/request-log";
 import type { UsageRow as ServerUsageRow } from "../../metering/usage-report";
 import type { ConsentService } from "../../privacy/consent-service";
 import type { ResidencyReport } from "../../residency/residency-report";
 
-export type { ResidencyReport, ServerStatus };
+export type { RequestLogPage, ResidencyReport, ServerStatus };
+export type RequestLogEntry = RequestLogPage["data"][number];
 export type KeyView = ReturnType<typeof toKeyView>;
 export type CreatedKey = KeyView & { secret: string };
 export type AccountView = ReturnType<typeof toAccountView>;

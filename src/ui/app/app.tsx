@@ -6,6 +6,7 @@ import { KeysPage } from "./pages/keys-page";
 import { OverviewPage } from "./pages/overview-page";
 import { PlaygroundPage } from "./pages/playground-page";
 import { PrivacyPage } from "./pages/privacy-page";
+import { RequestsPage } from "./pages/requests-page";
 import { SignInPage } from "./pages/sign-in-page";
 import { UsagePage } from "./pages/usage-page";
 import { storedKey, storeKey } from "./session";
@@ -16,6 +17,7 @@ const VIEWS: Record<PageId, () => preact.JSX.Element> = {
   overview: OverviewPage,
   keys: KeysPage,
   usage: UsagePage,
+  requests: RequestsPage,
   audit: AuditPage,
   privacy: PrivacyPage,
   playground: PlaygroundPage,

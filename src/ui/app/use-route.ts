@@ -4,6 +4,7 @@ export const PAGES = [
   { id: "overview", title: "Overview" },
   { id: "keys", title: "Keys & accounts" },
   { id: "usage", title: "Usage" },
+  { id: "requests", title: "Request log" },
   { id: "audit", title: "Audit log" },
   { id: "privacy", title: "Privacy & residency" },
   { id: "playground", title: "Playground" },

@@ -48,6 +48,21 @@ describe("GET /admin/status", () => {
     expect(body.per_minute.at(-1).completion_tokens).toBe(16);
   });
 
+  test("Should split errors into client (4xx) and server (5xx) errors - a bad request is not an outage", async () => {
+    using h = guardedApp({ fake: { fault: (request) => (request.sampling.maxTokens === 7 ? "admit" : undefined) } });
+    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    const send = (body: Record<string, unknown>) => h.app.handle(api("/v1/chat/completions", user.secret, { method: "POST", json: chatBody(body) }));
+    expect((await send({ max_tokens: 1 })).status).toBe(200);
+    expect((await send({ model: "missing" })).status).toBe(404);
+    expect((await send({ model: "missing" })).status).toBe(404);
+    expect((await send({ max_tokens: 7 })).status).toBe(500);
+
+    const { body } = await call(h.app, h.adminSecret, "/admin/status");
+    expect(body.recent).toMatchObject({ requests: 4, errors: 3, client_errors: 2, server_errors: 1, client_error_rate: 0.5, server_error_rate: 0.25 });
+    const sum = (field: string) => body.per_minute.reduce((total: number, point: any) => total + point[field], 0);
+    expect([sum("requests"), sum("errors"), sum("client_errors"), sum("server_errors")]).toEqual([4, 3, 2, 1]);
+  });
+
   test("Should count only a manager's own account tree - another tenant's traffic stays out", async () => {
     using h = guardedApp();
     const acme = h.accounts.create(h.cli, { name: "acme", parent_id: h.root.id });

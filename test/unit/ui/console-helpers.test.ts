@@ -4,6 +4,9 @@ import { plainError } from "../../../src/ui/app/plain-error";
 import { createSseParser } from "../../../src/ui/app/sse-lines";
 import { csvCell, usageCsv } from "../../../src/ui/app/usage-csv";
 import { daysBetween, usageSeries } from "../../../src/ui/app/usage-series";
+import { runSpread } from "../../../src/ui/app/run-spread";
+import type { UsageRow } from "../../../src/ui/app/api-types";
+import { foldUnknownModels, OTHER_MODELS } from "../../../src/ui/app/fold-unknown-models";
 
 describe("plainError", () => {
   const cases: [number, unknown, string | null, RegExp][] = [
@@ -82,5 +85,41 @@ describe("limits form", () => {
     const { expires_at: _, ...sent } = limitsPayload(limitsOf(key), "key");
     const { expires_at: __, ...expected } = key;
     expect(sent).toEqual(expected);
+  });
+});
+
+describe("runSpread", () => {
+  const cases: [string, (number | null)[], ReturnType<typeof runSpread>][] = [
+    ["no runs", [], null],
+    ["only runs without a count", [null, Number.NaN], null],
+    ["one run", [12], { runs: 1, median: 12, min: 12, max: 12 }],
+    ["an odd count: the middle run", [30, 10, 20], { runs: 3, median: 20, min: 10, max: 30 }],
+    ["an even count: the mean of the middle two", [40, 10, 30, 20], { runs: 4, median: 25, min: 10, max: 40 }],
+    ["a run without a count is left out, not a zero", [10, null, 30], { runs: 2, median: 20, min: 10, max: 30 }],
+  ];
+  for (const [name, values, expected] of cases) test(`Should summarise ${name}`, () => expect(runSpread(values)).toEqual(expected));
+});
+
+describe("foldUnknownModels", () => {
+  const row = (day: string, model: string | null, requests: number): UsageRow => ({ day, model, requests, errors: 0, prompt_tokens: requests * 10, completion_tokens: requests, cost: requests / 100 });
+
+  test("Should keep rows of served models and sum the rest into one row per day - totals unchanged", () => {
+    const rows = [row("2025-01-01", "tiny", 3), row("2025-01-01", "unknown", 2), row("2025-01-01", "removed-model", 1), row("2025-01-01", null, 1), row("2025-01-02", "", 4), row("2025-01-02", "tiny", 1)];
+    const folded = foldUnknownModels(rows, new Set(["tiny"]));
+    expect(folded.map((r) => [r.day, r.model, r.requests])).toEqual([
+      ["2025-01-01", "tiny", 3],
+      ["2025-01-01", OTHER_MODELS, 4],
+      ["2025-01-02", OTHER_MODELS, 4],
+      ["2025-01-02", "tiny", 1],
+    ]);
+    const sum = (list: typeof rows) => list.reduce((total, r) => total + r.prompt_tokens, 0);
+    expect(sum(folded)).toBe(sum(rows));
+    // The input rows are not changed in place.
+    expect(rows[1]!.model).toBe("unknown");
+  });
+
+  test("Should add no row when every model is served", () => {
+    const rows = [row("2025-01-01", "a", 1), row("2025-01-01", "b", 2)];
+    expect(foldUnknownModels(rows, new Set(["a", "b"]))).toEqual(rows);
   });
 });

@@ -6,6 +6,11 @@ const sampling: Sampling = { maxTokens: null, temperature: 1, topP: 1, stop: [],
 const base = { requestId: "r1", model: "m", sampling, responseFormat: { type: "text" }, topLogprobs: null, signal: new AbortController().signal, waitForModel: true } as const;
 
 describe("upstreamRequestBody", () => {
+  test("Should pass top_k, min_p and repeat_penalty on under llama-server's names - a sampler is never dropped on the way", () => {
+    const request: GenerationRequest = { ...base, sampling: { ...sampling, topK: 40, minP: 0.05, repeatPenalty: 1.1 }, input: { kind: "text", prompt: "p" } };
+    expect(upstreamRequestBody(request).body).toMatchObject({ top_k: 40, min_p: 0.05, repeat_penalty: 1.1 });
+  });
+
   test("Should stream a chat with usage and send only what is set", () => {
     const request: GenerationRequest = { ...base, input: { kind: "chat", messages: [{ role: "user", content: "hi" }], tools: [], toolChoice: "none" } };
     expect(upstreamRequestBody(request)).toEqual({

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { useDarkScheme } from "../use-dark-scheme";
 
 export interface ChartSeries {
   label: string;
@@ -20,9 +21,15 @@ export interface LineChartProps {
   bars?: boolean;
 }
 
-/** Distinct hues, each with at least 3:1 contrast on white. */
-const COLORS = ["#1d4ed8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
-const AXIS = { stroke: "#334155", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#cbd5e1" } };
+/** Distinct hues, each with at least 3:1 contrast on its theme's card colour (white, or the dark theme's #111827). */
+const COLORS = {
+  light: ["#1d4ed8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d"],
+  dark: ["#60a5fa", "#fb923c", "#4ade80", "#c084fc", "#f87171", "#22d3ee", "#facc15", "#f472b6"],
+};
+const AXIS = {
+  light: { stroke: "#334155", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#cbd5e1" } },
+  dark: { stroke: "#cbd5e1", grid: { stroke: "#1f2937" }, ticks: { stroke: "#334155" } },
+};
 
 /**
  * A uPlot chart that fills its container's width and follows resizes; new data is drawn into the
@@ -32,7 +39,9 @@ const AXIS = { stroke: "#334155", grid: { stroke: "#e2e8f0" }, ticks: { stroke: 
 export function LineChart({ title, x, series, height = 220, bars = false }: LineChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = `${bars}|${height}|${series.map((s) => `${s.label}:${s.axis ?? ""}`).join("\u0000")}`;
+  const theme = useDarkScheme() ? "dark" : "light";
+  // The canvas is painted with the theme's colours: a change of theme rebuilds the chart.
+  const shape = `${theme}|${bars}|${height}|${series.map((s) => `${s.label}:${s.axis ?? ""}`).join("\u0000")}`;
   const right = series.some((s) => s.axis === "right");
   const data = [x, ...series.map((s) => s.values)] as uPlot.AlignedData;
 
@@ -46,11 +55,11 @@ export function LineChart({ title, x, series, height = 220, bars = false }: Line
         height,
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
-        axes: [AXIS, { ...AXIS, size: 56 }, ...(right ? [{ ...AXIS, scale: "right", side: 1, size: 48, grid: { show: false } }] : [])],
+        axes: [AXIS[theme], { ...AXIS[theme], size: 56 }, ...(right ? [{ ...AXIS[theme], scale: "right", side: 1, size: 48, grid: { show: false } }] : [])],
         series: [
           {},
           ...series.map((s, i) => {
-            const color = COLORS[i % COLORS.length]!;
+            const color = COLORS[theme][i % COLORS[theme].length]!;
             return { label: s.label, stroke: color, width: 2, ...(s.axis === "right" && { scale: "right" }), ...(bars && { fill: `${color}b3`, paths }) };
           }),
         ],

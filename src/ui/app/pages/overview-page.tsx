@@ -30,7 +30,8 @@ export function OverviewPage() {
         </h2>
         <dl class="stats">
           <Stat label="Requests" value={formatInt(recent.requests)} />
-          <Stat label="Error rate" value={formatPercent(recent.error_rate)} note={`${formatInt(recent.errors)} failed`} />
+          <Stat label="Client errors (4xx)" value={formatPercent(recent.client_error_rate)} note={`${formatInt(recent.client_errors)} refused: bad requests, limits, unknown models`} />
+          <Stat label="Server errors (5xx)" value={formatPercent(recent.server_error_rate)} note={`${formatInt(recent.server_errors)} failed here: engine faults, overload, timeouts`} />
           <Stat label="Tokens/s per request" value={formatNumber(recent.tokens_per_second)} note="while generating" />
           <Stat label="Throughput" value={`${formatNumber(recent.throughput_tokens_per_second)} tok/s`} note="over the window" />
           <Stat label="Queue depth" value={formatInt(queued)} note="requests waiting for a sequence" />
@@ -41,12 +42,13 @@ export function OverviewPage() {
       <section aria-labelledby="traffic-title" class="card">
         <h2 id="traffic-title">Traffic, last 30 minutes</h2>
         <LineChart
-          title="Completion tokens (left axis), requests and errors (right axis) per minute, last 30 minutes"
+          title="Completion tokens (left axis), requests, client errors and server errors (right axis) per minute, last 30 minutes"
           x={x}
           series={[
             { label: "completion tokens / min", values: data.per_minute.map((point) => point.completion_tokens) },
             { label: "requests / min (right axis)", values: data.per_minute.map((point) => point.requests), axis: "right" },
-            { label: "errors / min (right axis)", values: data.per_minute.map((point) => point.errors), axis: "right" },
+            { label: "client errors (4xx) / min (right axis)", values: data.per_minute.map((point) => point.client_errors), axis: "right" },
+            { label: "server errors (5xx) / min (right axis)", values: data.per_minute.map((point) => point.server_errors), axis: "right" },
           ]}
         />
       </section>

@@ -3,19 +3,28 @@ import { ApiError, type ChatMessage, type ChatStreamResult } from "../api-client
 import type { ModelList, RetentionSummary, ServerStatus } from "../api-types";
 import { ErrorNote } from "../components/notices";
 import { formatNumber } from "../format";
+import { renderMarkdown } from "../markdown";
+import { runSpread, type RunSpread } from "../run-spread";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
 
 interface Turn {
   role: "user" | "assistant";
   content: string;
+  /** A reasoning model's thoughts, shown folded above its answer. */
+  reasoning?: string;
   stats?: string;
 }
 
+/** Every run of each mode, in the order they ran. */
 interface Comparison {
-  on: ChatStreamResult;
-  off: ChatStreamResult;
+  on: ChatStreamResult[];
+  off: ChatStreamResult[];
 }
+
+/** Runs per mode by default: enough for a median and a range, few enough to wait for. */
+const DEFAULT_RUNS = 5;
+const MAX_RUNS = 20;
 
 /**
  * Completion tokens over the whole request, first byte sent to last token received: the browser
@@ -29,10 +38,55 @@ function describe(result: ChatStreamResult): string {
   return `${result.completionTokens ?? "?"} tokens in ${Math.round(result.totalMs)} ms${rate != null ? ` · ${formatNumber(rate)} tokens/s` : ""}${result.firstTokenMs != null ? ` · first token after ${Math.round(result.firstTokenMs)} ms` : ""}`;
 }
 
+/** A model's reply as rendered Markdown: renderMarkdown escapes everything first, so the reply cannot add markup of its own. */
+function Reply({ text }: { text: string }) {
+  return <div class="turn-text markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />;
+}
+
+function Thoughts({ text, open = false }: { text: string; open?: boolean }) {
+  return (
+    <details class="thoughts" open={open}>
+      <summary>Thoughts</summary>
+      <p class="turn-text">{text}</p>
+    </details>
+  );
+}
+
+/** One mode's runs: the median, the range, and each run. */
+function SpreadStat({ label, runs, testId }: { label: string; runs: ChatStreamResult[]; testId: string }) {
+  const spread = runSpread(runs.map(tokensPerSecond));
+  return (
+    <div class="stat">
+      <dt>{label}</dt>
+      <dd>
+        <span class="stat-value" data-testid={testId}>
+          {formatNumber(spread?.median)} tok/s
+        </span>
+        <span class="stat-note" data-testid={`${testId}-spread`}>
+          median of {spread?.runs ?? 0} runs · range {formatNumber(spread?.min)}–{formatNumber(spread?.max)} tok/s
+        </span>
+        <span class="stat-note">each run: {runs.map((run) => formatNumber(tokensPerSecond(run))).join(", ")}</span>
+      </dd>
+    </div>
+  );
+}
+
+/** The comparison's verdict in words: a difference inside the runs' ranges is not one. */
+function verdict(on: RunSpread | null, off: RunSpread | null): string {
+  if (on == null || off == null || off.median <= 0) return "Not enough runs reported token counts to compare.";
+  const ratio = on.median / off.median;
+  const overlap = on.min <= off.max && off.min <= on.max;
+  const change = ratio >= 1 ? `${formatNumber(ratio)}× as fast` : `${formatNumber(1 / ratio)}× slower`;
+  return overlap
+    ? `With the draft model the median is ${change}, but the ranges overlap: the difference is within run-to-run noise. Run more times to tell.`
+    : `With the draft model the median is ${change}; the ranges do not overlap.`;
+}
+
 /**
  * Chat with a model through /v1/chat/completions, streamed, with the signed-in key. The
- * conversation lives in this page's memory only. The comparison runs the last prompt with the
- * draft model on and with `X-Enclave-Speculative: off`, and shows tokens/s for each.
+ * conversation lives in this page's memory only. The comparison runs the last prompt several
+ * times with the draft model on and with `X-Enclave-Speculative: off`, alternating which goes
+ * first, and shows the median tokens/s of each with the range of the runs.
  */
 export function PlaygroundPage() {
   const { api } = useSession();
@@ -46,6 +100,9 @@ export function PlaygroundPage() {
   const [maxTokens, setMaxTokens] = useState("256");
   const [turns, setTurns] = useState<Turn[]>([]);
   const [streaming, setStreaming] = useState<string | null>(null);
+  const [thinking, setThinking] = useState("");
+  const [runs, setRuns] = useState(String(DEFAULT_RUNS));
+  const [progress, setProgress] = useState<string | null>(null);
   const [busy, setBusy] = useState<"chat" | "compare" | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [comparison, setComparison] = useState<Comparison | null>(null);
@@ -86,15 +143,24 @@ export function PlaygroundPage() {
     setTurns([...history, { role: "user", content: text }]);
     setPrompt("");
     setStreaming("");
+    setThinking("");
     abort.current = new AbortController();
     try {
-      const result = await api.chatStream({ model: chosen, messages: messagesFor(history, text), ...options, signal: abort.current.signal, onText: (chunk) => setStreaming((s) => (s ?? "") + chunk) });
-      setTurns([...history, { role: "user", content: text }, { role: "assistant", content: result.text, stats: describe(result) }]);
+      const result = await api.chatStream({
+        model: chosen,
+        messages: messagesFor(history, text),
+        ...options,
+        signal: abort.current.signal,
+        onText: (chunk) => setStreaming((s) => (s ?? "") + chunk),
+        onReasoning: (chunk) => setThinking((s) => s + chunk),
+      });
+      setTurns([...history, { role: "user", content: text }, { role: "assistant", content: result.text, ...(result.reasoning !== "" && { reasoning: result.reasoning }), stats: describe(result) }]);
     } catch (caught) {
       if ((caught as Error).name !== "AbortError") setError((caught as Error).message);
       setTurns([...history, { role: "user", content: text }]);
     } finally {
       setStreaming(null);
+      setThinking("");
       setBusy(null);
       abort.current = null;
     }
@@ -108,17 +174,29 @@ export function PlaygroundPage() {
     }
     const options = settings();
     if (options == null) return;
+    const rounds = Number(runs);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_RUNS) {
+      setError(`Runs must be a whole number from 1 to ${MAX_RUNS}.`);
+      return;
+    }
     setError(null);
     setBusy("compare");
     setComparison(null);
     try {
       const messages = messagesFor([], lastUser);
-      const on = await api.chatStream({ model: chosen, messages, ...options, speculative: "on", onText: () => {} });
-      const off = await api.chatStream({ model: chosen, messages, ...options, speculative: "off", onText: () => {} });
-      setComparison({ on, off });
+      const done: Comparison = { on: [], off: [] };
+      for (let round = 0; round < rounds; round++) {
+        // Alternating which mode goes first keeps a warming cache or a neighbour's load from favouring one.
+        for (const mode of round % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+          setProgress(`run ${done.on.length + done.off.length + 1} of ${rounds * 2}`);
+          done[mode].push(await api.chatStream({ model: chosen, messages, ...options, speculative: mode, onText: () => {} }));
+        }
+      }
+      setComparison(done);
     } catch (caught) {
       setError(caught instanceof ApiError && caught.status === 400 && /speculative/i.test(caught.message) ? "This server cannot switch speculative decoding per request." : (caught as Error).message);
     } finally {
+      setProgress(null);
       setBusy(null);
     }
   }
@@ -165,6 +243,11 @@ export function PlaygroundPage() {
             <label for="pg-max-tokens">Max tokens</label>
             <input id="pg-max-tokens" type="number" min={1} step={1} value={maxTokens} onInput={(event) => setMaxTokens(event.currentTarget.value)} />
           </div>
+          <div class="field">
+            <label for="pg-runs">Comparison runs</label>
+            <input id="pg-runs" type="number" min={1} max={MAX_RUNS} step={1} value={runs} onInput={(event) => setRuns(event.currentTarget.value)} />
+            <span class="help">per mode, draft on and off</span>
+          </div>
         </div>
         <div class="field">
           <label for="pg-system">System prompt</label>
@@ -176,14 +259,16 @@ export function PlaygroundPage() {
           {turns.map((turn, i) => (
             <div key={i} class={`turn turn-${turn.role}`}>
               <span class="turn-role">{turn.role === "user" ? "You" : "Model"}</span>
-              <p class="turn-text">{turn.content}</p>
+              {turn.reasoning != null && <Thoughts text={turn.reasoning} />}
+              {turn.role === "user" ? <p class="turn-text">{turn.content}</p> : <Reply text={turn.content} />}
               {turn.stats != null && <span class="turn-stats small">{turn.stats}</span>}
             </div>
           ))}
           {streaming != null && (
             <div class="turn turn-assistant" data-streaming="true">
               <span class="turn-role">Model</span>
-              <p class="turn-text">{streaming === "" ? "…" : streaming}</p>
+              {thinking !== "" && <Thoughts text={thinking} open />}
+              {streaming === "" ? <p class="turn-text">…</p> : <Reply text={streaming} />}
             </div>
           )}
         </section>
@@ -215,7 +300,7 @@ export function PlaygroundPage() {
             </button>
           )}
           <button type="button" class="secondary" onClick={compare} disabled={busy != null || chosen === ""}>
-            {busy === "compare" ? "Comparing…" : "Compare draft on / off"}
+            {busy === "compare" ? `Comparing… ${progress ?? ""}` : "Compare draft on / off"}
           </button>
           <button
             type="button"
@@ -235,33 +320,20 @@ export function PlaygroundPage() {
         <section class="card" aria-labelledby="compare-title">
           <h2 id="compare-title">Draft model on / off</h2>
           <p class="small muted">
-            The last message, run twice without the earlier conversation and one after the other: once with speculative decoding forced on for the request (<code>X-Enclave-Speculative: on</code>), once with it off. Greedy output is the same
-            either way; only the speed may differ.
+            The last message, without the earlier conversation, run {comparison.on.length} times with speculative decoding forced on for the request (<code>X-Enclave-Speculative: on</code>) and {comparison.off.length} times with it off,
+            one after the other, alternating which mode goes first. Greedy output is the same either way; only the speed may differ, and one run on a busy machine is noise: compare the medians and the ranges.
           </p>
           <dl class="stats">
-            <div class="stat">
-              <dt>Draft on</dt>
-              <dd>
-                <span class="stat-value" data-testid="tps-on">
-                  {formatNumber(tokensPerSecond(comparison.on))} tok/s
-                </span>
-                <span class="stat-note">{describe(comparison.on)}</span>
-              </dd>
-            </div>
-            <div class="stat">
-              <dt>Draft off</dt>
-              <dd>
-                <span class="stat-value" data-testid="tps-off">
-                  {formatNumber(tokensPerSecond(comparison.off))} tok/s
-                </span>
-                <span class="stat-note">{describe(comparison.off)}</span>
-              </dd>
-            </div>
+            <SpreadStat label="Draft on" runs={comparison.on} testId="tps-on" />
+            <SpreadStat label="Draft off" runs={comparison.off} testId="tps-off" />
           </dl>
-          {speculative?.mode === "none" && <p class="small">This model has no draft model or prompt lookup configured: both runs decode the same way.</p>}
+          <p class="small" data-testid="compare-verdict">
+            {verdict(runSpread(comparison.on.map(tokensPerSecond)), runSpread(comparison.off.map(tokensPerSecond)))}
+          </p>
+          {speculative?.mode === "none" && <p class="small">This model has no draft model or prompt lookup configured: both modes decode the same way.</p>}
           <p class="small">
-            {comparison.on.text === comparison.off.text
-              ? "Both runs produced the same text."
+            {[...comparison.on, ...comparison.off].every((run) => run.text === comparison.on[0]?.text)
+              ? "Every run produced the same text."
               : Number(temperature) > 0
                 ? "The texts differ: with temperature above 0, sampling differs between runs."
                 : "The texts differ."}

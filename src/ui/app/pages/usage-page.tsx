@@ -1,7 +1,8 @@
 import { useMemo, useState } from "preact/hooks";
-import type { AccountView, KeyView, List, UsageList } from "../api-types";
+import type { AccountView, KeyView, List, ServerStatus, UsageList } from "../api-types";
 import { LineChart } from "../components/line-chart";
 import { ErrorNote, Loading } from "../components/notices";
+import { foldUnknownModels, OTHER_MODELS } from "../fold-unknown-models";
 import { formatInt, formatMoney, isoDay } from "../format";
 import { useSession } from "../session-context";
 import { useAsync } from "../use-async";
@@ -40,9 +41,15 @@ export function UsagePage() {
     return { keys: new Map(keys.data.map((key) => [key.id, key.name])), accounts: new Map(accounts.data.map((account) => [account.id, account.name])) };
   }, [api]);
 
+  // By model, a row only for the models the server has now; the rest are one "other" row.
+  const served = useAsync(async () => new Set((await api.get<ServerStatus>("/admin/status")).models.map((model) => model.id)), [api]);
+  const rows = useMemo(() => {
+    if (usage.data == null || (dimension === "model" && served.data == null)) return null;
+    return dimension === "model" ? foldUnknownModels(usage.data.data, served.data!) : usage.data.data;
+  }, [usage.data, served.data, dimension]);
   const label = (id: string) => (dimension === "key" ? names.data?.keys.get(id) : dimension === "account" ? names.data?.accounts.get(id) : id) ?? id;
   const days = useMemo(() => daysBetween(range.since, range.until), [range.since, range.until]);
-  const chart = useMemo(() => (usage.data == null ? null : usageSeries(usage.data.data, dimension, metric, days, label)), [usage.data, dimension, metric, days, names.data]);
+  const chart = useMemo(() => (rows == null ? null : usageSeries(rows, dimension, metric, days, label)), [rows, dimension, metric, days, names.data]);
   const currency = usage.data?.currency ?? "";
   const show = (value: number) => (metric === "cost" ? formatMoney(value, currency) : formatInt(value));
 
@@ -102,9 +109,9 @@ export function UsagePage() {
           Export CSV
         </button>
       </form>
-      <ErrorNote message={formError ?? usage.error ?? names.error} />
-      {chart == null ? (
-        usage.error == null && <Loading what="usage" />
+      <ErrorNote message={formError ?? usage.error ?? names.error ?? served.error} />
+      {chart == null || rows == null ? (
+        usage.error == null && served.error == null && <Loading what="usage" />
       ) : (
         <>
           <section class="card" aria-labelledby="usage-chart-title">
@@ -131,9 +138,9 @@ export function UsagePage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {totalsBy(usage.data!.data, dimension).map((row) => (
+                  {totalsBy(rows, dimension).map((row) => (
                     <tr key={row.group}>
-                      <th scope="row">{row.group === "(none)" ? row.group : label(row.group)}</th>
+                      <th scope="row">{row.group === "(none)" || row.group === OTHER_MODELS ? row.group : label(row.group)}</th>
                       <td>{formatInt(row.requests)}</td>
                       <td>{formatInt(row.errors)}</td>
                       <td>{formatInt(row.prompt_tokens)}</td>
