@@ -32,7 +32,9 @@ export async function restoreCommand(args: string[]): Promise<number> {
     local.store.db.transaction((tx) =>
       appendAudit(tx, { actor: local.actor.id, action: "store.restore", target: result.instance_id ?? "store", details: { restored_head_seq: result.audit.last_seq, restored_head_hash: result.audit.head_hash } }, new Date()),
     );
-    console.log(`restored ${config.storage.data_dir} from ${values.from}: ${result.audit.entries} audit entr${result.audit.entries === 1 ? "y" : "ies"} verified, store migrated from ${result.migrations.applied} to ${result.migrations.known} migrations`);
+    const { applied, known } = result.migrations;
+    const migrated = applied < known ? `; migrated from ${applied} to ${known} migrations` : "";
+    console.log(`restored ${config.storage.data_dir} from ${values.from}: ${result.audit.entries} audit entr${result.audit.entries === 1 ? "y" : "ies"} verified${migrated}`);
     if (result.previous != null) console.log(`the store it replaced is at ${result.previous}`);
     return 0;
   });
