@@ -1,7 +1,5 @@
 import { cors } from "@elysiajs/cors";
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
-import { z } from "zod";
 import type { Config } from "../config/schema";
 import { EnclaveError, InvalidRequestError, NotFoundError } from "../errors";
 import type { Engine } from "../inference/engine";
@@ -14,6 +12,9 @@ import { createHealthRoutes } from "./health";
 import { createRequestId } from "./request-id";
 import { storeErrorOf } from "../db/store-error-of";
 import { edgeRequest } from "./edge-request";
+import { apiOperations } from "./openapi/api-operations";
+import { createDocsRoutes } from "./openapi/docs-routes";
+import type { RouteEntry } from "./openapi/openapi-document";
 
 export interface AppDeps {
   config: Pick<Config, "server">;
@@ -49,11 +50,10 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ name: "enclave" })
     .wrap((handle: (...args: any[]) => any) => logRequests(handle, tracked, logger, deps.metrics, { bodyLimit, writeDeadlineMs: deps.config.server.write_timeout_seconds * 1000 }) as any)
     .use(
-      openapi({
-        provider: null,
-        specPath: "/docs",
-        mapJsonSchema: { zod: z.toJSONSchema },
-        documentation: { info: { title: "Enclave", version: deps.version, description: "Private, self-hosted LLM inference with an OpenAI-compatible API" } },
+      createDocsRoutes({
+        info: { title: "Enclave", version: deps.version, description: "Private, self-hosted LLM inference with OpenAI- and Anthropic-compatible APIs" },
+        operations: apiOperations,
+        routes: (): RouteEntry[] => app.routes,
       }),
     )
     .onRequest(({ request, set }) => {

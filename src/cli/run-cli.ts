@@ -51,6 +51,8 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./draft-data-command")).draftDataCommand,
     summary: "draft-data export --out FILE | report  consented pairs for draft-model training; draft acceptance",
   },
+  backup: { load: async () => (await import("./backup-command")).backupCommand, summary: "backup --out FILE                 a consistent copy of the store, while serving" },
+  restore: { load: async () => (await import("./restore-command")).restoreCommand, summary: "restore --from FILE               replace the store with a backup (server stopped)" },
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 

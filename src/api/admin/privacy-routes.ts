@@ -18,7 +18,7 @@ export interface PrivacyRoutesDeps {
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
 }
 
-const PurgeQuery = z.strictObject({ dry_run: z.enum(["true", "false"]).optional() });
+export const PurgeQuery = z.strictObject({ dry_run: z.enum(["true", "false"]).optional() });
 
 function requireAdmin(actor: Actor, what: string) {
   if (actor.role !== "admin") throw new PermissionDeniedError(`only an admin may ${what}`);

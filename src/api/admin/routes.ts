@@ -20,7 +20,7 @@ export interface AdminRoutesDeps {
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
 }
 
-const KeyListQuery = z.strictObject({
+export const KeyListQuery = z.strictObject({
   account_id: z.string().min(1).optional(),
   include_revoked: z.enum(["true", "false"]).optional(),
 });
