@@ -1,12 +1,10 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import {
-  getLlama,
   type Llama,
   LlamaChat,
   LlamaCompletion,
   type LlamaGrammar,
-  LlamaLogLevel,
   TokenBias,
   type ChatModelFunctions,
   type LLamaContextualRepeatPenalty,
@@ -19,7 +17,7 @@ import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
-import { createLlamaLogForwarder } from "./llama-log-forwarder";
+import { loadLlama as loadLlamaFor } from "./load-llama";
 import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
@@ -69,18 +67,7 @@ const STOP_GRACE_MS = 5_000;
 export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
   const { config, logger } = deps;
   const budget = config.engine.max_threads > 0 ? config.engine.max_threads : (deps.cpuCount ?? availableParallelism());
-  const loadLlama =
-    deps.loadLlama ??
-    (() =>
-      getLlama({
-        gpu: config.engine.gpu === "cpu" ? false : config.engine.gpu,
-        build: "never",
-        skipDownload: true,
-        maxThreads: budget,
-        logLevel: LlamaLogLevel.warn,
-        // At info and below llama.cpp echoes tokens, so only warnings pass, and of those only payload-free shapes.
-        logger: createLlamaLogForwarder(logger),
-      }));
+  const loadLlama = deps.loadLlama ?? (() => loadLlamaFor(config.engine, budget, logger));
   const ownsLlama = deps.loadLlama == null;
   let llama: Promise<Llama> | null = null;
   let disposed = false;
