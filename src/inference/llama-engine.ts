@@ -26,7 +26,7 @@ import { createSpeculativeController, type SpeculativeController, type Speculati
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
 
 export interface LlamaEngineDeps {
-  config: Pick<Config, "engine" | "models"> & { limits?: Pick<Config["limits"], "max_request_seconds"> };
+  config: Pick<Config, "models"> & { engine: Pick<Config["engine"], "gpu" | "max_threads">; limits?: Pick<Config["limits"], "max_request_seconds"> };
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
   /** Cores when engine.max_threads is 0; default os.availableParallelism(). */
   cpuCount?: number;
