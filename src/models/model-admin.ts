@@ -6,7 +6,7 @@ import { appendAudit } from "../audit/append-audit";
 import type { LiveConfig } from "../config/live-config";
 import { modelSchema, type ModelConfig } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
-import { EnclaveError, PermissionDeniedError } from "../errors";
+import { EnclaveError, ModelNotFoundError, PermissionDeniedError } from "../errors";
 import type { ModelPool } from "../inference/model-pool";
 import type { ModelStatus } from "../inference/types";
 import type { Logger } from "../logging/logger";
@@ -70,7 +70,7 @@ export function createModelAdmin(deps: ModelAdminDeps) {
   };
   const view = (id: string): ModelView => {
     const config = pool.configs().find((model) => model.id === id);
-    if (config == null) throw new ConflictError(`model '${id}' is no longer served`);
+    if (config == null) throw new ModelNotFoundError(id);
     return toModelView(config, pool.models().find((status) => status.id === id));
   };
   const audit = (actor: Actor, action: string, target: string, details: Record<string, unknown>) =>
@@ -100,8 +100,9 @@ export function createModelAdmin(deps: ModelAdminDeps) {
       const { persist: shouldPersist } = parseInput(PersistInput, { persist });
       const input = parseInput(modelSchema, fields);
       if (shouldPersist) configFileOrRefuse();
-      if (input.default && pool.configs().some((model) => model.default))
-        throw new ConflictError("another model is the default; add this one without default = true", "default");
+      // The default is loaded at all times and /ready follows it: a config-file decision, made by a reload.
+      if (input.default && pool.configs().length > 0)
+        throw new ConflictError("a model added at run time cannot become the default; set default = true in the config file and reload", "default");
       const config = live.current();
       const dirs = modelDirs(config.engine.model_paths, deps.configFile);
       const base = deps.configFile != null ? dirname(deps.configFile) : process.cwd();
