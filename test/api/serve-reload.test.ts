@@ -35,8 +35,9 @@ function lineReader(stream: ReadableStream<Uint8Array>) {
   const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   void (async () => {
     let buffered = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
         const line = buffered.slice(0, newline);
