@@ -31,14 +31,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The guarded API over a model pool of fake engines, a store and a config file of its own. */
-async function modelsApp(toml = "") {
+async function modelsApp(toml = "", tokenDelayMs = 0) {
   const dir = mkdtempSync(join(root, "case-"));
   const file = join(dir, "enclave.toml");
   // model_paths names the forged pair's directory, relative to the config file as the default "models" is.
   writeFileSync(file, `[engine]\nmodel_paths = ["../models"]\n\n[limits]\nrpm = 50\n\n[[models]]\nid = "fake"\npath = ${JSON.stringify(target)}\n${toml}`);
   const { config } = loadConfig({ path: file, env: {} });
   const { logger, lines } = memoryLogger();
-  const pool = createModelPool({ models: config.models, logger, createEngine: (model) => createFakeEngine({ models: [{ id: model.id }] }) });
+  const pool = createModelPool({ models: config.models, logger, createEngine: (model) => createFakeEngine({ models: [{ id: model.id }], tokenDelayMs, naturalLength: 1000 }) });
   await pool.start();
   const live = createLiveConfig(config);
   const store = openStore(join(dir, "data"));
@@ -137,6 +137,20 @@ describe("/admin/models", () => {
     expect(chat.status).toBe(404);
     expect(h.audit().map((row) => row.action)).toEqual(["model.load", "model.unload", "model.remove"]);
     expect((await h.call("POST", "/admin/models/second/load")).status).toBe(404);
+  });
+
+  test("Should let a stream in flight finish when its model is unloaded and removed - every token, then done", async () => {
+    await using h = await modelsApp(`\n[[models]]\nid = "second"\npath = ${JSON.stringify(target)}\n`, 10);
+    const stream = await h.app.handle(api("/v1/completions", h.user, { method: "POST", json: { model: "second", prompt: "count 1 2", max_tokens: 20, stream: true } }));
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value ?? "";
+    expect((await h.call("POST", "/admin/models/second/unload")).status).toBe(200);
+    expect((await h.call("DELETE", "/admin/models/second")).status).toBe(200);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+    expect([...text.matchAll(/"text":" (\d+)"/g)].map((match) => Number(match[1]))).toEqual(Array.from({ length: 20 }, (_, index) => 3 + index));
+    expect(text).toContain('"finish_reason":"length"');
+    await h.pool.drained();
   });
 
   test("Should refuse to unload or remove the default model - 409, it stays loaded", async () => {
