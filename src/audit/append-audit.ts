@@ -6,7 +6,7 @@ import { auditCheckpoints, auditLog, type AuditRow } from "../db/schema";
 export const GENESIS_HASH = "0".repeat(64);
 
 export interface AuditEntry {
-  /** "key:<id>" or "cli:<user>". */
+  /** "key:<id>", "cli:<user>", or "signal:<name>" for a config reload the server was signalled to do. */
   actor: string;
   /** e.g. "key.create", "account.update". */
   action: string;

@@ -27,6 +27,10 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import("./usage-command")).usageCommand,
     summary: "usage [--key ID] [--account ID] [--since DATE] [--until DATE] [--by key,account,model,day]  metered usage",
   },
+  models: {
+    load: async () => (await import("./models-command")).modelsCommand,
+    summary: "models list|add|load|unload|remove|inspect FILE  models while the server runs; inspect reads a GGUF header",
+  },
   residency: {
     load: async () => (await import("./residency-command")).residencyCommand,
     summary: "residency report [--config PATH]  region, paths, egress mode, backends, config hash",

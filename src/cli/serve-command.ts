@@ -2,19 +2,19 @@ import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
-import { createLlamaEngine } from "../inference/llama-engine";
 import { createLogger } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, refuseResidencyViolations, ResidencyViolationError } from "../residency/enforce-residency";
 import { resolveModels } from "../serve/resolve-models";
+import { reloadOnSignal } from "../serve/reload-on-signal";
+import { createServeEngine } from "../serve/serve-engine";
 import { startEnclave } from "../serve/start-enclave";
-import { withUpstreams } from "../upstreams/with-upstreams";
 import { ENCLAVE_VERSION } from "../version";
 import { parseOptions } from "./parse-options";
 import { createProgressReporter } from "./progress-reporter";
 
-/** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order. */
+/** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order; SIGHUP reloads the config file. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { config: { type: "string" } });
   let loaded;
@@ -51,13 +51,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     config,
     logger,
     metrics,
-    // The local engine always runs behind the region-aware router: per-key regions apply, and
+    configFile: loaded.file,
+    // The local models always run behind the region-aware router: per-key regions apply, and
     // [[upstreams]] take overflow and the models served only there.
-    createEngine: (engineConfig) => {
-      const local = createLlamaEngine({ config: engineConfig, logger, onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) });
-      return Promise.resolve(withUpstreams({ config: engineConfig, local, credentials, logger }));
-    },
+    createEngine: async (engineConfig) =>
+      createServeEngine({ config: engineConfig, logger, credentials: (next) => (next === engineConfig ? credentials : upstreamCredentials(next)), onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }),
   });
+  using _reload = reloadOnSignal({ enclave, configFile: loaded.file, logger, resolve: (next) => resolveModels(next, logger) });
   if (config.ui.enabled) logger.info({ url: new URL("/ui", enclave.url).href }, "admin console");
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();

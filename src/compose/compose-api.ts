@@ -15,6 +15,8 @@ import { createOpenAiRoutes } from "../api/openai/routes";
 import { createResponseStorage } from "../api/responses/response-storage";
 import { createResponsesRoutes } from "../api/responses/routes";
 import { createAnthropicRoutes } from "../api/anthropic/routes";
+import { createModelRoutes } from "../api/admin/model-routes";
+import type { ModelAdmin } from "../models/model-admin";
 import type { Services } from "./compose-services";
 
 export interface ApiDeps {
@@ -28,6 +30,8 @@ export interface ApiDeps {
   metrics?: Pick<Metrics, "instrument" | "observeUsage">;
   /** The running config's residency report, served at GET /admin/residency; absent: no such route. */
   residency?: () => ResidencyReport;
+  /** The models an admin manages while the server runs (GET/POST/DELETE /admin/models); absent: no such routes. */
+  models?: ModelAdmin;
 }
 
 /**
@@ -58,6 +62,7 @@ export function composeApi(deps: ApiDeps) {
     createAdminRoutes({ db: services.store.db, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, clientIp }),
     createRequestLogRoutes({ db: services.store.db, keys, clientIp }),
+    ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
   return { routes, engine, instrumented };

@@ -62,6 +62,10 @@ const engineSchema = z.strictObject({
     .min(0)
     .default(0)
     .describe("CPU threads llama.cpp may use in all; 0 means the number of cores"),
+  model_paths: z
+    .array(z.string().min(1))
+    .default(["models"])
+    .describe("directories POST /admin/models and `enclave models add` may add GGUF files from, relative to the config file's directory; empty turns adding models at run time off"),
 });
 
 const draftSchema = z.strictObject({
@@ -103,7 +107,18 @@ export const modelSchema = z.strictObject({
     .default("auto")
     .describe("speculative decoding: draft model, prompt lookup, or none; auto = draft when one is configured"),
   draft: draftSchema.optional(),
-});
+})
+  // Here rather than on the config, so a model added at run time is held to the same rules.
+  .superRefine((model, ctx) => {
+    if (model.speculative === "draft" && model.draft == null)
+      ctx.addIssue({ code: "custom", path: ["draft"], message: "speculative = \"draft\" needs a [models.draft] table" });
+    if (model.draft != null && model.draft.min_tokens > model.draft.max_tokens)
+      ctx.addIssue({
+        code: "custom",
+        path: ["draft", "min_tokens"],
+        message: `min_tokens (${model.draft.min_tokens}) is larger than max_tokens (${model.draft.max_tokens})`,
+      });
+  });
 
 const loggingSchema = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("least severe level written"),
@@ -272,14 +287,6 @@ export const configSchema = z
     config.models.forEach((model, index) => {
       if (seen.has(model.id)) ctx.addIssue({ code: "custom", path: ["models", index, "id"], message: `duplicate model id '${model.id}'` });
       seen.add(model.id);
-      if (model.speculative === "draft" && model.draft == null)
-        ctx.addIssue({ code: "custom", path: ["models", index, "draft"], message: "speculative = \"draft\" needs a [models.draft] table" });
-      if (model.draft != null && model.draft.min_tokens > model.draft.max_tokens)
-        ctx.addIssue({
-          code: "custom",
-          path: ["models", index, "draft", "min_tokens"],
-          message: `min_tokens (${model.draft.min_tokens}) is larger than max_tokens (${model.draft.max_tokens})`,
-        });
     });
     if (config.models.filter((model) => model.default).length > 1)
       ctx.addIssue({ code: "custom", path: ["models"], message: "more than one model has default = true" });

@@ -1,12 +1,10 @@
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import {
-  getLlama,
   type Llama,
   LlamaChat,
   LlamaCompletion,
   type LlamaGrammar,
-  LlamaLogLevel,
   TokenBias,
   type ChatModelFunctions,
   type LLamaContextualRepeatPenalty,
@@ -21,7 +19,7 @@ import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
 import { createEventChannel, type EventChannel } from "./event-channel";
 import { type ForcedTool, forcedToolCall } from "./forced-tool-call";
-import { createLlamaLogForwarder } from "./llama-log-forwarder";
+import { loadLlama as loadLlamaFor } from "./load-llama";
 import { createLogprobCapture } from "./logprob-capture";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
@@ -30,7 +28,7 @@ import { createSpeculativeController, type SpeculativeController, type Speculati
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
 
 export interface LlamaEngineDeps {
-  config: Pick<Config, "engine" | "models"> & { limits?: Pick<Config["limits"], "max_request_seconds"> };
+  config: Pick<Config, "models"> & { engine: Pick<Config["engine"], "gpu" | "max_threads">; limits?: Pick<Config["limits"], "max_request_seconds"> };
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
   /** Cores when engine.max_threads is 0; default os.availableParallelism(). */
   cpuCount?: number;
@@ -71,18 +69,7 @@ const STOP_GRACE_MS = 5_000;
 export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
   const { config, logger } = deps;
   const budget = config.engine.max_threads > 0 ? config.engine.max_threads : (deps.cpuCount ?? availableParallelism());
-  const loadLlama =
-    deps.loadLlama ??
-    (() =>
-      getLlama({
-        gpu: config.engine.gpu === "cpu" ? false : config.engine.gpu,
-        build: "never",
-        skipDownload: true,
-        maxThreads: budget,
-        logLevel: LlamaLogLevel.warn,
-        // At info and below llama.cpp echoes tokens, so only warnings pass, and of those only payload-free shapes.
-        logger: createLlamaLogForwarder(logger),
-      }));
+  const loadLlama = deps.loadLlama ?? (() => loadLlamaFor(config.engine, budget, logger));
   const ownsLlama = deps.loadLlama == null;
   let llama: Promise<Llama> | null = null;
   let disposed = false;

@@ -18,12 +18,22 @@ import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "../net/is-loopback";
 import { startPurgeSchedule } from "../privacy/purge-schedule";
 import { residencyReport } from "../residency/residency-report";
+import { appendAudit } from "../audit/append-audit";
+import { createLiveConfig } from "../config/live-config";
+import { createModelAdmin } from "../models/model-admin";
+import { restartOnlyChanges } from "./restart-only-changes";
+import type { EngineStack } from "./serve-engine";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
   logger: Logger;
-  /** Builds the engine once the store is open (the demo model is forged into the data dir). */
-  createEngine: (config: Readonly<Config>) => Promise<Engine>;
+  /**
+   * Builds the engine once the store is open (the demo model is forged into the data dir). With
+   * a model pool (serve's engine stack) /admin/models manages it and a reload reaches it.
+   */
+  createEngine: (config: Readonly<Config>) => Promise<Engine | EngineStack>;
+  /** The config file the server runs on, which `persist` writes to; null or absent: none. */
+  configFile?: string | null;
   /** With metrics: the engine is instrumented (the routes get that engine), requests are counted, and [metrics] path is served. */
   metrics?: Metrics;
 }
@@ -38,6 +48,12 @@ export interface RunningEnclave extends AsyncDisposable {
   readonly ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish within the grace period, then disposes in reverse order. */
   stop(): Promise<void>;
+  /**
+   * Applies a reloaded, already validated config to the requests that start from now on: limits,
+   * pricing, retention windows, models and upstreams. In-flight requests finish as they began.
+   * Returns the changed settings that need a restart (they keep their running value).
+   */
+  reload(next: Readonly<Config>, actor?: string): { restartNeeded: string[] };
 }
 
 /**
@@ -46,7 +62,10 @@ export interface RunningEnclave extends AsyncDisposable {
  * is loaded so /health answers at once and /ready tells when inference can start.
  */
 export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
-  const { config, logger } = deps;
+  const { logger } = deps;
+  // Services read their settings through the live view, so a reload reaches them (see live-config.ts).
+  const live = createLiveConfig(deps.config);
+  const config = live.view;
   const store = openStore(config.storage.data_dir);
   migrate(store);
   ensureInstanceRow(store);
@@ -55,7 +74,17 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
-  const api = composeApi({ services, engine: await deps.createEngine(config), logger, metrics: deps.metrics, residency: () => residencyReport(config) });
+  const built = await deps.createEngine(deps.config);
+  const stack = "pool" in built ? built : null;
+  const models = stack != null ? createModelAdmin({ pool: stack.pool, live, configFile: deps.configFile ?? null, db: store.db, logger }) : undefined;
+  const api = composeApi({
+    services,
+    engine: stack?.engine ?? (built as Engine),
+    logger,
+    metrics: deps.metrics,
+    residency: () => residencyReport(live.current()),
+    models,
+  });
   // The app shell's /ready and the shutdown see the engine below metering (it has no caller).
   const engine = api.instrumented;
   let storeOpen = true;
@@ -129,7 +158,20 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       logger.info("stopped");
     })());
 
-  return { url, engine, store, services, ready, stop, [Symbol.asyncDispose]: stop };
+  const reload = (next: Readonly<Config>, actor = "signal:SIGHUP") => {
+    const restartNeeded = restartOnlyChanges(live.current(), next);
+    live.replace(next);
+    stack?.reload(next);
+    store.db.transaction((tx) => {
+      appendAudit(tx, { actor, action: "config.reload", target: deps.configFile ?? "(defaults)", details: { restart_needed: restartNeeded } }, new Date());
+    });
+    logger.info({ config: deps.configFile ?? null, models: next.models.map((model) => model.id), upstreams: next.upstreams.map((upstream) => upstream.id) }, "config reloaded");
+    if (restartNeeded.length > 0)
+      logger.warn({ settings: restartNeeded }, `config reloaded, but these settings need a restart and keep their running value: ${restartNeeded.join(", ")}`);
+    return { restartNeeded };
+  };
+
+  return { url, engine, store, services, ready, stop, reload, [Symbol.asyncDispose]: stop };
 }
 
 /** Whether `promise` settled (either way) within `ms`. */

@@ -4,6 +4,7 @@ import type { toAccountView } from "../../accounts/account-view";
 import { AuditQuery, type AuditView } from "../../audit/list-audit";
 import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { toKeyView } from "../../auth/key-view";
+import { RequestLogQuery } from "../../metering/request-log";
 import { UsageQuery } from "../../metering/usage-report";
 import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
 import type { toConsentView } from "../../privacy/consent-service";
@@ -185,6 +186,31 @@ export const adminOperations: ApiOperations = {
   "POST /admin/accounts/:id/erase": {
     tag: privacy,
     response: z.looseObject({ object: z.literal("account_erasure"), account_id: z.string(), already_erased: z.boolean(), keys_revoked: int, payloads_deleted: int, usage_rows_rolled_up: int, consents_revoked: int, overrides_removed: int, space }),
+  },
+  "GET /admin/requests": {
+    tag: operations,
+    query: RequestLogQuery,
+    response: z.looseObject({
+      object: z.literal("list"),
+      data: z.array(
+        z.looseObject({
+          id: z.string(),
+          started_at: time,
+          key_id: z.string().nullable(),
+          account_id: z.string().nullable(),
+          endpoint: z.string(),
+          model: z.string().nullable(),
+          status: int,
+          error_code: z.string().nullable(),
+          prompt_tokens: int,
+          completion_tokens: int,
+          queue_ms: int.nullable(),
+          ttft_ms: int.nullable(),
+          duration_ms: int.nullable(),
+        }),
+      ),
+      has_more: z.boolean(),
+    }),
   },
   "GET /admin/status": { tag: operations, response: Status },
   "GET /admin/residency": { tag: operations, response: Residency },

@@ -136,6 +136,7 @@ const samples: [string, Sample][] = [
   ["GET /admin/accounts/:id/consents", { path: (ctx) => `/admin/accounts/${ctx.accountId}/consents` }],
   ["DELETE /admin/consents/:id", { path: (ctx) => `/admin/consents/${ctx.consentId}` }],
   ["GET /admin/accounts/:id/export", { path: (ctx) => `/admin/accounts/${ctx.accountId}/export` }],
+  ["GET /admin/requests", { query: { limit: "5", status: "success" } }],
   ["GET /admin/status", {}],
   ["GET /admin/residency", {}],
   ["POST /admin/accounts/:id/erase", { path: (ctx) => `/admin/accounts/${ctx.erasedAccountId}/erase` }],
