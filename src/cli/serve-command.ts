@@ -13,6 +13,7 @@ import { withUpstreams } from "../upstreams/with-upstreams";
 import { ENCLAVE_VERSION } from "../version";
 import { parseOptions } from "./parse-options";
 import { createProgressReporter } from "./progress-reporter";
+import { checkModelFiles } from "../models/check-model-files";
 
 /** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order. */
 export async function serveCommand(args: string[]): Promise<number> {
@@ -37,6 +38,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     if (!(error instanceof ResidencyViolationError)) throw error;
     console.error(`enclave: refusing to start; the config breaks its own [residency] in ${error.violations.length} way(s):`);
     for (const violation of error.violations) console.error(`  ${violation.key}: ${violation.message}`);
+    return 1;
+  }
+  // Before anything listens: a missing model or a draft of another vocabulary would otherwise fail only at the first request.
+  const files = await checkModelFiles(loaded.config.models, loaded.file ?? "(built-in defaults)");
+  if (files.problems.length > 0) {
+    console.error(`enclave: refusing to start; the model files have ${files.problems.length} problem(s):`);
+    for (const problem of files.problems) console.error(`  ${formatProblem(problem)}`);
     return 1;
   }
   // One server per data dir, taken after the checks that refuse to write anything; released on return.
