@@ -18,6 +18,7 @@ import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestEr
 import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
+import { engineFailure, requestTexts } from "./engine-failure";
 import { createEventChannel, type EventChannel } from "./event-channel";
 import { createLlamaLogForwarder } from "./llama-log-forwarder";
 import { createLogprobCapture } from "./logprob-capture";
@@ -147,7 +148,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         return runtime;
       } catch (error) {
         entry.state = "failed";
-        logger.error({ model: entry.config.id, err: error instanceof Error ? error.message : String(error) }, "model failed to load");
+        logger.error({ model: entry.config.id, err: engineFailure(error) }, "model failed to load");
         throw error;
       } finally {
         entry.loading = null;
@@ -294,8 +295,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       };
     } catch (error) {
       if (abort.signal.aborted) return () => endAborted(channel, abort.signal);
-      // Only the error's class: a message can quote what it failed on (a grammar, a tool's arguments).
-      logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+      // A message can quote what it failed on (a grammar, a tool's arguments): engineFailure takes that out.
+      logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "generation failed");
       const failure = error instanceof EnclaveError ? error : new EngineError(request.requestId);
       return () => channel.fail(failure);
     } finally {
@@ -366,7 +367,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       // The level that took the lease gives it back, however run() ends (even if it throws before its own try).
       const running = run(entry, runtime, lease, request, plan, channel, abort)
         .catch((error: unknown) => {
-          logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+          logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "generation failed");
           return () => channel.fail(new EngineError(request.requestId));
         })
         .then((endChannel) => {
@@ -404,7 +405,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         return { vectors, promptTokens: inputs.reduce((sum, tokens) => sum + tokens.length, 0) };
       } catch (error) {
         if (error instanceof EnclaveError || deadline.signal.aborted) throw error;
-        logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "embedding failed");
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "embedding failed");
         throw new EngineError(request.requestId);
       } finally {
         lease.release();

@@ -11,6 +11,7 @@ import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
 import { instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
+import { engineFailure } from "../inference/engine-failure";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
 import { createMetricsRoutes } from "../metrics/metrics-routes";
@@ -99,7 +100,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   const ready = engine.start().then(
     () => logger.info("default model ready"),
     (error: unknown) => {
-      logger.error({ err: { type: (error as Error)?.name, message: (error as Error)?.message } }, "default model failed to load");
+      logger.error({ err: engineFailure(error) }, "default model failed to load");
       throw error;
     },
   );
