@@ -21,7 +21,7 @@ describe("llama engine failure log", () => {
     const path = join(dir, "broken.gguf");
     writeFileSync(path, "GGUF but not really a model file at all, padded out to some length ".repeat(8));
     const logged: Record<string, unknown>[] = [];
-    const record = (fields: Record<string, unknown>, msg: string) => void logged.push({ ...fields, msg });
+    const record = (fields: unknown, msg?: string) => void logged.push({ ...(fields as Record<string, unknown>), msg });
     const engine = createLlamaEngine({
       config: { engine: { gpu: "cpu", max_threads: 1 }, models: [modelConfig({ id: "broken", path })] },
       logger: { debug() {}, info() {}, warn() {}, error: record },
