@@ -1,9 +1,10 @@
+import { resolve as resolvePath } from "node:path";
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import { createLlamaEngine } from "../inference/llama-engine";
-import { createLogger } from "../logging/logger";
+import { createLogger, logFormat } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, refuseResidencyViolations, ResidencyViolationError } from "../residency/enforce-residency";
@@ -30,7 +31,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     return 1;
   }
   const logger = createLogger(loaded.config);
-  logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
+  const dataDir = resolvePath(loaded.config.storage.data_dir);
+  const configFile = loaded.file ?? "(built-in defaults: no config file found)";
+  logger.info({ version: ENCLAVE_VERSION, config: configFile, dataDir }, `enclave ${ENCLAVE_VERSION} starting; config ${configFile}; data dir ${dataDir}`);
 
   try {
     refuseResidencyViolations(loaded.config);
@@ -51,9 +54,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   using _dataDir = lockDataDir(loaded.config.storage.data_dir);
   using _egress = enforceResidency(loaded.config, logger);
 
-  const progress = createProgressReporter("forging the demo model");
-  const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));
-  progress.finish("demo model forged");
+  // A bar only beside human-readable lines on a terminal; JSON lines get the forge's one log line.
+  const bar = process.stderr.isTTY === true && logFormat(loaded.config.logging.format, process.stdout.isTTY === true) === "pretty";
+  const config = await resolveModels(loaded.config, logger, bar ? createProgressReporter("forging the demo model") : undefined);
   const metrics = createMetrics({ config, version: ENCLAVE_VERSION });
   const enclave = await startEnclave({
     config,
@@ -66,7 +69,6 @@ export async function serveCommand(args: string[]): Promise<number> {
       return Promise.resolve(withUpstreams({ config: engineConfig, local, credentials, logger }));
     },
   });
-  if (config.ui.enabled) logger.info({ url: new URL("/ui", enclave.url).href }, "admin console");
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
   let signalled = false;

@@ -22,6 +22,7 @@ import { engineFailure, requestTexts } from "./engine-failure";
 import { createEventChannel, type EventChannel } from "./event-channel";
 import { createLlamaLogForwarder } from "./llama-log-forwarder";
 import { createLogprobCapture } from "./logprob-capture";
+import { loadedModelSummary } from "./loaded-model-summary";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
@@ -130,20 +131,22 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       entry.state = "loading";
       const started = performance.now();
       try {
+        const llama = await getLlamaOnce();
         const runtime = await loadModelRuntime({
-          llama: await getLlamaOnce(),
+          llama,
           config: entry.config,
           mode: entry.mode,
           threads: threadPlan(budget, entry.config),
           keepDrafting: entry.controller.keepDrafting,
         });
+        const summary = await loadedModelSummary(llama, runtime, entry.config, entry.mode, Math.round(performance.now() - started));
         if (disposed) {
           await runtime[Symbol.asyncDispose]();
           throw new Error("engine disposed while the model loaded");
         }
         entry.runtime = runtime;
         entry.state = "ready";
-        logger.info({ model: entry.config.id, ms: Math.round(performance.now() - started), contextSize: runtime.contextSize, speculative: entry.mode }, "model loaded");
+        logger.info(summary.fields, summary.message);
         scheduleUnload(entry);
         return runtime;
       } catch (error) {

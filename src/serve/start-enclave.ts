@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
+import { count } from "drizzle-orm";
 import { createApp } from "../api/app";
 import { edgeServeOptions } from "../api/edge-serve-options";
 import { rememberPeer } from "../api/gate/client-ip";
@@ -9,7 +10,7 @@ import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
-import { instance } from "../db/schema";
+import { apiKeys, instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
 import { engineFailure } from "../inference/engine-failure";
 import type { Logger } from "../logging/logger";
@@ -19,6 +20,7 @@ import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "../net/is-loopback";
 import { startPurgeSchedule } from "../privacy/purge-schedule";
 import { residencyReport } from "../residency/residency-report";
+import { logStartupSummary } from "./log-startup-summary";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
@@ -93,7 +95,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     ),
   });
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
-  logger.info({ url: url.origin, tls: tls != null }, "listening");
+  logStartupSummary({ config, logger, url, models: engine.models(), keyCount: keyCount(store) });
   if (!tls && !isLoopback(host))
     logger.warn({ host }, "serving plain HTTP on a non-loopback address: traffic, prompts and API keys cross the network unencrypted; set [server.tls] cert and key");
 
@@ -146,6 +148,10 @@ async function settlesWithin(promise: PromiseLike<unknown>, ms: number): Promise
   const outcome = await Promise.race([settled, late]);
   clearTimeout(timer);
   return outcome;
+}
+
+function keyCount(store: Store): number {
+  return store.db.select({ keys: count() }).from(apiKeys).get()?.keys ?? 0;
 }
 
 function ensureInstanceRow(store: Store): void {
