@@ -95,5 +95,5 @@ describe("enclave config check on the model files", () => {
     expect(stderr).toContain("models[0].draft.path: expected a draft with the vocabulary of model 'tiny'");
     expect(stdout).not.toContain("listening");
     expect(stdout).not.toContain("store open");
-  });
+  }, 30_000);
 });

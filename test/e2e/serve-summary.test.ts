@@ -53,5 +53,6 @@ describe("enclave serve start-up summary", () => {
     expect(records.find((record) => record.model === "tiny" && record.default === true)).toMatchObject({ contextSize: 256, sequences: 2, speculative: "draft" });
     expect(records.find((record) => record.msg === "no keys yet: run `enclave keys create --role admin`")).toMatchObject({ level: "warn" });
     expect(records.find((record) => typeof record.backend === "string")).toMatchObject({ backend: "CPU", gpuLayers: 0, contextSize: 256, sequences: 2, draft: join(models, "tiny-draft.gguf") });
-  });
+    // A server start that loads a model: seconds on a shared machine.
+  }, 40_000);
 });
