@@ -67,10 +67,11 @@ export function logFormat(format: Config["logging"]["format"], isTty: boolean): 
 function prettyDestination(out: pino.DestinationStream, colorize: boolean): pino.DestinationStream {
   // errorLikeObjectKeys: []: an err is metadata (class, scrubbed message) and stays on its line.
   const format = prettyFactory({ colorize, singleLine: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,service", errorLikeObjectKeys: [] });
-  const flushable = out as pino.DestinationStream & { flush?: () => void; flushSync?: () => void };
+  const flushable = out as pino.DestinationStream & { flush?: (...args: unknown[]) => void; flushSync?: () => void };
+  // logger.flush() reaches the real destination through these.
   return Object.assign(
     { write: (line: string) => void out.write(format(line)) },
     flushable.flushSync != null ? { flushSync: () => flushable.flushSync!() } : {},
-    flushable.flush != null ? { flush: () => flushable.flush!() } : {},
+    flushable.flush != null ? { flush: (...args: unknown[]) => flushable.flush!(...args) } : {},
   );
 }

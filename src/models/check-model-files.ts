@@ -45,7 +45,8 @@ export async function checkModelFiles(models: readonly ModelConfig[], source: st
     const target = await read(model.path);
     if (target instanceof ModelHeaderError) problems.push({ source, key: `models[${index}].path`, expected: "a GGUF model file", got: `${target.problem} (${model.path})` });
     const report: ModelFileReport = { id: model.id, path: model.path, header: factsOf(target) };
-    if (model.draft != null) {
+    // speculative = "none" or "lookup" never loads the draft: its file is not this model's concern.
+    if (model.draft != null && (model.speculative === "auto" || model.speculative === "draft")) {
       const draft = await read(model.draft.path);
       let vocabMatches: boolean | null = null;
       if (draft instanceof ModelHeaderError) {

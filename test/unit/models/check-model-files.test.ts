@@ -36,6 +36,13 @@ describe("checkModelFiles", () => {
     ]);
   });
 
+  test("Should not check a draft the model never loads - speculative none or lookup", async () => {
+    const models = (["none", "lookup"] as const).map((speculative) => ({ ...model(speculative, "tiny-target.gguf", "tiny-wide-draft.gguf"), speculative }));
+    const check = await checkModelFiles(models, "enclave.toml");
+    expect(check.problems).toEqual([]);
+    expect(check.models.map((report) => report.draft)).toEqual([undefined, undefined]);
+  });
+
   test("Should report a missing target and a missing draft - each by its key, no vocabulary verdict", async () => {
     const { models, problems } = await checkModelFiles([model("a", "tiny-target.gguf"), model("b", "absent.gguf", "absent-draft.gguf")], "enclave.toml");
     expect(problems.map((problem) => [problem.key, problem.got])).toEqual([
