@@ -1,6 +1,7 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { settings } from "../config/settings";
+import { checkModelFiles, type ModelFileFacts } from "../models/check-model-files";
 import { parseOptions } from "./parse-options";
 
 /** `enclave config check|print [--config PATH] [--json]` */
@@ -22,6 +23,23 @@ export async function configCommand(args: string[]): Promise<number> {
   }
   const source = loaded.file ?? "built-in defaults (no config file found)";
   if (action === "check") {
+    // The schema cannot see the files a config names: a missing model or a draft of another vocabulary passed here and failed only at the first request.
+    const files = await checkModelFiles(loaded.config.models, loaded.file ?? "(built-in defaults)");
+    if (values.json) {
+      console.log(JSON.stringify({ file: loaded.file, ok: files.problems.length === 0, models: files.models, problems: files.problems }, null, 2));
+      return files.problems.length === 0 ? 0 : 1;
+    }
+    for (const model of files.models) {
+      console.log(`model ${model.id}: ${model.path}: ${describeFile(model.header)}`);
+      if (model.draft != null)
+        console.log(`  draft ${model.draft.path}: ${describeFile(model.draft.header)}${model.draft.vocabMatches ? "; vocabulary matches the target's" : ""}`);
+    }
+    if (files.models.length === 0) console.log("no [[models]] configured: serve forges and serves the demo pair");
+    if (files.problems.length > 0) {
+      console.error(`config has ${files.problems.length} problem(s):`);
+      for (const problem of files.problems) console.error(`  ${formatProblem(problem)}`);
+      return 1;
+    }
     console.log(`config ok: ${source}`);
     return 0;
   }
@@ -43,6 +61,12 @@ export async function configCommand(args: string[]): Promise<number> {
     console.log(`    ${row.description}`);
   }
   return 0;
+}
+
+function describeFile(header: ModelFileFacts | null): string {
+  if (header == null) return "unreadable (see below)";
+  const context = header.contextLength == null ? "context length not stated" : `trained context ${header.contextLength}`;
+  return `${header.architecture}, ${context}, ${header.vocabSize} tokens (${header.tokenizer} vocabulary ${header.vocabHash})`;
 }
 
 /** A credential is printed only as whether it is set: config print output ends up in tickets and chats. */

@@ -1,8 +1,9 @@
+import { resolve as resolvePath } from "node:path";
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
-import { createLogger } from "../logging/logger";
+import { createLogger, logFormat } from "../logging/logger";
 import { runtimeInfoOf } from "../metrics/llama-runtime-info";
 import { createMetrics } from "../metrics/metrics-registry";
 import { enforceResidency, refuseResidencyViolations, ResidencyViolationError } from "../residency/enforce-residency";
@@ -13,6 +14,7 @@ import { startEnclave } from "../serve/start-enclave";
 import { ENCLAVE_VERSION } from "../version";
 import { parseOptions } from "./parse-options";
 import { createProgressReporter } from "./progress-reporter";
+import { checkModelFiles } from "../models/check-model-files";
 
 /** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order; SIGHUP reloads the config file. */
 export async function serveCommand(args: string[]): Promise<number> {
@@ -29,7 +31,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     return 1;
   }
   const logger = createLogger(loaded.config);
-  logger.info({ config: loaded.file ?? "(built-in defaults)" }, "starting");
+  const dataDir = resolvePath(loaded.config.storage.data_dir);
+  const configFile = loaded.file ?? "(built-in defaults: no config file found)";
+  logger.info({ version: ENCLAVE_VERSION, config: configFile, dataDir }, `enclave ${ENCLAVE_VERSION} starting; config ${configFile}; data dir ${dataDir}`);
 
   try {
     refuseResidencyViolations(loaded.config);
@@ -39,13 +43,20 @@ export async function serveCommand(args: string[]): Promise<number> {
     for (const violation of error.violations) console.error(`  ${violation.key}: ${violation.message}`);
     return 1;
   }
+  // Before anything listens: a missing model or a draft of another vocabulary would otherwise fail only at the first request.
+  const files = await checkModelFiles(loaded.config.models, loaded.file ?? "(built-in defaults)");
+  if (files.problems.length > 0) {
+    console.error(`enclave: refusing to start; the model files have ${files.problems.length} problem(s):`);
+    for (const problem of files.problems) console.error(`  ${formatProblem(problem)}`);
+    return 1;
+  }
   // One server per data dir, taken after the checks that refuse to write anything; released on return.
   using _dataDir = lockDataDir(loaded.config.storage.data_dir);
   using _egress = enforceResidency(loaded.config, logger);
 
-  const progress = createProgressReporter("forging the demo model");
-  const config = await resolveModels(loaded.config, logger, (done, total) => progress.update(done, total));
-  progress.finish("demo model forged");
+  // A bar only beside human-readable lines on a terminal; JSON lines get the forge's one log line.
+  const bar = process.stderr.isTTY === true && logFormat(loaded.config.logging.format, process.stdout.isTTY === true) === "pretty";
+  const config = await resolveModels(loaded.config, logger, bar ? createProgressReporter("forging the demo model") : undefined);
   const metrics = createMetrics({ config, version: ENCLAVE_VERSION });
   const enclave = await startEnclave({
     config,
@@ -58,7 +69,6 @@ export async function serveCommand(args: string[]): Promise<number> {
       createServeEngine({ config: engineConfig, logger, credentials: (next) => (next === engineConfig ? credentials : upstreamCredentials(next)), onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }),
   });
   using _reload = reloadOnSignal({ enclave, configFile: loaded.file, logger, resolve: (next) => resolveModels(next, logger) });
-  if (config.ui.enabled) logger.info({ url: new URL("/ui", enclave.url).href }, "admin console");
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
   let signalled = false;

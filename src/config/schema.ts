@@ -122,6 +122,10 @@ export const modelSchema = z.strictObject({
 
 const loggingSchema = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("least severe level written"),
+  format: z
+    .enum(["auto", "json", "pretty"])
+    .default("auto")
+    .describe("auto: human-readable lines on a terminal, JSON lines otherwise; json: always JSON lines (for a log shipper); pretty: always human-readable"),
 });
 
 const metricsSchema = z.strictObject({

@@ -17,10 +17,12 @@ import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestEr
 import type { Logger } from "../logging/logger";
 import { toChatHistory } from "./chat-history";
 import type { Engine } from "./engine";
+import { engineFailure, requestTexts } from "./engine-failure";
 import { createEventChannel, type EventChannel } from "./event-channel";
 import { type ForcedTool, forcedToolCall } from "./forced-tool-call";
 import { loadLlama as loadLlamaFor } from "./load-llama";
 import { createLogprobCapture } from "./logprob-capture";
+import { loadedModelSummary } from "./loaded-model-summary";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
@@ -118,25 +120,27 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       entry.state = "loading";
       const started = performance.now();
       try {
+        const llama = await getLlamaOnce();
         const runtime = await loadModelRuntime({
-          llama: await getLlamaOnce(),
+          llama,
           config: entry.config,
           mode: entry.mode,
           threads: threadPlan(budget, entry.config),
           keepDrafting: entry.controller.keepDrafting,
         });
+        const summary = await loadedModelSummary(llama, runtime, entry.config, entry.mode, Math.round(performance.now() - started));
         if (disposed) {
           await runtime[Symbol.asyncDispose]();
           throw new Error("engine disposed while the model loaded");
         }
         entry.runtime = runtime;
         entry.state = "ready";
-        logger.info({ model: entry.config.id, ms: Math.round(performance.now() - started), contextSize: runtime.contextSize, speculative: entry.mode }, "model loaded");
+        logger.info(summary.fields, summary.message);
         scheduleUnload(entry);
         return runtime;
       } catch (error) {
         entry.state = "failed";
-        logger.error({ model: entry.config.id, err: error instanceof Error ? error.message : String(error) }, "model failed to load");
+        logger.error({ model: entry.config.id, err: engineFailure(error) }, "model failed to load");
         throw error;
       } finally {
         entry.loading = null;
@@ -299,8 +303,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       };
     } catch (error) {
       if (abort.signal.aborted) return () => endAborted(channel, abort.signal);
-      // Only the error's class: a message can quote what it failed on (a grammar, a tool's arguments).
-      logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+      // A message can quote what it failed on (a grammar, a tool's arguments): engineFailure takes that out.
+      logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "generation failed");
       const failure = error instanceof EnclaveError ? error : new EngineError(request.requestId);
       return () => channel.fail(failure);
     } finally {
@@ -371,7 +375,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       // The level that took the lease gives it back, however run() ends (even if it throws before its own try).
       const running = run(entry, runtime, lease, request, plan, channel, abort)
         .catch((error: unknown) => {
-          logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "generation failed");
+          logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "generation failed");
           return () => channel.fail(new EngineError(request.requestId));
         })
         .then((endChannel) => {
@@ -409,7 +413,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         return { vectors, promptTokens: inputs.reduce((sum, tokens) => sum + tokens.length, 0) };
       } catch (error) {
         if (error instanceof EnclaveError || deadline.signal.aborted) throw error;
-        logger.error({ requestId: request.requestId, model: entry.config.id, err: { type: error instanceof Error ? error.name : typeof error } }, "embedding failed");
+        logger.error({ requestId: request.requestId, model: entry.config.id, err: engineFailure(error, requestTexts(request)) }, "embedding failed");
         throw new EngineError(request.requestId);
       } finally {
         lease.release();

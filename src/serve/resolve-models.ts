@@ -13,13 +13,15 @@ export const DEMO_MODEL_ID = "demo";
 export async function resolveModels(
   config: Readonly<Config>,
   logger: Logger,
-  onProgress?: (done: number, total: number) => void,
+  progress?: { update(done: number, total: number): void; finish(summary: string): void },
 ): Promise<Readonly<Config>> {
   if (config.models.length > 0) return config;
   const options = resolveForgeOptions("demo");
   const dir = join(config.storage.data_dir, "models");
   const started = performance.now();
-  const manifest = await forgePair(options, dir, onProgress);
+  const manifest = await forgePair(options, dir, progress && ((done, total) => progress.update(done, total)));
+  // The bar is cleared before the next log line, so the two never share a terminal line.
+  progress?.finish("demo model forged");
   logger.info({ dir, seconds: +((performance.now() - started) / 1000).toFixed(2) }, "no [[models]] configured: serving the forged demo pair");
   // Every other setting at its [[models]] default.
   const demo = modelSchema.parse({

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
+import { count } from "drizzle-orm";
 import { createApp } from "../api/app";
 import { edgeServeOptions } from "../api/edge-serve-options";
 import { rememberPeer } from "../api/gate/client-ip";
@@ -9,8 +10,9 @@ import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
-import { instance } from "../db/schema";
+import { apiKeys, instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
+import { engineFailure } from "../inference/engine-failure";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
 import { createMetricsRoutes } from "../metrics/metrics-routes";
@@ -23,6 +25,7 @@ import { createLiveConfig } from "../config/live-config";
 import { createModelAdmin } from "../models/model-admin";
 import { restartOnlyChanges } from "./restart-only-changes";
 import type { EngineStack } from "./serve-engine";
+import { logStartupSummary } from "./log-startup-summary";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
@@ -121,14 +124,14 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     ),
   });
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
-  logger.info({ url: url.origin, tls: tls != null }, "listening");
+  logStartupSummary({ config, logger, url, models: engine.models(), keyCount: keyCount(store) });
   if (!tls && !isLoopback(host))
     logger.warn({ host }, "serving plain HTTP on a non-loopback address: traffic, prompts and API keys cross the network unencrypted; set [server.tls] cert and key");
 
   const ready = engine.start().then(
     () => logger.info("default model ready"),
     (error: unknown) => {
-      logger.error({ err: { type: (error as Error)?.name, message: (error as Error)?.message } }, "default model failed to load");
+      logger.error({ err: engineFailure(error) }, "default model failed to load");
       throw error;
     },
   );
@@ -187,6 +190,10 @@ async function settlesWithin(promise: PromiseLike<unknown>, ms: number): Promise
   const outcome = await Promise.race([settled, late]);
   clearTimeout(timer);
   return outcome;
+}
+
+function keyCount(store: Store): number {
+  return store.db.select({ keys: count() }).from(apiKeys).get()?.keys ?? 0;
 }
 
 function ensureInstanceRow(store: Store): void {
