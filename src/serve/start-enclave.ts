@@ -77,20 +77,32 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   });
 
   const { host, port, tls } = config.server;
-  const server: Server<unknown> = Bun.serve({
-    hostname: host,
-    port,
-    // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
-    idleTimeout: 255,
-    tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
-    ...edgeServeOptions(
-      app.routes.map((route) => route.path),
-      (request, server) => {
-        rememberPeer(request, server); // client IP for key allow-lists and metering
-        return app.handle(request);
-      },
-    ),
-  });
+  let server: Server<unknown>;
+  try {
+    server = listen();
+  } catch (error) {
+    // Nothing listens (the port is taken, a TLS file is unreadable): undo what started, in reverse.
+    await engine[Symbol.asyncDispose]();
+    purge[Symbol.dispose]();
+    store[Symbol.dispose]();
+    throw error;
+  }
+  function listen(): Server<unknown> {
+    return Bun.serve({
+      hostname: host,
+      port,
+      // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
+      idleTimeout: 255,
+      tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
+      ...edgeServeOptions(
+        app.routes.map((route) => route.path),
+        (request, server) => {
+          rememberPeer(request, server); // client IP for key allow-lists and metering
+          return app.handle(request);
+        },
+      ),
+    });
+  }
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
   logger.info({ url: url.origin, tls: tls != null }, "listening");
   if (!tls && !isLoopback(host))
