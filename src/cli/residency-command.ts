@@ -1,6 +1,7 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { residencyReport } from "../residency/residency-report";
+import { servedConfig } from "../serve/served-config";
 import { defineCommand } from "./command-spec";
 import { commonOptions } from "./common-options";
 import { UsageError } from "./parse-options";
@@ -29,7 +30,8 @@ export async function residencyCommand(args: string[]): Promise<number> {
       for (const problem of error.problems) console.error(formatProblem(problem));
       return 1;
     }
-    const report = residencyReport(config);
+    // The config as serve runs it (the demo pair when no [[models]]), so the report equals GET /admin/residency.
+    const report = residencyReport(servedConfig(config));
     console.log(JSON.stringify(report, null, 2));
     return report.violations.length > 0 ? 1 : 0;
   });

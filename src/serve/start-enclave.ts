@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { count } from "drizzle-orm";
 import type { Server } from "bun";
 import { createApp } from "../api/app";
 import { edgeServeOptions } from "../api/edge-serve-options";
@@ -9,7 +10,7 @@ import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
-import { instance } from "../db/schema";
+import { auditLog, instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
 import type { Metrics } from "../metrics/metrics-registry";
@@ -52,6 +53,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   ensureInstanceRow(store);
   logger.info({ path: store.path }, "store open");
   const services = composeServices({ config, store, logger });
+  deps.metrics?.setAuditChainLength(() => store.db.select({ entries: count() }).from(auditLog).get()?.entries ?? 0);
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
