@@ -1,3 +1,5 @@
+import { exitOnFatal } from "./cli/exit-on-fatal";
 import { runCli } from "./cli/run-cli";
 
+exitOnFatal();
 process.exitCode = await runCli(process.argv.slice(2));

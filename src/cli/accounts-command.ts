@@ -2,45 +2,50 @@ import { CreateAccountInput, CreditsInput, UpdateAccountInput } from "../account
 import { toAccountView } from "../accounts/account-view";
 import { parseInput } from "../validation/parse-input";
 import { InvalidRequestError } from "../errors";
-import { listFlag, numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { listFlag, numberFlag, openLocalAdmin, printTable, textFlag } from "./local-admin";
+import { UsageError } from "./parse-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage:
-  enclave accounts create --name NAME [--parent ID|NAME] [limits] [--json]
-  enclave accounts list [--json]
-  enclave accounts update ID|NAME [--name NAME] [limits] [--json]
-  enclave accounts delete ID|NAME            (revokes its keys; refused while it has sub-accounts)
-  enclave accounts credits ID|NAME --add AMOUNT   (prepaid balance, in the [pricing] currency)
-  limits: --concurrency N  --budget-period day|month  --budget-tokens N  --budget-cost AMOUNT  --allowed-regions eu-1,eu-2
-          (update: 'none' resets a limit or clears the region list)
-  every command takes --config PATH; it works on the store directly, no key needed`;
+const limits = ["create", "update"] as const;
+
+const spec = defineCommand({
+  name: "accounts",
+  description: "accounts, their limits and prepaid credits, straight on the store (no key needed)",
+  positionals: true,
+  actions: {
+    create: { synopsis: "create --name NAME", description: "make an account" },
+    list: { synopsis: "list", description: "list accounts" },
+    update: { synopsis: "update ID|NAME", description: "rename an account or change its limits ('none' resets a limit or clears the region list)" },
+    delete: { synopsis: "delete ID|NAME", description: "delete an account and revoke its keys (refused while it has sub-accounts)" },
+    credits: { synopsis: "credits ID|NAME --add AMOUNT", description: "add to the prepaid balance, in the [pricing] currency" },
+  },
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    name: { type: "string", value: "NAME", description: "the account's name", actions: limits },
+    parent: { type: "string", value: "ID|NAME", description: "parent account", actions: ["create"] },
+    add: { type: "string", value: "AMOUNT", description: "credits to add", actions: ["credits"] },
+    concurrency: { type: "string", value: "N", description: "requests at once", actions: limits },
+    "budget-period": { type: "string", value: "day|month", description: "period of the budget", actions: limits },
+    "budget-tokens": { type: "string", value: "N", description: "tokens per budget period", actions: limits },
+    "budget-cost": { type: "string", value: "AMOUNT", description: "cost per budget period", actions: limits },
+    "allowed-regions": { type: "string", value: "R1,R2", description: "regions its requests may run in, within [residency]", actions: limits },
+  },
+});
 
 /** `enclave accounts create|list|update|delete|credits`, straight on the store. */
 export async function accountsCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(
-      args,
-      {
-        config: { type: "string" },
-        json: { type: "boolean" },
-        name: { type: "string" },
-        parent: { type: "string" },
-        add: { type: "string" },
-        concurrency: { type: "string" },
-        "budget-period": { type: "string" },
-        "budget-tokens": { type: "string" },
-        "budget-cost": { type: "string" },
-        "allowed-regions": { type: "string" },
-      },
-      true,
-    );
+  return runCommand(spec, args, ({ values, positionals }) => {
     const [action, target, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const needsTarget = action === "update" || action === "delete" || action === "credits";
     if (needsTarget && target == null) throw new UsageError(`accounts ${action} needs an account id or name`);
     if (!needsTarget && target != null) throw new UsageError(`unexpected argument '${target}'`);
 
-    using local = openLocalAdmin(values.config);
+    using local = openLocalAdmin(values);
     const { accounts, actor } = local;
     const limits = (update: boolean) =>
       Object.fromEntries(

@@ -2,37 +2,41 @@ import { parseInput } from "../validation/parse-input";
 import { AuditQuery, listAudit } from "../audit/list-audit";
 import { verifyAudit } from "../audit/verify-audit";
 import { openLocalPrivacy } from "./local-privacy";
-import { printTable, runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { printTable } from "./local-admin";
+import { UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage:
-  enclave audit list [--since DATE] [--until DATE] [--actor ACTOR] [--action ACTION|PREFIX.] [--target ID] [--after-seq N] [--limit N] [--asc] [--json]
-  enclave audit verify [--json]     check the hash chain; exit 1 naming each edited, deleted or reordered entry
-  every command takes --config PATH`;
+const spec = defineCommand({
+  name: "audit",
+  description: "the append-only, hash-chained admin audit log",
+  actions: {
+    list: { synopsis: "list", description: "entries, newest first" },
+    verify: { synopsis: "verify", description: "check the hash chain; exit 1 naming each edited, deleted or reordered entry" },
+  },
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    since: { type: "string", value: "DATE", description: "entries at or after DATE (ISO 8601)", actions: ["list"] },
+    until: { type: "string", value: "DATE", description: "entries before DATE", actions: ["list"] },
+    actor: { type: "string", value: "ACTOR", description: "entries by ACTOR, e.g. cli:alice or key:ID", actions: ["list"] },
+    action: { type: "string", value: "ACTION|PREFIX.", description: "entries with this action, or actions starting with PREFIX.", actions: ["list"] },
+    target: { type: "string", value: "ID", description: "entries about ID", actions: ["list"] },
+    "after-seq": { type: "string", value: "N", description: "entries after sequence number N", actions: ["list"] },
+    limit: { type: "string", value: "N", description: "most entries", default: "100", actions: ["list"] },
+    asc: { type: "boolean", description: "oldest first", actions: ["list"] },
+  },
+});
 
 /** `enclave audit list|verify`: the append-only, hash-chained admin audit log. */
 export async function auditCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(
-      args,
-      {
-        config: { type: "string" },
-        json: { type: "boolean" },
-        since: { type: "string" },
-        until: { type: "string" },
-        actor: { type: "string" },
-        action: { type: "string" },
-        target: { type: "string" },
-        "after-seq": { type: "string" },
-        limit: { type: "string" },
-        asc: { type: "boolean" },
-      },
-      true,
-    );
+  return runCommand(spec, args, ({ values, positionals }) => {
     const [sub, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "list") {
-      using local = openLocalPrivacy(values.config);
+      using local = openLocalPrivacy(values);
       const query = parseInput(
         AuditQuery,
         {
@@ -42,7 +46,7 @@ export async function auditCommand(args: string[]): Promise<number> {
           action: values.action,
           target: values.target,
           after_seq: values["after-seq"],
-          limit: values.limit ?? "100",
+          limit: values.limit,
           order: values.asc ? "asc" : "desc",
         },
         "query",
@@ -53,7 +57,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === "verify") {
-      using local = openLocalPrivacy(values.config);
+      using local = openLocalPrivacy(values);
       const report = verifyAudit(local.store.db, local.privacy.key);
       if (values.json) console.log(JSON.stringify(report, null, 2));
       else {

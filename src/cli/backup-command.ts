@@ -1,19 +1,25 @@
 import { loadConfig } from "../config/load";
 import { backupStore } from "../db/backup-store";
 import { BackupError } from "../db/backup-error";
-import { runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { UsageError } from "./parse-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave backup --out FILE [--config PATH]
-  a consistent copy of the store (SQLite VACUUM INTO), safe while enclave serve runs; FILE must not
-  exist and is created 0600. It holds key hashes, accounts, metering and the audit log, and under
-  retention the encrypted payloads: the retention key is not in it, keep that apart`;
+const spec = defineCommand({
+  name: "backup",
+  description: "a consistent copy of the store (SQLite VACUUM INTO), safe while enclave serve runs",
+  synopsis: "--out FILE",
+  options: {
+    config: commonOptions.config,
+    out: { type: "string", value: "FILE", description: "where to write the copy; must not exist; created 0600" },
+  },
+  notes: ["It holds key hashes, accounts, metering and the audit log, and under retention the encrypted payloads: the retention key is not in it, keep that apart."],
+});
 
 /** `enclave backup --out FILE`: an online copy of the store; reads it only, so a running server is not disturbed. */
 export async function backupCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, out: { type: "string" } }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return runCommand(spec, args, ({ values }) => {
     if (values.out == null || values.out === "") throw new UsageError("--out FILE is required");
     const { config } = loadConfig({ path: values.config });
     try {

@@ -2,14 +2,28 @@ import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import { settings } from "../config/settings";
 import { checkModelFiles, type ModelFileFacts } from "../models/check-model-files";
-import { parseOptions } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { parseCommandLine } from "./parse-command-line";
+
+const spec = defineCommand({
+  name: "config",
+  description: "the configuration: validate it, or list every setting",
+  actions: {
+    check: { synopsis: "check", description: "validate; print every problem with file, key, expected and got; exit 1 on any" },
+    print: { synopsis: "print", description: "every setting: value, default, description and its ENCLAVE_* variable (secrets only as set or unset)" },
+  },
+  options: { config: commonOptions.config, json: { ...commonOptions.json, actions: ["check", "print"] } },
+});
 
 /** `enclave config check|print [--config PATH] [--json]` */
 export async function configCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(args, { config: { type: "string" }, json: { type: "boolean" } }, true);
+  const parsed = parseCommandLine(spec, args);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
   const action = positionals[0];
   if (action !== "check" && action !== "print") {
-    console.error("usage: enclave config check|print [--config PATH] [--json]");
+    console.error(`enclave config: ${action == null ? "missing action" : `unknown action '${action}'`} (check or print); see 'enclave config --help'`);
     return 2;
   }
   let loaded;

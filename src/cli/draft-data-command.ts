@@ -2,24 +2,36 @@ import { appendAudit } from "../audit/append-audit";
 import { draftAcceptance, draftPairs } from "../privacy/draft-data";
 import { writePrivateFile } from "./export-command";
 import { openLocalPrivacy } from "./local-privacy";
-import { printTable, runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { printTable } from "./local-admin";
+import { UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage:
-  enclave draft-data export --out FILE.jsonl [--model ID]   prompt/completion pairs kept under a consent
-                                                         that includes draft_training (never ZDR traffic)
-  enclave draft-data report [--json]                      per-model draft acceptance from metering
-  every command takes --config PATH`;
+const spec = defineCommand({
+  name: "draft-data",
+  description: "data for training or judging a draft model",
+  actions: {
+    export: { synopsis: "export --out FILE.jsonl", description: "prompt/completion pairs kept under a consent that includes draft_training (never ZDR traffic)" },
+    report: { synopsis: "report", description: "per-model draft acceptance from metering" },
+  },
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: { ...commonOptions.json, actions: ["report"] },
+    out: { type: "string", value: "FILE", description: "new file to write (created 0600; never overwritten)", actions: ["export"] },
+    model: { type: "string", value: "ID", description: "only this model's pairs", actions: ["export"] },
+  },
+});
 
 /** `enclave draft-data export|report`: data for training or judging a draft model. */
 export async function draftDataCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, out: { type: "string" }, model: { type: "string" }, json: { type: "boolean" } }, true);
+  return runCommand(spec, args, ({ values, positionals }) => {
     const [sub, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "export") {
       if (values.out == null) throw new UsageError("--out FILE is required");
-      using local = openLocalPrivacy(values.config);
+      using local = openLocalPrivacy(values);
       const lines: string[] = [];
       for (const pair of draftPairs(local.store.db, local.privacy.payloads, { now: Date.now(), model: values.model })) lines.push(JSON.stringify(pair));
       writePrivateFile(values.out, lines.length > 0 ? `${lines.join("\n")}\n` : "");
@@ -28,7 +40,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === "report") {
-      using local = openLocalPrivacy(values.config);
+      using local = openLocalPrivacy(values);
       const rows = draftAcceptance(local.store.db);
       if (values.json) console.log(JSON.stringify({ data: rows }, null, 2));
       else printTable(rows as unknown as Record<string, unknown>[], ["model", "requests", "completion_tokens", "draft_tokens_accepted", "acceptance"]);

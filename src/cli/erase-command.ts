@@ -1,19 +1,26 @@
 import { openLocalPrivacy, resolveAccountId } from "./local-privacy";
-import { runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave erase --account ID|NAME [--json] [--config PATH]
-  erase the account's personal data: revoke its keys, delete its retained payloads, fold its
-  request-level metering into daily billing aggregates, revoke its consent, mark it deleted;
-  recorded in the audit log; running it again changes nothing`;
+const spec = defineCommand({
+  name: "erase",
+  description: "erase the account's personal data: revoke its keys, delete its retained payloads, fold its request-level metering into daily billing aggregates, revoke its consent, mark it deleted; audited; running it again changes nothing",
+  synopsis: "--account ID|NAME",
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    account: { type: "string", value: "ID|NAME", description: "the account to erase (required)" },
+  },
+});
 
 /** `enclave erase --account ID`: the right to erasure. */
 export async function eraseCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, account: { type: "string" }, json: { type: "boolean" } }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return runCommand(spec, args, ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
-    using local = openLocalPrivacy(values.config);
+    using local = openLocalPrivacy(values);
     const report = local.privacy.dataSubject.erase(local.actor, resolveAccountId(local, local.actor, values.account));
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else if (report.already_erased) console.log(`account ${report.account_id} was already erased; nothing changed (recorded in the audit log)`);

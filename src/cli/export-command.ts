@@ -1,11 +1,21 @@
 import { openSync, writeSync, closeSync } from "node:fs";
 import { openLocalPrivacy, resolveAccountId } from "./local-privacy";
-import { runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave export --account ID|NAME [--out FILE] [--config PATH]
-  everything stored about the account as JSON (keys without secrets, usage, consents, overrides,
-  retained payloads decrypted, audit entries about it); to stdout, or to FILE (created 0600)`;
+const spec = defineCommand({
+  name: "export",
+  description: "everything stored about the account as JSON (keys without secrets, usage, consents, overrides, retained payloads decrypted, audit entries about it)",
+  synopsis: "--account ID|NAME",
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    account: { type: "string", value: "ID|NAME", description: "the account to export (required)" },
+    out: { type: "string", value: "FILE", description: "new file to write (created 0600; never overwritten); default stdout" },
+  },
+});
 
 /** Writes personal data to a new file only its owner can read; refuses to overwrite. */
 export function writePrivateFile(path: string, text: string): void {
@@ -19,11 +29,9 @@ export function writePrivateFile(path: string, text: string): void {
 
 /** `enclave export --account ID`: data portability. */
 export async function exportCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, account: { type: "string" }, out: { type: "string" } }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return runCommand(spec, args, ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
-    using local = openLocalPrivacy(values.config);
+    using local = openLocalPrivacy(values);
     const document = local.privacy.dataSubject.export(local.actor, resolveAccountId(local, local.actor, values.account));
     const text = `${JSON.stringify(document, null, 2)}\n`;
     if (values.out != null) {

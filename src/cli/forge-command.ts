@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { ForgeOptionsError, presets, resolveForgeOptions, type ForgeOptions } from "../forge/forge-options";
 import { forgePair } from "../forge/forge-pair";
-import { parseOptions } from "./parse-options";
+import { defineCommand, type OptionSpec } from "./command-spec";
+import { parseCommandLine } from "./parse-command-line";
 import { createProgressReporter } from "./progress-reporter";
 
 /** CLI flag -> forge option; every flag overrides the preset's value. */
@@ -19,15 +20,26 @@ const numericFlags = {
   "draft-disagreement": "draftDisagreement",
 } as const satisfies Record<string, keyof ForgeOptions>;
 
+const spec = defineCommand({
+  name: "forge",
+  description: "write a deterministic target+draft GGUF pair (and its manifest) for tests, demos and benchmarks",
+  options: {
+    preset: { type: "string", value: "tiny|demo|bench", description: "the starting shape", default: "demo" },
+    out: { type: "string", value: "DIR", description: "directory to write into", default: "./models" },
+    name: { type: "string", value: "NAME", description: "file name prefix instead of the preset's" },
+    "tensor-type": { type: "string", value: "f32|f16|q8_0", description: "tensor encoding instead of the preset's" },
+    ...(Object.fromEntries(Object.keys(numericFlags).map((flag) => [flag, { type: "string", value: "N", description: `${flag.replaceAll("-", " ")} instead of the preset's` }])) as Record<
+      keyof typeof numericFlags,
+      OptionSpec
+    >),
+  },
+});
+
 /** `enclave forge [--preset tiny|demo|bench] [--out DIR] [--name NAME] [--tensor-type f32|f16|q8_0] [--<shape flag> N ...]` */
 export async function forgeCommand(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, {
-    preset: { type: "string", default: "demo" },
-    out: { type: "string", default: "./models" },
-    name: { type: "string" },
-    "tensor-type": { type: "string" },
-    ...Object.fromEntries(Object.keys(numericFlags).map((flag) => [flag, { type: "string" as const }])),
-  });
+  const parsed = parseCommandLine(spec, args);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const overrides: Record<string, unknown> = {};
   for (const [flag, key] of Object.entries(numericFlags)) {
     const raw = values[flag as keyof typeof values];

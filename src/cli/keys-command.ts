@@ -3,33 +3,48 @@ import { CreateKeyInput as CreateKeySchema, UpdateKeyInput as UpdateKeySchema } 
 import { toKeyView } from "../auth/key-view";
 import { InvalidRequestError } from "../errors";
 import { parseInput } from "../validation/parse-input";
-import { listFlag, numberFlag, openLocalAdmin, printTable, runAdminCommand, textFlag } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
-
-const USAGE = `usage:
-  enclave keys create --name NAME [--role admin|manager|user] [--account ID|NAME] [limits] [--json]
-  enclave keys list [--account ID|NAME] [--all] [--json]
-  enclave keys get ID [--json]
-  enclave keys update ID [--name NAME] [limits] [--json]
-  enclave keys revoke ID
-  limits: --models a,b  --allowed-ips 10.0.0.0/8,::1  --allowed-regions eu-1,eu-2  --expires-at ISO | --expires-in-days N
-          --concurrency N  --rpm N  --tpm N  --budget-period day|month  --budget-tokens N  --budget-cost AMOUNT
-          (update: 'none' resets a limit to the [limits] default or clears a list)
-  every command takes --config PATH; it works on the store directly, no key needed`;
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { listFlag, numberFlag, openLocalAdmin, printTable, textFlag } from "./local-admin";
+import { UsageError } from "./parse-options";
+import { runCommand } from "./run-command";
 
 const limitOptions = {
-  models: { type: "string" },
-  "allowed-ips": { type: "string" },
-  "allowed-regions": { type: "string" },
-  "expires-at": { type: "string" },
-  "expires-in-days": { type: "string" },
-  concurrency: { type: "string" },
-  rpm: { type: "string" },
-  tpm: { type: "string" },
-  "budget-period": { type: "string" },
-  "budget-tokens": { type: "string" },
-  "budget-cost": { type: "string" },
+  models: { type: "string", value: "a,b", description: "models the key may use (update: 'none' clears)", actions: ["create", "update"] },
+  "allowed-ips": { type: "string", value: "CIDR,...", description: "client addresses the key works from, e.g. 10.0.0.0/8,::1", actions: ["create", "update"] },
+  "allowed-regions": { type: "string", value: "R1,R2", description: "regions the key's requests may run in, within [residency]", actions: ["create", "update"] },
+  "expires-at": { type: "string", value: "ISO", description: "expiry time (ISO 8601)", actions: ["create", "update"] },
+  "expires-in-days": { type: "string", value: "N", description: "expiry N days from now", actions: ["create", "update"] },
+  concurrency: { type: "string", value: "N", description: "requests at once", actions: ["create", "update"] },
+  rpm: { type: "string", value: "N", description: "requests per minute", actions: ["create", "update"] },
+  tpm: { type: "string", value: "N", description: "tokens per minute", actions: ["create", "update"] },
+  "budget-period": { type: "string", value: "day|month", description: "period of the budget", actions: ["create", "update"] },
+  "budget-tokens": { type: "string", value: "N", description: "tokens per budget period", actions: ["create", "update"] },
+  "budget-cost": { type: "string", value: "AMOUNT", description: "cost per budget period, in the [pricing] currency", actions: ["create", "update"] },
 } as const;
+
+const spec = defineCommand({
+  name: "keys",
+  description: "API keys, straight on the store (no key needed: this is how the first admin key is made)",
+  positionals: true,
+  actions: {
+    create: { synopsis: "create --name NAME", description: "make a key; its secret is printed once and never stored" },
+    list: { synopsis: "list", description: "list keys with their usage" },
+    get: { synopsis: "get ID", description: "one key as JSON" },
+    update: { synopsis: "update ID", description: "rename a key or change its limits ('none' resets a limit to the [limits] default or clears a list)" },
+    revoke: { synopsis: "revoke ID", description: "revoke a key" },
+  },
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    name: { type: "string", value: "NAME", description: "the key's name", actions: ["create", "update"] },
+    role: { type: "string", value: "admin|manager|user", description: "what the key may do (default user)", actions: ["create"] },
+    account: { type: "string", value: "ID|NAME", description: "the key's account (create: default account if absent; list: only its keys)", actions: ["create", "list"] },
+    all: { type: "boolean", description: "include revoked keys", actions: ["list"] },
+    ...limitOptions,
+  },
+});
 
 type LimitValues = Partial<Record<keyof typeof limitOptions, string>>;
 
@@ -54,19 +69,14 @@ function limitFields(values: LimitValues, update: boolean): Omit<UpdateKeyInput,
 
 /** `enclave keys create|list|get|update|revoke`: API keys, straight on the store (the way to make the first admin key). */
 export async function keysCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(
-      args,
-      { config: { type: "string" }, json: { type: "boolean" }, name: { type: "string" }, role: { type: "string" }, account: { type: "string" }, all: { type: "boolean" }, ...limitOptions },
-      true,
-    );
+  return runCommand(spec, args, ({ values, positionals }) => {
     const [action, id, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const needsId = action === "get" || action === "update" || action === "revoke";
     if (needsId && id == null) throw new UsageError(`keys ${action} needs a key id`);
     if (!needsId && id != null) throw new UsageError(`unexpected argument '${id}'`);
 
-    using local = openLocalAdmin(values.config);
+    using local = openLocalAdmin(values);
     const { keys, accounts, actor } = local;
     const show = (view: ReturnType<typeof toKeyView>) => (values.json ? console.log(JSON.stringify(view, null, 2)) : printTable([view], ["id", "name", "role", "account_id", "prefix", "expires_at", "revoked_at"]));
 

@@ -1,65 +1,53 @@
-import { userInfo } from "node:os";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import pino from "pino";
 import { cliActor } from "../accounts/actor";
 import { composeServices } from "../compose/compose-services";
-import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
-import { openStore } from "../db/client";
+import { openStore, STORE_FILE_NAME } from "../db/client";
+import { DataDirError } from "../db/data-dir-error";
 import { migrate } from "../db/migrate";
-import { EnclaveError } from "../errors";
+import { osUserName } from "./os-user-name";
 import { UsageError } from "./parse-options";
+
+export interface LocalAdminOptions {
+  /** `--config PATH`; absent: the search order of loadConfig. */
+  config?: string;
+  /** `--init`: create the store when the data dir has none. */
+  init?: boolean;
+}
 
 /**
  * What the admin commands (keys, accounts, usage, privacy) work with: the services the server
  * uses (composeServices), over the store opened directly, as the local admin. No key is needed,
  * which is how the first admin key is made: whoever can read the data dir already holds
  * everything an admin key would give. Quiet: commands print their own output.
+ *
+ * A store is created only with `--init`: a command run with another config (or from another
+ * directory, before paths resolved against the config) would otherwise make a new empty store
+ * and its keys would get 401 from the server.
  */
-export function openLocalAdmin(configPath: string | undefined) {
-  const { config } = loadConfig({ path: configPath });
+export function openLocalAdmin(options: LocalAdminOptions) {
+  const { config, file } = loadConfig({ path: options.config });
+  const storeFile = join(config.storage.data_dir, STORE_FILE_NAME);
+  if (options.init !== true && !existsSync(storeFile))
+    throw new DataDirError(
+      `no store at ${storeFile} (config: ${file ?? "none found, built-in defaults"}); run the command again with --init to create it there, or point --config or ENCLAVE_CONFIG at the server's config`,
+      config.storage.data_dir,
+    );
   const store = openStore(config.storage.data_dir);
   migrate(store);
   const services = composeServices({ config, store, logger: pino({ level: "silent" }) });
   return {
     config: config as Readonly<Config>,
-    actor: cliActor(safeUserName()),
+    actor: cliActor(osUserName()),
     services,
     store,
     keys: services.keys,
     accounts: services.accounts,
     [Symbol.dispose]: () => store[Symbol.dispose](),
   };
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return "unknown";
-  }
-}
-
-/** Runs an admin command body, turning the errors a user can fix into one line and an exit code. */
-export async function runAdminCommand(usage: string, body: () => Promise<number> | number): Promise<number> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`enclave: ${error.message}\n${usage}`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      console.error(`config has ${error.problems.length} problem(s):`);
-      for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
-      return 1;
-    }
-    if (error instanceof EnclaveError) {
-      console.error(`enclave: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
 }
 
 /** A numeric flag; "none" (for updates) resets it to the config default. */

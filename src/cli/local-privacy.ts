@@ -1,11 +1,11 @@
 import type { Actor } from "../accounts/actor";
 import { EnclaveError, NotFoundError } from "../errors";
 import { RetentionKeyError } from "../privacy/retention-key";
-import { openLocalAdmin } from "./local-admin";
+import { openLocalAdmin, type LocalAdminOptions } from "./local-admin";
 
 /** The privacy services over the local store, as the local admin (see openLocalAdmin); a retention key that cannot be read is one line. */
-export function openLocalPrivacy(configPath: string | undefined) {
-  const local = openLocalAdmin(configPath);
+export function openLocalPrivacy(options: LocalAdminOptions) {
+  const local = openLocalAdmin(options);
   try {
     return { ...local, privacy: local.services.privacy };
   } catch (error) {

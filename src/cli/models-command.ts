@@ -4,25 +4,44 @@ import { loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
 import { readGgufHeader } from "../forge/read-gguf-header";
 import { ggufSummary } from "../models/gguf-summary";
-import { numberFlag, printTable, runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { numberFlag, printTable } from "./local-admin";
+import { type parseOptions, UsageError } from "./parse-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage:
-  enclave models list [--json]
-  enclave models add --id ID --path FILE [--draft FILE] [--context-size N] [--parallel N] [--keep-alive-seconds N] [--persist] [--json]
-  enclave models load ID
-  enclave models unload ID
-  enclave models remove ID [--persist]
-  enclave models inspect FILE [--json]      reads the GGUF header; needs no server
-  list, add, load, unload and remove ask the running server (--url URL, default from --config PATH)
-  with the admin key in ENCLAVE_KEY; --persist also writes the change into the server's config file`;
+const spec = defineCommand({
+  name: "models",
+  description: "the running server's models, through its admin API (the admin key in ENCLAVE_KEY); inspect reads a GGUF file and needs no server",
+  actions: {
+    list: { synopsis: "list", description: "every model with its state, sequences and queue" },
+    add: { synopsis: "add --id ID --path FILE", description: "serve a local GGUF file inside [engine] model_paths" },
+    load: { synopsis: "load ID", description: "load a model now" },
+    unload: { synopsis: "unload ID", description: "unload a model once its in-flight requests finish" },
+    remove: { synopsis: "remove ID", description: "stop serving a model once its in-flight requests finish" },
+    inspect: { synopsis: "inspect FILE", description: "a GGUF header: architecture, context length, vocabulary size and hash" },
+  },
+  positionals: true,
+  options: {
+    config: commonOptions.config,
+    url: { type: "string", value: "URL", description: "the server's URL; default: where the config's [server] listens", actions: ["list", "add", "load", "unload", "remove"] },
+    json: { ...commonOptions.json, actions: ["list", "add", "inspect"] },
+    persist: { type: "boolean", description: "also write the change into the server's config file", actions: ["add", "remove"] },
+    id: { type: "string", value: "ID", description: "the model's id", actions: ["add"] },
+    path: { type: "string", value: "FILE", description: "the GGUF file", actions: ["add"] },
+    draft: { type: "string", value: "FILE", description: "a draft model's GGUF file, for speculative decoding", actions: ["add"] },
+    "context-size": { type: "string", value: "N", description: "context tokens", actions: ["add"] },
+    parallel: { type: "string", value: "N", description: "sequences", actions: ["add"] },
+    "keep-alive-seconds": { type: "string", value: "N", description: "unload after this long idle", actions: ["add"] },
+  },
+});
 
 const COLUMNS = ["id", "state", "default", "context_size", "parallel", "busy_sequences", "queue_depth", "speculative", "path"];
 
 /** `enclave models ...`: the running server's models through its admin API; `inspect` reads a file's GGUF header. */
 export async function modelsCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () =>
-    run(args).catch((error: unknown) => {
+  return runCommand(spec, args, (parsed) =>
+    run(parsed).catch((error: unknown) => {
       if (!(error instanceof ServerCallFailed)) throw error;
       console.error(`enclave: ${error.message}`);
       return 1;
@@ -30,24 +49,8 @@ export async function modelsCommand(args: string[]): Promise<number> {
   );
 }
 
-async function run(args: string[]): Promise<number> {
+async function run({ values, positionals }: ReturnType<typeof parseOptions<typeof spec.options>>): Promise<number> {
   {
-    const { values, positionals } = parseOptions(
-      args,
-      {
-        config: { type: "string" },
-        url: { type: "string" },
-        json: { type: "boolean" },
-        persist: { type: "boolean" },
-        id: { type: "string" },
-        path: { type: "string" },
-        draft: { type: "string" },
-        "context-size": { type: "string" },
-        parallel: { type: "string" },
-        "keep-alive-seconds": { type: "string" },
-      },
-      true,
-    );
     const [sub, target, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const needsTarget = (what: string) => {

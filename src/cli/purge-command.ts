@@ -1,18 +1,23 @@
 import { openLocalPrivacy } from "./local-privacy";
-import { runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave purge [--dry-run] [--json] [--config PATH]
-  run retention now: delete payloads past their window, drop client IPs after security_days, roll
-  request-level metering older than metadata_detail_days into daily aggregates, remove audit entries
-  older than audit_days behind a checkpoint, then reclaim the space; --dry-run only counts`;
+const spec = defineCommand({
+  name: "purge",
+  description: "run retention now: delete payloads past their window, drop client IPs after security_days, roll request-level metering older than metadata_detail_days into daily aggregates, remove audit entries older than audit_days behind a checkpoint, then reclaim the space",
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    "dry-run": { type: "boolean", description: "only count what would go" },
+  },
+});
 
 /** `enclave purge [--dry-run]`: the retention purge, on demand. */
 export async function purgeCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" } }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    using local = openLocalPrivacy(values.config);
+  return runCommand(spec, args, ({ values }) => {
+    using local = openLocalPrivacy(values);
     const dryRun = values["dry-run"] === true;
     const report = local.privacy.purge.run({ dryRun, actor: dryRun ? undefined : local.actor.id });
     if (values.json) {

@@ -3,20 +3,26 @@ import { loadConfig } from "../config/load";
 import { BackupError } from "../db/backup-error";
 import { restoreStore } from "../db/restore-store";
 import { loadRetentionKey, RetentionKeyError } from "../privacy/retention-key";
-import { openLocalAdmin, runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { openLocalAdmin } from "./local-admin";
+import { UsageError } from "./parse-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave restore --from FILE [--config PATH]
-  replace the store in data_dir with a backup made by \`enclave backup\`; stop enclave serve first
-  (restore refuses while it holds the data dir). FILE must be an Enclave store this version can
-  run (migrations only go forward) whose audit chain verifies; the store it replaces is kept beside
-  it as enclave.sqlite.before-restore-<time>`;
+const spec = defineCommand({
+  name: "restore",
+  description: "replace the store in data_dir with a backup made by `enclave backup`; stop enclave serve first (restore refuses while it holds the data dir)",
+  synopsis: "--from FILE",
+  options: {
+    config: commonOptions.config,
+    from: { type: "string", value: "FILE", description: "the backup: an Enclave store this version can run (migrations only go forward) whose audit chain verifies" },
+  },
+  notes: ["The store it replaces is kept beside it as enclave.sqlite.before-restore-<time>."],
+});
 
 /** `enclave restore --from FILE`: the inverse of backup, for a stopped server. */
 export async function restoreCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, { config: { type: "string" }, from: { type: "string" } }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return runCommand(spec, args, ({ values }) => {
     if (values.from == null || values.from === "") throw new UsageError("--from FILE is required");
     const { config } = loadConfig({ path: values.config });
     let result;
@@ -28,7 +34,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
       return 1;
     }
     // The restored chain records its own restore, so the log says when it was rewound.
-    using local = openLocalAdmin(values.config);
+    using local = openLocalAdmin({ config: values.config });
     local.store.db.transaction((tx) =>
       appendAudit(tx, { actor: local.actor.id, action: "store.restore", target: result.instance_id ?? "store", details: { restored_head_seq: result.audit.last_seq, restored_head_hash: result.audit.head_hash } }, new Date()),
     );

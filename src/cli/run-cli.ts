@@ -1,6 +1,4 @@
-import { DataDirError } from "../db/data-dir-error";
-import { storeErrorOf } from "../db/store-error-of";
-import { EnclaveError } from "../errors";
+import { describeFailure } from "./describe-failure";
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -60,21 +58,34 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 
+/** The command names, for tests that drive every command. */
+export const COMMAND_NAMES = Object.keys(commands);
+
 export function usage(): string {
-  return ["usage: enclave <command> [options]", "", ...Object.values(commands).map((command) => `  enclave ${command.summary}`)].join("\n");
+  return [
+    "usage: enclave <command> [options]",
+    "",
+    ...Object.values(commands).map((command) => `  enclave ${command.summary}`),
+    "",
+    "Every command takes --help (-h). The config is --config PATH, else $ENCLAVE_CONFIG, else ./config/enclave.toml, else /etc/enclave/enclave.toml.",
+  ].join("\n");
 }
 
 /** Returns the process exit code; commands print their own output. */
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (name == null || name === "help" || name === "--help" || name === "-h") {
+  if (name === "help" || name === "--help" || name === "-h") {
     console.log(usage());
-    return name == null ? 1 : 0;
+    return 0;
+  }
+  if (name == null) {
+    console.error(usage());
+    return 2;
   }
   if (name === "--version") return (await commands.version!.load())([]);
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (command == null) {
-    console.error(`enclave: unknown command '${name}'\n\n${usage()}`);
+    console.error(`enclave: unknown command '${name}'; see 'enclave --help'`);
     return 2;
   }
   try {
@@ -83,12 +94,4 @@ export async function runCli(argv: string[]): Promise<number> {
     console.error(`enclave: ${describeFailure(error)}`);
     return 1;
   }
-}
-
-/** One line for the terminal, never a stack: what the operator can act on, else the error's class and first line. */
-function describeFailure(error: unknown): string {
-  const known = storeErrorOf(error) ?? error;
-  if (known instanceof EnclaveError || known instanceof DataDirError) return known.message;
-  const message = known instanceof Error ? (known.message.split("\n")[0] ?? "").slice(0, 300) : String(known).slice(0, 300);
-  return `failed (${known instanceof Error ? known.name : typeof known}): ${message}`;
 }

@@ -12,13 +12,24 @@ import { reloadOnSignal } from "../serve/reload-on-signal";
 import { createServeEngine } from "../serve/serve-engine";
 import { startEnclave } from "../serve/start-enclave";
 import { ENCLAVE_VERSION } from "../version";
-import { parseOptions } from "./parse-options";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { describeEngineFailure } from "./describe-engine-failure";
+import { parseCommandLine } from "./parse-command-line";
 import { createProgressReporter } from "./progress-reporter";
 import { checkModelFiles } from "../models/check-model-files";
 
+const spec = defineCommand({
+  name: "serve",
+  description: "start the API; runs until SIGTERM or SIGINT; creates the store in the data dir on first start",
+  options: { config: commonOptions.config },
+});
+
 /** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order; SIGHUP reloads the config file. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { config: { type: "string" } });
+  const parsed = parseCommandLine(spec, args);
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   let loaded;
   let credentials;
   try {
@@ -58,16 +69,24 @@ export async function serveCommand(args: string[]): Promise<number> {
   const bar = process.stderr.isTTY === true && logFormat(loaded.config.logging.format, process.stdout.isTTY === true) === "pretty";
   const config = await resolveModels(loaded.config, logger, bar ? createProgressReporter("forging the demo model") : undefined);
   const metrics = createMetrics({ config, version: ENCLAVE_VERSION });
-  const enclave = await startEnclave({
-    config,
-    logger,
-    metrics,
-    configFile: loaded.file,
-    // The local models always run behind the region-aware router: per-key regions apply, and
-    // [[upstreams]] take overflow and the models served only there.
-    createEngine: async (engineConfig) =>
-      createServeEngine({ config: engineConfig, logger, credentials: (next) => (next === engineConfig ? credentials : upstreamCredentials(next)), onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }),
-  });
+  let enclave;
+  try {
+    enclave = await startEnclave({
+      config,
+      logger,
+      metrics,
+      configFile: loaded.file,
+      // The local models always run behind the region-aware router: per-key regions apply, and
+      // [[upstreams]] take overflow and the models served only there.
+      createEngine: async (engineConfig) =>
+        createServeEngine({ config: engineConfig, logger, credentials: (next) => (next === engineConfig ? credentials : upstreamCredentials(next)), onLlamaLoaded: (llama) => metrics.setRuntime(runtimeInfoOf(llama)) }),
+    });
+  } catch (error) {
+    if ((error as { code?: unknown })?.code !== "EADDRINUSE") throw error;
+    const { host, port } = config.server;
+    console.error(`enclave: port ${port} on ${host} is in use by another process: stop it, or set [server] port (ENCLAVE_SERVER_PORT; 0 picks a free one)`);
+    return 1;
+  }
   using _reload = reloadOnSignal({ enclave, configFile: loaded.file, logger, resolve: (next) => resolveModels(next, logger) });
 
   const { promise: stopped, resolve } = Promise.withResolvers<void>();
@@ -82,8 +101,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   // A server whose default model cannot load would never become ready: stop rather than linger.
   // A load cut short by a requested stop is not that failure.
   let exitCode = 0;
-  enclave.ready.catch(() => {
+  enclave.ready.catch((error: unknown) => {
     if (signalled) return;
+    console.error(`enclave: ${describeEngineFailure(error, config)}`);
     exitCode = 1;
     enclave.stop().then(resolve, resolve);
   });

@@ -1,29 +1,33 @@
 import { parseInput } from "../validation/parse-input";
 import { UsageQuery, usageReport } from "../metering/usage-report";
-import { openLocalAdmin, printTable, runAdminCommand } from "./local-admin";
-import { parseOptions, UsageError } from "./parse-options";
+import { openLocalAdmin, printTable } from "./local-admin";
+import { defineCommand } from "./command-spec";
+import { commonOptions } from "./common-options";
+import { runCommand } from "./run-command";
 
-const USAGE = `usage: enclave usage [--key ID] [--account ID|NAME] [--since DATE] [--until DATE] [--by key,account,model,day] [--json] [--config PATH]
-  metered usage (requests, errors, tokens, cost), aggregated; DATE is ISO 8601 (2025-01-31 or 2025-01-31T12:00:00Z)`;
+const spec = defineCommand({
+  name: "usage",
+  description: "metered usage (requests, errors, tokens, cost), aggregated",
+  options: {
+    config: commonOptions.config,
+    init: commonOptions.init,
+    json: commonOptions.json,
+    key: { type: "string", value: "ID", description: "only this key" },
+    account: { type: "string", value: "ID|NAME", description: "only this account" },
+    since: { type: "string", value: "DATE", description: "from DATE, ISO 8601 (2025-01-31 or 2025-01-31T12:00:00Z)" },
+    until: { type: "string", value: "DATE", description: "before DATE" },
+    by: { type: "string", value: "key,account,model,day", description: "what to group by", default: "day" },
+  },
+});
 
 /** `enclave usage`: metered usage aggregated by key, account, model and/or day. */
 export async function usageCommand(args: string[]): Promise<number> {
-  return runAdminCommand(USAGE, () => {
-    const { values, positionals } = parseOptions(args, {
-      config: { type: "string" },
-      json: { type: "boolean" },
-      key: { type: "string" },
-      account: { type: "string" },
-      since: { type: "string" },
-      until: { type: "string" },
-      by: { type: "string" },
-    }, true);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    using local = openLocalAdmin(values.config);
+  return runCommand(spec, args, ({ values }) => {
+    using local = openLocalAdmin(values);
     const accountId = values.account != null ? local.accounts.resolve(local.actor, values.account).id : undefined;
     const query = parseInput(
       UsageQuery,
-      { group_by: values.by ?? "day", since: values.since, until: values.until, key_id: values.key, account_id: accountId },
+      { group_by: values.by, since: values.since, until: values.until, key_id: values.key, account_id: accountId },
       "query",
     );
     const rows = usageReport(local.store.db, local.actor, query).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));

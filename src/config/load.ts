@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./config-error";
+import { resolveConfigPaths } from "./resolve-config-paths";
 import { configSchema, type Config } from "./schema";
 import { settings, type Setting } from "./settings";
 import { formatParam } from "../validation/format-param";
 
-export const DEFAULT_CONFIG_PATH = "config/enclave.toml";
+/** Where a config is looked for when neither --config nor ENCLAVE_CONFIG names one, first found wins. */
+export const CONFIG_SEARCH_PATHS = ["config/enclave.toml", "/etc/enclave/enclave.toml"] as const;
 
 export interface LoadedConfig {
   config: Readonly<Config>;
@@ -17,29 +19,41 @@ export interface LoadedConfig {
 
 type Env = Record<string, string | undefined>;
 
+export interface LoadOptions {
+  /** `--config PATH`; it must exist. */
+  path?: string;
+  env?: Env;
+  /** Tests replace the search list so a config installed on the machine cannot leak in. */
+  search?: readonly string[];
+}
+
 /**
- * Reads TOML + `ENCLAVE_*` environment overrides into a frozen, validated Config. An explicit
- * path must exist; the default path may be absent (built-in defaults then apply). Every problem
- * is collected before throwing, so `config check` can list them all at once.
+ * Reads TOML + `ENCLAVE_*` environment overrides into a frozen, validated Config. The file is
+ * `--config`, else `ENCLAVE_CONFIG` (either must exist), else the first of CONFIG_SEARCH_PATHS
+ * that exists, else none (built-in defaults). Every path setting comes back absolute
+ * (resolveConfigPaths). Every problem is collected before throwing, so `config check` can list
+ * them all at once.
  */
-export function loadConfig(options: { path?: string; env?: Env } = {}): LoadedConfig {
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
-  const file = resolveConfigFile(options.path);
+  const file = findConfigFile(options.path, env.ENCLAVE_CONFIG, options.search ?? CONFIG_SEARCH_PATHS);
   const raw = file == null ? {} : readToml(file);
   const fromEnv = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(result.error.issues.map((issue) => toProblem(issue, raw, file, fromEnv)));
-  return { config: deepFreeze(result.data), file };
+  const cwd = resolve(".");
+  return { config: deepFreeze(resolveConfigPaths(result.data, { file: file == null ? cwd : dirname(file), env: cwd }, fromEnv)), file };
 }
 
-function resolveConfigFile(path: string | undefined): string | null {
-  if (path != null) {
-    const file = resolve(path);
-    if (!existsSync(file)) throw new ConfigError([{ source: file, key: "(file)", expected: "a readable TOML file", got: "no such file" }]);
+function findConfigFile(flag: string | undefined, fromEnv: string | undefined, search: readonly string[]): string | null {
+  const named = flag ?? (fromEnv !== "" ? fromEnv : undefined);
+  if (named != null) {
+    const file = resolve(named);
+    if (!existsSync(file))
+      throw new ConfigError([{ source: flag != null ? "--config" : "ENCLAVE_CONFIG", key: "(file)", expected: "a readable TOML file", got: `no such file: ${file}` }]);
     return file;
   }
-  const fallback = resolve(DEFAULT_CONFIG_PATH);
-  return existsSync(fallback) ? fallback : null;
+  return search.map((candidate) => resolve(candidate)).find((candidate) => existsSync(candidate)) ?? null;
 }
 
 function readToml(file: string): Record<string, unknown> {

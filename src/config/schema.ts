@@ -48,7 +48,7 @@ const serverSchema = z.strictObject({
 });
 
 const storageSchema = z.strictObject({
-  data_dir: z.string().min(1).default("./data").describe("directory for the SQLite store and forged demo models"),
+  data_dir: z.string().min(1).default("./data").describe("directory for the SQLite store and forged demo models; relative to the config file's directory"),
 });
 
 const engineSchema = z.strictObject({

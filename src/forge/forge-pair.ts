@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { expectedChatReply, expectedGreedyText } from "./expected-greedy-text";
 import { type ForgedFile, FORGE_VERSION, type ForgeManifest, forgeManifestSchema } from "./forge-manifest";
 import { type ForgeOptions, validateForgeOptions } from "./forge-options";
+import { forgedFileName } from "./forged-file-name";
 import { forgeVocab } from "./forge-vocab";
 import { CHAT_TEMPLATE, forgedModel } from "./forged-model";
 import { SUCCESSOR_RULE, type ForgedModel, successorTable } from "./successor-rule";
@@ -31,7 +32,7 @@ export async function forgePair(
   await mkdir(outDir, { recursive: true });
   const models = (["target", "draft"] as const).map((which) => {
     const layout = forgedModel(valid, which);
-    return { which, layout, file: `${valid.preset}-${which}.gguf`, bytes: forgedGgufSize(layout) };
+    return { which, layout, file: forgedFileName(valid.preset, which), bytes: forgedGgufSize(layout) };
   });
   const total = models.reduce((sum, model) => sum + model.bytes, 0);
   let done = 0;

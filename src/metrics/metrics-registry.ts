@@ -298,6 +298,16 @@ export function createMetrics(deps: MetricsDeps) {
     : null;
   const purgeRuns = new Counter({ name: "enclave_retention_purge_runs_total", help: "Retention purge runs (scheduled and on demand)", registers });
   const rowsPurged = new Counter({ name: "enclave_retention_rows_purged_total", help: "Rows removed by retention purges", registers });
+  // Registered with the rest, so the series the README lists all exist; it has a value once the served store attaches its reader.
+  new Gauge({
+    name: "enclave_audit_chain_length",
+    help: "Entries in the hash-chained admin audit log",
+    registers,
+    collect() {
+      this.reset();
+      if (auditChainLength != null) this.set(auditChainLength());
+    },
+  });
   return {
     registry,
     contentType: registry.contentType,
@@ -350,15 +360,6 @@ export function createMetrics(deps: MetricsDeps) {
     },
     /** For the audit log: read at scrape time. */
     setAuditChainLength(read: () => number) {
-      if (auditChainLength == null)
-        new Gauge({
-          name: "enclave_audit_chain_length",
-          help: "Entries in the hash-chained admin audit log",
-          registers,
-          collect() {
-            if (auditChainLength != null) this.set(auditChainLength());
-          },
-        });
       auditChainLength = read;
     },
   };

@@ -10,7 +10,7 @@ import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
 import { openStore, type Store } from "../db/client";
 import { migrate } from "../db/migrate";
-import { apiKeys, instance } from "../db/schema";
+import { apiKeys, auditLog, instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
 import { engineFailure } from "../inference/engine-failure";
 import type { Logger } from "../logging/logger";
@@ -74,6 +74,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   ensureInstanceRow(store);
   logger.info({ path: store.path }, "store open");
   const services = composeServices({ config, store, logger });
+  deps.metrics?.setAuditChainLength(() => store.db.select({ entries: count() }).from(auditLog).get()?.entries ?? 0);
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
@@ -109,20 +110,32 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   });
 
   const { host, port, tls } = config.server;
-  const server: Server<unknown> = Bun.serve({
-    hostname: host,
-    port,
-    // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
-    idleTimeout: 255,
-    tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
-    ...edgeServeOptions(
-      app.routes.map((route) => route.path),
-      (request, server) => {
-        rememberPeer(request, server); // client IP for key allow-lists and metering
-        return app.handle(request);
-      },
-    ),
-  });
+  let server: Server<unknown>;
+  try {
+    server = listen();
+  } catch (error) {
+    // Nothing listens (the port is taken, a TLS file is unreadable): undo what started, in reverse.
+    await engine[Symbol.asyncDispose]();
+    purge[Symbol.dispose]();
+    store[Symbol.dispose]();
+    throw error;
+  }
+  function listen(): Server<unknown> {
+    return Bun.serve({
+      hostname: host,
+      port,
+      // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
+      idleTimeout: 255,
+      tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
+      ...edgeServeOptions(
+        app.routes.map((route) => route.path),
+        (request, server) => {
+          rememberPeer(request, server); // client IP for key allow-lists and metering
+          return app.handle(request);
+        },
+      ),
+    });
+  }
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
   logStartupSummary({ config, logger, url, models: engine.models(), keyCount: keyCount(store) });
   if (!tls && !isLoopback(host))

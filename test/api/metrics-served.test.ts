@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliActor } from "../../src/accounts/actor";
 import { configSchema } from "../../src/config/schema";
 import { createFakeEngine } from "../../src/inference/fake-engine";
 import { createMetrics } from "../../src/metrics/metrics-registry";
@@ -25,6 +26,12 @@ describe("served metrics", () => {
       expect(valueOf(samples, "enclave_http_requests_total", { route: "/health", status: "200" })).toBe(1);
       expect(valueOf(samples, "enclave_model_load_seconds", { model: "fake" })).toBeGreaterThanOrEqual(0.015);
       expect(valueOf(samples, "enclave_build_info", { version: "served" })).toBe(1);
+      // The served store feeds the audit chain length: one entry more after an audited action.
+      const before = valueOf(samples, "enclave_audit_chain_length")!;
+      expect(before).toBeGreaterThanOrEqual(0);
+      enclave.services.accounts.create(cliActor("metrics-test"), { name: "audited" });
+      const after = parseExposition(await (await fetch(new URL("/metrics", enclave.url))).text()).samples;
+      expect(valueOf(after, "enclave_audit_chain_length")).toBe(before + 1);
       expect(lines.map((line) => JSON.parse(line)).filter((line) => line.msg === "request" && line.route === "/health")).toHaveLength(1);
     } finally {
       await enclave.stop();

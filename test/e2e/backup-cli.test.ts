@@ -24,7 +24,7 @@ async function run(args: string[]) {
 
 describe("enclave backup and restore", () => {
   test("Should back up while a server holds the data dir, refuse to restore until it stops, then restore the backed-up keys", async () => {
-    expect((await run(["keys", "create", "--name", "kept"])).exitCode).toBe(0);
+    expect((await run(["keys", "create", "--name", "kept", "--init"])).exitCode).toBe(0);
     const server = Bun.spawn(["sleep", "60"]);
     const backup = join(work, "enclave-backup.sqlite");
     try {

@@ -38,7 +38,7 @@ describe("enclave serve on a data dir in use", () => {
     expect(existsSync(join(dataDir, LOCK_FILE_NAME))).toBe(true);
 
     // The admin commands do not take the serve lock: they work beside a running server.
-    const created = await run(["keys", "create", "--name", "beside", "--config", config]);
+    const created = await run(["keys", "create", "--name", "beside", "--init", "--config", config]);
     expect({ exitCode: created.exitCode, stderr: created.stderr }).toEqual({ exitCode: 0, stderr: "" });
     expect((await run(["usage", "--config", config])).exitCode).toBe(0);
   }, 30_000);
@@ -54,7 +54,7 @@ describe("a data dir that cannot be created or written", () => {
     ["an existing directory that takes no file (/sys)", "/sys", "is not writable"],
   ])("Should print one line naming the directory and exit 1 - %s", async (_, dataDir, reason) => {
     const config = configWith(dataDir.replaceAll("/", "_"), dataDir);
-    for (const args of [["serve"], ["keys", "list"]]) {
+    for (const args of [["serve"], ["keys", "list", "--init"]]) {
       const result = await run([...args, "--config", config]);
       expect(result.exitCode).toBe(1);
       expect(result.lines).toEqual([expect.stringContaining(`data dir ${dataDir} `)]);

@@ -51,7 +51,7 @@ describe("enclave models", () => {
       "[[models]]", `id = "tiny"`, `path = ${JSON.stringify(target)}`, "context_size = 256", "",
     ].join("\n");
     writeFileSync(file, base);
-    const created = run(["keys", "create", "--role", "admin", "--name", "cli", "--config", file, "--json"]);
+    const created = run(["keys", "create", "--role", "admin", "--name", "cli", "--config", file, "--json", "--init"]);
     expect(created.code).toBe(0);
     const env = { ENCLAVE_KEY: JSON.parse(created.stdout).secret as string };
     const server = Bun.spawn(["bun", main, "serve", "--config", file], { cwd: dir, stdout: "ignore", stderr: "ignore" });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKeyService } from "../../../src/auth/key-service";
@@ -7,6 +7,7 @@ import { accountsCommand } from "../../../src/cli/accounts-command";
 import { keysCommand } from "../../../src/cli/keys-command";
 import { usageCommand } from "../../../src/cli/usage-command";
 import { openStore } from "../../../src/db/client";
+import { migrate } from "../../../src/db/migrate";
 
 let dir: string;
 let configPath: string;
@@ -18,6 +19,9 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "enclave-cli-"));
   configPath = join(dir, "enclave.toml");
   writeFileSync(configPath, `[storage]\ndata_dir = ${JSON.stringify(join(dir, "data"))}\n[auth]\npepper = "cli-test-pepper"\n`);
+  // The server's first start creates the store; the commands then work on it.
+  using store = openStore(join(dir, "data"));
+  migrate(store);
   out = [];
   err = [];
   spies = [
@@ -89,11 +93,45 @@ describe("enclave keys / accounts / usage", () => {
     ["a non-numeric limit", ["create", "--name", "x", "--rpm", "lots"], 2, /--rpm expects a number/],
     ["an unknown account", ["create", "--name", "x", "--account", "nobody"], 1, /no account 'nobody'/],
     ["revoke of an unknown key", ["revoke", "key_nope"], 1, /no key 'key_nope'/],
-    ["an unknown flag", ["list", "--colour"], 2, /colour/],
+    ["an unknown flag", ["list", "--colour"], 2, /^enclave keys: unknown option '--colour'; see 'enclave keys --help'$/],
+    ["a flag without its value", ["list", "--account"], 2, /^enclave keys: --account needs a value \(--account ID\|NAME\)/],
   ];
   for (const [name, args, code, message] of failures)
     test(`Should exit ${code} with a clear message on ${name}`, async () => {
       expect(await keysCommand([...args, "--config", configPath])).toBe(code);
       expect(err.join("\n")).toMatch(message);
     });
+
+  test("Should refuse to create a store where none exists - naming it and asking for --init", async () => {
+    const elsewhere = join(dir, "elsewhere.toml");
+    writeFileSync(elsewhere, `[storage]\ndata_dir = "other-data"\n`);
+    expect(await keysCommand(["create", "--role", "admin", "--name", "lost", "--config", elsewhere])).toBe(1);
+    expect(err).toEqual([`enclave: no store at ${join(dir, "other-data", "enclave.sqlite")} (config: ${elsewhere}); run the command again with --init to create it there, or point --config or ENCLAVE_CONFIG at the server's config`]);
+    expect(existsSync(join(dir, "other-data"))).toBe(false);
+
+    expect(await keysCommand(["create", "--role", "admin", "--name", "first", "--init", "--config", elsewhere])).toBe(0);
+    expect(existsSync(join(dir, "other-data", "enclave.sqlite"))).toBe(true);
+  });
+
+  test.each([["create"], ["list"], []])("Should print help and exit 0 without touching the store - keys %p --help", async (...action) => {
+    expect(await keysCommand([...action, "--help", "--config", join(dir, "absent.toml")])).toBe(0);
+    expect(out.join("\n")).toStartWith(`usage: enclave keys ${action[0] ?? "<action>"}`);
+    expect(out.join("\n")).toContain("--config PATH");
+    expect(err).toEqual([]);
+  });
+
+  test("Should list an action's own options in its help - generated from the parser's definitions", async () => {
+    expect(await keysCommand(["list", "--help"])).toBe(0);
+    const help = out.join("\n");
+    expect(help).toContain("--all");
+    expect(help).not.toContain("--rpm");
+  });
+
+  test("Should attribute CLI actions to the OS user - never cli:unknown", async () => {
+    expect(await keysCommand(["create", "--name", "who", "--config", configPath])).toBe(0);
+    using store = openStore(join(dir, "data"));
+    const actors = store.sqlite.query("select actor from audit_log").all() as { actor: string }[];
+    expect(actors.length).toBeGreaterThan(0);
+    for (const { actor } of actors) expect(actor).toMatch(/^cli:(?!unknown$)\S+$/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../../src/config/config-error";
@@ -28,7 +28,7 @@ describe("loadConfig", () => {
   test("Should apply built-in defaults - an empty file is a valid config", () => {
     const { config } = loadConfig({ path: configFile(""), env: {} });
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080 });
-    expect(config.storage.data_dir).toBe("./data");
+    expect(config.storage.data_dir).toBe(join(dir, "data"));
     expect(config.models).toEqual([]);
   });
 
@@ -42,7 +42,7 @@ describe("loadConfig", () => {
       path: configFile(`[[models]]\nid = "m"\npath = "m.gguf"\n[models.draft]\npath = "d.gguf"\nmax_tokens = 8\n`),
       env: {},
     });
-    expect(config.models[0]).toMatchObject({ id: "m", speculative: "auto", draft: { path: "d.gguf", min_tokens: 1, max_tokens: 8 } });
+    expect(config.models[0]).toMatchObject({ id: "m", speculative: "auto", draft: { path: join(dir, "d.gguf"), min_tokens: 1, max_tokens: 8 } });
   });
 
   test.each([
@@ -94,5 +94,55 @@ describe("loadConfig", () => {
 
   test("Should refuse a missing explicit config file", () => {
     expect(() => loadConfig({ path: join(dir, "absent.toml"), env: {} })).toThrow(ConfigError);
+  });
+});
+
+describe("loadConfig finds the file", () => {
+  const first = configFile(`[server]\nport = 1001\n`);
+  const second = configFile(`[server]\nport = 1002\n`);
+  const portOf = (options: Parameters<typeof loadConfig>[0]) => loadConfig(options).config.server.port;
+
+  test.each([
+    ["--config over ENCLAVE_CONFIG and the search list", { path: first, env: { ENCLAVE_CONFIG: second }, search: [second] }, 1001],
+    ["ENCLAVE_CONFIG over the search list", { env: { ENCLAVE_CONFIG: first }, search: [second] }, 1001],
+    ["the first search path that exists", { env: {}, search: [join(dir, "absent.toml"), second, first] }, 1002],
+    ["built-in defaults when nothing is found", { env: {}, search: [join(dir, "absent.toml")] }, 8080],
+  ] as const)("Should take %s", (_, options, port) => {
+    expect(portOf(options)).toBe(port);
+  });
+
+  test("Should refuse an ENCLAVE_CONFIG that names no file - naming the variable, not falling back", () => {
+    expect(() => loadConfig({ env: { ENCLAVE_CONFIG: join(dir, "absent.toml") }, search: [first] })).toThrow(/ENCLAVE_CONFIG: \(file\): expected a readable TOML file; got no such file/);
+  });
+});
+
+describe("loadConfig resolves paths", () => {
+  const nested = join(dir, "etc", "enclave");
+  mkdirSync(nested, { recursive: true });
+  const file = join(nested, "enclave.toml");
+  writeFileSync(
+    file,
+    `[storage]\ndata_dir = "state"\n[residency]\nallowed_paths = ["..", "/srv/models"]\n[retention]\npayload_key_file = "key"\n[server.tls]\ncert = "tls/cert.pem"\nkey = "/abs/key.pem"\n` +
+      `[[models]]\nid = "m"\npath = "../models/m.gguf"\n[models.draft]\npath = "d.gguf"\n`,
+  );
+
+  test("Should resolve every relative path in the file against the file's directory - not the working directory", () => {
+    const { config } = loadConfig({ path: file, env: {} });
+    expect(config.storage.data_dir).toBe(join(nested, "state"));
+    expect(config.residency.allowed_paths).toEqual([join(dir, "etc"), "/srv/models"]);
+    expect(config.retention.payload_key_file).toBe(join(nested, "key"));
+    expect(config.server.tls).toEqual({ cert: join(nested, "tls/cert.pem"), key: "/abs/key.pem" });
+    expect(config.models[0]).toMatchObject({ path: join(dir, "etc", "models", "m.gguf"), draft: { path: join(nested, "d.gguf") } });
+  });
+
+  test("Should resolve the default data dir beside the config file - the CLI finds the server's store from any directory", () => {
+    const bare = join(nested, "bare.toml");
+    writeFileSync(bare, "");
+    expect(loadConfig({ path: bare, env: {} }).config.storage.data_dir).toBe(join(nested, "data"));
+  });
+
+  test("Should resolve a path from the environment against the working directory - as a shell user typed it", () => {
+    const { config } = loadConfig({ path: file, env: { ENCLAVE_STORAGE_DATA_DIR: "here" } });
+    expect(config.storage.data_dir).toBe(join(process.cwd(), "here"));
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadConfig } from "../../../src/config/load";
+import { resolveConfigPaths } from "../../../src/config/resolve-config-paths";
 import { configSchema } from "../../../src/config/schema";
 import { settings } from "../../../src/config/settings";
 
@@ -10,7 +11,7 @@ const shippedPath = join(import.meta.dir, "../../../config/enclave.toml");
 describe("config/enclave.toml", () => {
   test("Should be valid and equal the built-in defaults - it only documents them", () => {
     const { config } = loadConfig({ path: shippedPath, env: {} });
-    expect(config).toEqual(configSchema.parse({}));
+    expect(config).toEqual(resolveConfigPaths(configSchema.parse({}), { file: dirname(shippedPath), env: process.cwd() }, new Map()));
   });
 
   test("Should document every setting - a new setting needs its comment there", () => {
