@@ -13,7 +13,9 @@ import { createOpenAiRoutes } from "../api/openai/routes";
 import { createResponseStorage } from "../api/responses/response-storage";
 import { createResponsesRoutes } from "../api/responses/routes";
 import { createAnthropicRoutes } from "../api/anthropic/routes";
+import { createPromptCacheSweep } from "../privacy/prompt-cache-sweep";
 import type { Services } from "./compose-services";
+import { forgetCachedPrompts } from "./forget-cached-prompts";
 
 export interface ApiDeps {
   services: Services;
@@ -26,6 +28,8 @@ export interface ApiDeps {
   metrics?: Pick<Metrics, "instrument" | "observeUsage">;
   /** The running config's residency report, served at GET /admin/residency; absent: no such route. */
   residency?: () => ResidencyReport;
+  /** How often cached prompt prefixes are checked against the store (keys revoked, accounts erased elsewhere); default 5 s. */
+  promptCacheSweepMs?: number;
 }
 
 /**
@@ -40,7 +44,8 @@ export interface ApiDeps {
  */
 export function composeApi(deps: ApiDeps) {
   const { services, logger, now, clientIp, metrics } = deps;
-  const { keys, accounts, admission, pricing, privacy } = services;
+  // Revoking, deleting or erasing through the admin API drops the owner's cached prompts at once.
+  const { keys, accounts, admission, pricing, privacy } = forgetCachedPrompts({ ...services, privacy: services.privacy }, deps.engine.promptCache);
   const instrumented = metrics != null ? metrics.instrument(deps.engine) : deps.engine;
   const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);
 
@@ -55,5 +60,7 @@ export function composeApi(deps: ApiDeps) {
     createPrivacyRoutes({ keys, privacy, clientIp }),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
-  return { routes, engine, instrumented };
+  const cache = deps.engine.promptCache;
+  const promptCacheSweep = cache != null ? createPromptCacheSweep({ db: services.store.db, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
+  return { routes, engine, instrumented, promptCacheSweep };
 }
