@@ -27,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const levels = values.levels.split(",").map(Number);
-const historyWords = Number(values.history);
+const historyTokens = Number(values.history);
 const turns = Number(values.turns);
 const threads = Number(values.threads);
 const machine = machineInfo(threads, values.preset);
@@ -63,6 +63,21 @@ async function timed(engine: Engine, request: GenerationRequest): Promise<{ ttft
   throw new Error("no done event");
 }
 
+/** Words of the bench vocabulary per `tokens` tokens, measured with the model's tokenizer (forged vocabularies split words finely). */
+async function wordsFor(tokens: number): Promise<number> {
+  const probe = createLlamaEngine({
+    config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: 1, contextSize: 4096, threads })] },
+    logger: silentLogger,
+    loadLlama: async () => llama,
+  });
+  await probe.start();
+  const counted = await probe.countTokens({ ...textRequest(1), input: { kind: "text", prompt: words(200, 1) } });
+  await probe[Symbol.asyncDispose]();
+  return Math.max(1, Math.round((tokens * 200) / counted));
+}
+const historyWords = await wordsFor(historyTokens);
+const turnWords = await wordsFor(30);
+
 /** One conversation per account, their turns interleaved: turn 0 is the history, then `turns` follow-ups. */
 async function conversation(engine: Engine, accounts: string[]): Promise<Turn[]> {
   const histories = new Map(accounts.map((account, index) => [account, words(historyWords, index + 1)]));
@@ -73,7 +88,7 @@ async function conversation(engine: Engine, accounts: string[]): Promise<Turn[]>
       const request = { ...textRequest(8), model: "bench", input: { kind: "text" as const, prompt }, caller: caller(account) };
       const { ttftMs, text, promptTokens, cachedTokens } = await timed(engine, request);
       results.push({ account, turn, ttftMs, promptTokens, cachedTokens });
-      histories.set(account, `${prompt}${text} ${words(30, turn + 10)}`);
+      histories.set(account, `${prompt}${text} ${words(turnWords, turn + 10)}`);
     }
   }
   return results;
@@ -83,12 +98,13 @@ const rows: { parallel: number; cache: string; accounts: number; turns: Turn[] }
 for (const parallel of levels) {
   for (const cache of ["account", "off"] as const) {
     const engine = createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize: Math.max(2048, historyWords * 2 + 512), threads }), prompt_cache: cache }] },
+      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize: historyTokens + 64 * (turns + 2) * 2 + 256, threads }), prompt_cache: cache }] },
       logger: silentLogger,
       loadLlama: async () => llama,
     });
     await engine.start();
-    for (const accounts of [["acct_a"], ["acct_a", "acct_b"]]) {
+    // Fresh account ids per run: a later run must not start warm on an earlier run's cache.
+    for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) {
       const result = await conversation(engine, accounts);
       rows.push({ parallel, cache, accounts: accounts.length, turns: result });
       const cold = result.filter((turn) => turn.turn === 0);
@@ -99,7 +115,7 @@ for (const parallel of levels) {
       console.log(
         `parallel ${parallel}  cache ${cache.padEnd(7)}  accounts ${accounts.length}  prompt ${cold[0]!.promptTokens}  cold ${fixed(coldMs / 1000, 2)} s  ` +
           `warm mean ${fixed(warmMs / 1000, 2)} s (${fixed((100 * warmMs) / coldMs, 1)}% of cold)  prefill ${fixed(prefill, 0)} tok/s  ` +
-          `per turn ${result.map((turn) => `${turn.account.slice(-1)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
+          `per turn ${result.map((turn) => `${turn.account.slice(5, 6)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
       );
     }
     await engine[Symbol.asyncDispose]();
