@@ -9,6 +9,8 @@ export interface RequestMeter {
   /** A configured model id, or "unknown" for a model the engine does not serve. */
   model: string | null;
   promptTokens: number;
+  /** Of promptTokens, those read from the prompt cache. */
+  cachedTokens: number;
   completionTokens: number;
   ttftMs: number | null;
   draftTokensAccepted: number | null;
@@ -16,5 +18,5 @@ export interface RequestMeter {
 }
 
 export function createRequestMeter(admittedAt: number): RequestMeter {
-  return { admittedAt, model: null, promptTokens: 0, completionTokens: 0, ttftMs: null, draftTokensAccepted: null, errorCode: null };
+  return { admittedAt, model: null, promptTokens: 0, cachedTokens: 0, completionTokens: 0, ttftMs: null, draftTokensAccepted: null, errorCode: null };
 }

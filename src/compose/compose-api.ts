@@ -17,7 +17,9 @@ import { createResponsesRoutes } from "../api/responses/routes";
 import { createAnthropicRoutes } from "../api/anthropic/routes";
 import { createModelRoutes } from "../api/admin/model-routes";
 import type { ModelAdmin } from "../models/model-admin";
+import { createPromptCacheSweep } from "../privacy/prompt-cache-sweep";
 import type { Services } from "./compose-services";
+import { forgetCachedPrompts } from "./forget-cached-prompts";
 
 export interface ApiDeps {
   services: Services;
@@ -32,6 +34,8 @@ export interface ApiDeps {
   residency?: () => ResidencyReport;
   /** The models an admin manages while the server runs (GET/POST/DELETE /admin/models); absent: no such routes. */
   models?: ModelAdmin;
+  /** How often cached prompt prefixes are checked against the store (keys revoked, accounts erased elsewhere); default 5 s. */
+  promptCacheSweepMs?: number;
 }
 
 /**
@@ -47,7 +51,8 @@ export interface ApiDeps {
  */
 export function composeApi(deps: ApiDeps) {
   const { services, logger, now, clientIp, metrics } = deps;
-  const { keys, accounts, admission, pricing, privacy } = services;
+  // Revoking, deleting or erasing through the admin API drops the owner's cached prompts at once.
+  const { keys, accounts, admission, pricing, privacy } = forgetCachedPrompts({ ...services, privacy: services.privacy }, deps.engine.promptCache);
   const choices = createChoicesEngine(deps.engine);
   const instrumented = metrics != null ? metrics.instrument(choices) : choices;
   const engine = createMeteredEngine(privacy.captureEngine(instrumented), now);
@@ -65,5 +70,7 @@ export function composeApi(deps: ApiDeps) {
     ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
-  return { routes, engine, instrumented };
+  const cache = deps.engine.promptCache;
+  const promptCacheSweep = cache != null ? createPromptCacheSweep({ db: services.store.db, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
+  return { routes, engine, instrumented, promptCacheSweep };
 }

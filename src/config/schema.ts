@@ -107,6 +107,12 @@ export const modelSchema = z.strictObject({
     .default("auto")
     .describe("speculative decoding: draft model, prompt lookup, or none; auto = draft when one is configured"),
   draft: draftSchema.optional(),
+  prompt_cache: z
+    .enum(["account", "key", "off"])
+    .default("account")
+    .describe(
+      "reuse a sequence's KV cache for a later prompt sharing its prefix, only within this scope: the caller's account, its API key, or off (every prompt evaluated from scratch); another scope's tokens are erased before a sequence is reused",
+    ),
 })
   // Here rather than on the config, so a model added at run time is held to the same rules.
   .superRefine((model, ctx) => {
@@ -178,6 +184,11 @@ const modelPriceSchema = z.strictObject({
   model: z.string().min(1).describe("model id as clients pass it"),
   prompt_per_million: z.number().min(0).describe("price of one million prompt tokens"),
   completion_per_million: z.number().min(0).describe("price of one million completion tokens"),
+  cached_prompt_per_million: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("price of one million prompt tokens read from the prompt cache; absent: they cost prompt_per_million"),
 });
 
 const pricingSchema = z
@@ -185,6 +196,11 @@ const pricingSchema = z
     currency: z.string().min(1).default("USD").describe("currency of every price, budget and credit balance"),
     prompt_per_million: z.number().min(0).default(0).describe("price of one million prompt tokens for a model not listed in [[pricing.models]]"),
     completion_per_million: z.number().min(0).default(0).describe("price of one million completion tokens for a model not listed in [[pricing.models]]"),
+    cached_prompt_per_million: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("price of one million prompt tokens read from the prompt cache for a model not listed in [[pricing.models]]; absent: they cost prompt_per_million"),
     models: z.array(modelPriceSchema).default([]).describe("per-model prices; metered cost = tokens x price / 1,000,000"),
   })
   .superRefine((pricing, ctx) => {

@@ -12,6 +12,7 @@ export function decorateEngine(inner: Engine, wrapped: Partial<Pick<Engine, "sta
     generate: (request) => inner.generate(request),
     embed: (request) => inner.embed(request),
     countTokens: (request) => inner.countTokens(request),
+    promptCache: inner.promptCache,
     [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
     ...wrapped,
   };

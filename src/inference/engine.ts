@@ -1,3 +1,4 @@
+import type { CacheOwner } from "./cache-scope";
 import type { EmbeddingRequest, EmbeddingResult, GenerationEvent, GenerationRequest, ModelStatus } from "./types";
 
 /**
@@ -26,4 +27,14 @@ export interface Engine extends AsyncDisposable {
    * is still counted.
    */
   countTokens(request: GenerationRequest): Promise<number>;
+  /** The local models' prompt cache; absent where the engine keeps none (the fake, upstreams). */
+  readonly promptCache?: PromptCache;
+}
+
+/** The cached prompt prefixes of every local model, by cache scope (see cache-scope.ts). */
+export interface PromptCache {
+  /** The distinct scopes whose prefixes are cached now. */
+  scopes(): string[];
+  /** Erases the owner's cached prefixes in every model: free sequences at once, held ones when released. */
+  forget(owner: CacheOwner): Promise<void>;
 }

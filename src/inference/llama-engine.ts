@@ -15,7 +15,9 @@ import {
 import type { Config, ModelConfig } from "../config/schema";
 import { ContextLengthExceededError, EnclaveError, EngineError, InvalidRequestError, ModelNotFoundError, OverloadedError, RequestTimeoutError } from "../errors";
 import type { Logger } from "../logging/logger";
+import { cacheScopeOf, ownedBy } from "./cache-scope";
 import { toChatHistory } from "./chat-history";
+import { commonPrefixLength } from "./choose-slot";
 import type { Engine } from "./engine";
 import { engineFailure, requestTexts } from "./engine-failure";
 import { createEventChannel, type EventChannel } from "./event-channel";
@@ -81,7 +83,19 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
 
   const entries = new Map<string, ModelEntry>(
     config.models.map((model) => {
-      const scheduler = createScheduler({ name: model.id, parallel: model.parallel, queueSize: model.queue_size });
+      const scheduler = createScheduler({
+        name: model.id,
+        parallel: model.parallel,
+        queueSize: model.queue_size,
+        // An unloaded model's sequences are gone, and with them every cached prefix.
+        cachedTokens: (slot) => entries.get(model.id)?.runtime?.sequences[slot]?.contextTokens ?? [],
+        clearSlot: async (slot) => {
+          const runtime = entries.get(model.id)?.runtime;
+          await runtime?.sequences[slot]?.clearHistory();
+          // The draft keeps its own copy of the prompt's KV: it goes too, or the draft would propose from another account's prompt.
+          await runtime?.draftSequences[slot]?.clearHistory();
+        },
+      });
       const mode = speculativeMode(model);
       const controller = createSpeculativeController({
         mode,
@@ -160,6 +174,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       entry.state = "unloaded";
       logger.info({ model: entry.config.id }, "model unloaded after keep-alive");
       void runtime[Symbol.asyncDispose]();
+      void entry.scheduler.forget(() => true);
     }, entry.config.keep_alive_seconds * 1000);
     entry.idleTimer.unref?.();
   }
@@ -200,6 +215,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const drafting = predictor != null && speculativeRun.drafting;
     predictor?.draftThisRun(drafting);
     const before = { ...sequence.tokenPredictions };
+    // node-llama-cpp keeps the sequence's tokens up to the first difference and evaluates the rest, always at least the last one.
+    const cachedTokens = Math.min(commonPrefixLength(sequence.contextTokens, plan.cacheTokens), Math.max(0, plan.cacheTokens.length - 1));
     let completionTokens = 0;
     // Decode speed, from the first generated token to the last, is what adaptive drafting compares.
     let firstTokenAt = 0;
@@ -296,7 +313,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       if (stoppedByAbort || abort.signal.aborted) return () => endAborted(channel, abort.signal);
       capture?.check();
       const accepted = sequence.tokenPredictions.used - before.used;
-      const usage = { promptTokens: plan.promptTokens, completionTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
+      const usage = { promptTokens: plan.promptTokens, completionTokens, cachedTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
       return () => {
         channel.push({ type: "done", finishReason, toolCalls, usage, ...(finishReason === "stop" && stopSequence != null && { stopSequence }) });
         channel.end();
@@ -352,7 +369,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         ({ entry, runtime } = await admit(request.model, request.requestId, request.waitForModel));
         try {
           plan = await planGeneration(await getLlamaOnce(), runtime, request);
-          lease = await entry.scheduler.acquire(deadline.signal);
+          lease = await entry.scheduler.acquire(deadline.signal, { scope: cacheScopeOf(entry.config.prompt_cache, request.caller), tokens: plan.cacheTokens });
         } catch (error) {
           if (entry.scheduler.busy === 0) scheduleUnload(entry);
           throw error;
@@ -419,6 +436,17 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         lease.release();
       }
     },
+    promptCache: {
+      scopes() {
+        const scopes = new Set<string>();
+        for (const entry of entries.values()) for (const scope of entry.scheduler.scopes()) if (scope != null) scopes.add(scope);
+        return [...scopes];
+      },
+      async forget(owner) {
+        const matches = ownedBy(owner);
+        await Promise.all([...entries.values()].map((entry) => entry.scheduler.forget(matches)));
+      },
+    },
     async [Symbol.asyncDispose]() {
       if (disposed) return;
       disposed = true;
@@ -466,6 +494,8 @@ function stopWatchdog(signal: AbortSignal, onStuck: () => void): Disposable {
 interface Plan {
   /** Text input: the prompt's tokens without BOS (LlamaCompletion adds it). */
   tokens: Token[];
+  /** The prompt as the sequence will hold it (BOS and chat template included): what a cached prefix is matched against. */
+  cacheTokens: Token[];
   history: ReturnType<typeof toChatHistory>;
   promptTokens: number;
   maxTokens: number;
@@ -476,15 +506,15 @@ interface Plan {
 }
 
 
-type PromptPlan = Pick<Plan, "tokens" | "history" | "promptTokens" | "functions" | "forcedTool"> & { grammarSchema?: Record<string, unknown> };
+type PromptPlan = Pick<Plan, "tokens" | "cacheTokens" | "history" | "promptTokens" | "functions" | "forcedTool"> & { grammarSchema?: Record<string, unknown> };
 
 /** The prompt as the model will see it (tokens, chat template, tools) and its token count. */
 function planPrompt(runtime: ModelRuntime, request: GenerationRequest): PromptPlan {
   const { model } = runtime;
   if (request.input.kind === "text") {
     const tokens = model.tokenize(request.input.prompt, false, model.tokens.shouldPrependBosToken ? "trimLeadingSpace" : undefined);
-    const promptTokens = tokens.length + (model.tokens.shouldPrependBosToken && model.tokens.bos != null ? 1 : 0);
-    return { tokens, history: [], promptTokens };
+    const cacheTokens = model.tokens.shouldPrependBosToken && model.tokens.bos != null ? [model.tokens.bos, ...tokens] : tokens;
+    return { tokens, cacheTokens, history: [], promptTokens: cacheTokens.length };
   }
   const { tools, toolChoice } = request.input;
   if (typeof toolChoice === "object" && !tools.some((tool) => tool.name === toolChoice.name))
@@ -504,7 +534,8 @@ function planPrompt(runtime: ModelRuntime, request: GenerationRequest): PromptPl
     functions = Object.fromEntries(tools.map((tool) => [tool.name, { description: tool.description, params: tool.parameters as never }]));
   }
   const { contextText } = runtime.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-  return { tokens: [], history, promptTokens: contextText.tokenize(model.tokenizer).length, functions, forcedTool, grammarSchema };
+  const cacheTokens = contextText.tokenize(model.tokenizer);
+  return { tokens: [], cacheTokens, history, promptTokens: cacheTokens.length, functions, forcedTool, grammarSchema };
 }
 
 /** Everything that can fail on the request alone, done before a sequence is taken. */

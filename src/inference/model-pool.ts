@@ -146,6 +146,8 @@ export function createModelPool(deps: ModelPoolDeps): ModelPool {
     return keepOpen(result, release);
   }
 
+  const cachingEngines = () => [...[...slots.values()].map((slot) => slot.serving.engine), ...[...retiring.keys()].map((serving) => serving.engine)];
+
   return {
     async start() {
       const id = defaultId();
@@ -165,6 +167,15 @@ export function createModelPool(deps: ModelPoolDeps): ModelPool {
     generate: (request) => tracked(request.model, (engine) => engine.generate(request), whenEnded),
     embed: (request) => tracked(request.model, (engine) => engine.embed(request)),
     countTokens: (request) => tracked(request.model, (engine) => engine.countTokens(request)),
+    // Every engine that may still hold a prefix: those serving and those finishing their last streams.
+    promptCache: {
+      scopes() {
+        return [...new Set(cachingEngines().flatMap((engine) => engine.promptCache?.scopes() ?? []))];
+      },
+      async forget(owner) {
+        await Promise.all(cachingEngines().map((engine) => engine.promptCache?.forget(owner)));
+      },
+    },
     configs: () => [...slots.values()].map((slot) => slot.config),
     add(model) {
       if (slots.has(model.id)) throw new ConflictError(`model '${model.id}' already exists`, "id");

@@ -29,6 +29,8 @@ export interface ModelRuntime extends AsyncDisposable {
   readonly sequences: readonly LlamaContextSequence[];
   /** Per slot; undefined when the model does not speculate. */
   readonly predictors: readonly (AdaptiveTokenPredictor | undefined)[];
+  /** Per slot, the draft context's sequence its predictor keeps in step with the target's; undefined without a draft model. */
+  readonly draftSequences: readonly (LlamaContextSequence | undefined)[];
   readonly chatWrapper: ChatWrapper;
   /** Tokens per sequence, after llama.cpp's own limits. */
   readonly contextSize: number;
@@ -63,9 +65,10 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
       draftContext = context;
     }
 
-    const predictors = Array.from({ length: config.parallel }, () => {
-      if (mode === "draft" && draftContext != null && config.draft != null) {
-        const draft = new DraftSequenceTokenPredictor(draftContext.getSequence(), {
+    const draftSequences = Array.from({ length: config.parallel }, () => (mode === "draft" && config.draft != null ? draftContext?.getSequence() : undefined));
+    const predictors = draftSequences.map((draftSequence) => {
+      if (draftSequence != null && config.draft != null) {
+        const draft = new DraftSequenceTokenPredictor(draftSequence, {
           // At least one: with none the target runs ahead of the draft and most proposals come too late.
           minTokens: Math.max(1, config.draft.min_tokens),
           maxTokens: config.draft.max_tokens,
@@ -91,6 +94,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
       context,
       sequences,
       predictors,
+      draftSequences,
       chatWrapper: resolveChatWrapper(model, { fallbackToOtherWrappersOnJinjaError: true }) ?? new GeneralChatWrapper(),
       contextSize: context.contextSize,
       embeddingContext() {

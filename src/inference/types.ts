@@ -100,6 +100,8 @@ export interface Usage {
   completionTokens: number;
   /** Completion tokens the draft model proposed and the target accepted; absent when nothing was drafted. */
   draftTokensAccepted?: number;
+  /** Prompt tokens read from the prompt cache (this caller's earlier requests) instead of evaluated; absent: 0. */
+  cachedTokens?: number;
 }
 
 export type FinishReason = "stop" | "length" | "tool_calls";

@@ -40,6 +40,7 @@ export function createMeteredEngine(inner: Engine, now: () => number = Date.now)
         if ((event.type === "text" || event.type === "reasoning") && meter.ttftMs == null) meter.ttftMs = now() - meter.admittedAt;
         if (event.type === "done") {
           meter.promptTokens = event.usage.promptTokens;
+          meter.cachedTokens = event.usage.cachedTokens ?? 0;
           meter.completionTokens = event.usage.completionTokens;
           meter.draftTokensAccepted = event.usage.draftTokensAccepted ?? null;
           meter.ttftMs ??= now() - meter.admittedAt;

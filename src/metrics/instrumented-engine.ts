@@ -16,6 +16,8 @@ export interface GenerationRecord {
   /** generate() call to the end of the stream. */
   e2eSeconds: number;
   promptTokens: number;
+  /** Of promptTokens, those read from the prompt cache; null where the engine keeps none (an upstream). */
+  cachedTokens: number | null;
   completionTokens: number;
   /** First text to `done`: the decode time of completionTokens - 1 tokens; null without both. */
   decodeSeconds: number | null;
@@ -59,6 +61,7 @@ export function createInstrumentedEngine(inner: Engine, observer: EngineObserver
         ttftSeconds: firstAt == null ? null : (firstAt - calledAt) / 1000,
         e2eSeconds: (at - calledAt) / 1000,
         promptTokens: done?.usage.promptTokens ?? 0,
+        cachedTokens: done?.usage.cachedTokens ?? null,
         completionTokens: done?.usage.completionTokens ?? 0,
         decodeSeconds: done != null && firstTextAt != null ? (at - firstTextAt) / 1000 : null,
       });

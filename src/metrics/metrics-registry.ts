@@ -96,6 +96,9 @@ export function createMetrics(deps: MetricsDeps) {
   });
   const e2e = new Histogram({ name: "enclave_e2e_request_latency_seconds", help: "Time from the engine call to the end of the generation", labelNames: ["model"], buckets: buckets.e2e, registers });
   const promptTokens = new Counter({ name: "enclave_prompt_tokens_total", help: "Prompt tokens processed (generation and embeddings)", labelNames: ["model"], registers });
+  const cacheQueries = new Counter({ name: "enclave_prompt_cache_queries_total", help: "Generations that looked up the prompt cache", labelNames: ["model"], registers });
+  const cacheHits = new Counter({ name: "enclave_prompt_cache_hits_total", help: "Generations that reused a cached prompt prefix of their own account (or key)", labelNames: ["model"], registers });
+  const cacheHitTokens = new Counter({ name: "enclave_prompt_cache_hit_tokens_total", help: "Prompt tokens read from the prompt cache instead of evaluated", labelNames: ["model"], registers });
   const completionTokens = new Counter({ name: "enclave_completion_tokens_total", help: "Tokens generated", labelNames: ["model"], registers });
   const decodeRate = new Gauge({
     name: "enclave_decode_tokens_per_second",
@@ -124,6 +127,11 @@ export function createMetrics(deps: MetricsDeps) {
       if (record.ttftSeconds != null) ttft.observe({ model }, record.ttftSeconds);
       e2e.observe({ model }, record.e2eSeconds);
       promptTokens.inc({ model }, record.promptTokens);
+      if (record.cachedTokens != null) {
+        cacheQueries.inc({ model });
+        if (record.cachedTokens > 0) cacheHits.inc({ model });
+        cacheHitTokens.inc({ model }, record.cachedTokens);
+      }
       completionTokens.inc({ model }, record.completionTokens);
       const decoded = record.completionTokens - 1;
       if (record.decodeSeconds != null && decoded > 0 && record.decodeSeconds > 0) {

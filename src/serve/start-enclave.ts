@@ -169,6 +169,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       const engineStopped = await settlesWithin(engine[Symbol.asyncDispose](), config.server.shutdown_grace_seconds * 1000);
       if (!engineStopped) logger.warn({ graceSeconds: config.server.shutdown_grace_seconds }, "engine did not stop within the grace period; stopping without it");
       purge[Symbol.dispose]();
+      api.promptCacheSweep?.[Symbol.dispose]();
       storeOpen = false;
       store[Symbol.dispose]();
       logger.info("stopped");

@@ -142,6 +142,8 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
     generate: (request) => route(request, (engine) => engine.generate(request)),
     embed: (request) => route(request, (engine) => engine.embed(request)),
     countTokens: (request) => route(request, (engine) => engine.countTokens(request)),
+    // Only this installation's sequences hold a cache Enclave controls.
+    promptCache: local.promptCache,
     async [Symbol.asyncDispose]() {
       await local[Symbol.asyncDispose]();
       for (const upstream of upstreams) await upstream[Symbol.asyncDispose]();

@@ -84,6 +84,7 @@ async function startServer(): Promise<void> {
         ttftMs: 20,
         durationMs: 400,
         promptTokens: 40 + daysAgo * 3,
+        cachedTokens: 0,
         completionTokens: 60 + ((daysAgo * 37) % 90),
         draftTokensAccepted: null,
         costMicros: 0,

@@ -140,11 +140,12 @@ export function toolUseId(call: ToolCall): string {
 
 export function usageJson(usage: Usage) {
   return {
-    input_tokens: usage.promptTokens,
+    // Anthropic counts cache reads beside input_tokens, not in it: the total prompt is their sum.
+    input_tokens: usage.promptTokens - (usage.cachedTokens ?? 0),
     output_tokens: usage.completionTokens,
-    // No prompt cache is exposed through this API yet.
+    // The cache is written by every request as a side effect, never as a priced step of its own.
     cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_read_input_tokens: usage.cachedTokens ?? 0,
   };
 }
 

@@ -57,6 +57,7 @@ export function createV1Gate(deps: V1GateDeps) {
   function record(request: InFlight, caller: Pick<Caller, "key" | "account"> & Partial<Pick<Caller, "meter">>, status: number, errorCode: string | null) {
     const { meter } = caller;
     const promptTokens = meter?.promptTokens ?? 0;
+    const cachedTokens = meter?.cachedTokens ?? 0;
     const completionTokens = meter?.completionTokens ?? 0;
     const model = meter?.model ?? null;
     try {
@@ -71,9 +72,10 @@ export function createV1Gate(deps: V1GateDeps) {
         ttftMs: meter?.ttftMs ?? null,
         durationMs: now() - request.startedAt,
         promptTokens,
+        cachedTokens,
         completionTokens,
         draftTokensAccepted: meter?.draftTokensAccepted ?? null,
-        costMicros: pricing.costMicros(model, promptTokens, completionTokens),
+        costMicros: pricing.costMicros(model, promptTokens, completionTokens, cachedTokens),
         status,
         errorCode: errorCode ?? meter?.errorCode ?? null,
         clientIp: request.ip,

@@ -153,6 +153,8 @@ export function usageJson(usage: Usage) {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
+    // Only where the engine keeps a prompt cache; cached tokens are part of prompt_tokens, as in OpenAI's API.
+    ...(usage.cachedTokens != null && { prompt_tokens_details: { cached_tokens: usage.cachedTokens } }),
   };
 }
 

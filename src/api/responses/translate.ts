@@ -105,8 +105,8 @@ export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "faile
 export function responseUsageJson(usage: Usage) {
   return {
     input_tokens: usage.promptTokens,
-    // No prompt cache yet: nothing is ever read from one.
-    input_tokens_details: { cached_tokens: 0 },
+    // Part of input_tokens, as in OpenAI's API.
+    input_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
     output_tokens: usage.completionTokens,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage.promptTokens + usage.completionTokens,

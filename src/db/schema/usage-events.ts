@@ -20,6 +20,8 @@ export const usageEvents = sqliteTable(
     ttftMs: integer("ttft_ms"),
     durationMs: integer("duration_ms").notNull(),
     promptTokens: integer("prompt_tokens").notNull(),
+    /** Of prompt_tokens, those read from the prompt cache (the caller's own earlier requests). */
+    cachedTokens: integer("cached_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull(),
     draftTokensAccepted: integer("draft_tokens_accepted"),
     costMicros: integer("cost_micros").notNull(),

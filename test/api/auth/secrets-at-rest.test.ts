@@ -75,7 +75,7 @@ describe("secrets and content at rest", () => {
     for (const row of rows.slice(0, 3)) expect(row.ttft_ms).not.toBeNull();
     expect(new Set(rows.map((row) => row.id)).size).toBe(4);
     expect(Object.keys(rows[0]!).sort()).toEqual(
-      ["id", "key_id", "account_id", "endpoint", "model", "started_at", "queue_ms", "ttft_ms", "duration_ms", "prompt_tokens", "completion_tokens", "draft_tokens_accepted", "cost_micros", "status", "error_code", "client_ip"].sort(),
+      ["id", "key_id", "account_id", "endpoint", "model", "started_at", "queue_ms", "ttft_ms", "duration_ms", "prompt_tokens", "cached_tokens", "completion_tokens", "draft_tokens_accepted", "cost_micros", "status", "error_code", "client_ip"].sort(),
     );
 
     const { text } = everythingStored(h.dataDir);

@@ -102,3 +102,23 @@ describe("createModelPool", () => {
     await pool[Symbol.asyncDispose]();
   });
 });
+
+describe("the pool's prompt cache", () => {
+  test("Should list every model engine's cached scopes and forget an owner in each - so revocation reaches models the pool serves", async () => {
+    const forgotten: string[] = [];
+    const pool = createModelPool({
+      models: [model("a"), model("b")],
+      logger: memoryLogger().logger,
+      createEngine: (config) => ({
+        ...createFakeEngine({ models: [{ id: config.id }] }),
+        promptCache: {
+          scopes: () => [`account:${config.id}`, "account:shared"],
+          forget: async () => void forgotten.push(config.id),
+        },
+      }),
+    });
+    expect(pool.promptCache?.scopes().sort()).toEqual(["account:a", "account:b", "account:shared"]);
+    await pool.promptCache?.forget({ accountId: "shared" });
+    expect(forgotten.sort()).toEqual(["a", "b"]);
+  });
+});

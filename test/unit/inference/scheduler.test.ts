@@ -101,4 +101,118 @@ describe("scheduler", () => {
     await expect(queued).rejects.toBeInstanceOf(OverloadedError);
     await expect(scheduler.acquire(never)).rejects.toBeInstanceOf(OverloadedError);
   });
+
+  describe("prompt cache", () => {
+    /** A pool whose slots' caches are token lists the test writes, as a holder's generation would. */
+    function cachedPool(parallel: number) {
+      const caches: number[][] = Array.from({ length: parallel }, () => []);
+      const cleared: number[] = [];
+      const scheduler = createScheduler({
+        name: "m",
+        parallel,
+        queueSize: 4,
+        cachedTokens: (slot) => caches[slot]!,
+        clearSlot: async (slot) => {
+          cleared.push(slot);
+          caches[slot] = [];
+        },
+      });
+      return { scheduler, caches, cleared };
+    }
+    const history = [1, 2, 3, 4, 5, 6, 7, 8];
+
+    test("Should hand a repeat of the same scope the slot holding its prefix - not the next free one", async () => {
+      const { scheduler, caches, cleared } = cachedPool(2);
+      const first = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      caches[first.slot] = history;
+      first.release();
+      const second = await scheduler.acquire(never, { scope: "account:a", tokens: [...history, 9, 10] });
+      expect(second.slot).toBe(first.slot);
+      expect(caches[second.slot]).toEqual(history);
+      expect(cleared).toEqual([]);
+    });
+
+    test("Should erase another scope's tokens before handing the slot out - an account never runs on another's cache", async () => {
+      const { scheduler, caches, cleared } = cachedPool(1);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      caches[a.slot] = history;
+      a.release();
+      const b = await scheduler.acquire(never, { scope: "account:b", tokens: history });
+      expect(cleared).toEqual([b.slot]);
+      expect(caches[b.slot]).toEqual([]);
+    });
+
+    test("Should erase before a queued request of another scope gets the released slot - the hand-over checks too", async () => {
+      const { scheduler, caches, cleared } = cachedPool(1);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      const waiting = scheduler.acquire(never, { scope: "account:b", tokens: history });
+      caches[a.slot] = history;
+      a.release();
+      const b = await waiting;
+      expect(cleared).toEqual([b.slot]);
+      expect(caches[b.slot]).toEqual([]);
+    });
+
+    test("Should erase every time with the cache off - no scope reuses anything", async () => {
+      const { scheduler, caches, cleared } = cachedPool(1);
+      for (let round = 0; round < 2; round++) {
+        const lease = await scheduler.acquire(never, { scope: null, tokens: history });
+        expect(caches[lease.slot]).toEqual([]);
+        caches[lease.slot] = history;
+        lease.release();
+      }
+      expect(cleared).toEqual([0]);
+    });
+
+    test("Should leave the cache alone for a holder without an identity - embeddings do not touch the sequence", async () => {
+      const { scheduler, caches, cleared } = cachedPool(1);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      caches[a.slot] = history;
+      a.release();
+      (await scheduler.acquire(never)).release();
+      const again = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      expect(cleared).toEqual([]);
+      expect(caches[again.slot]).toEqual(history);
+    });
+
+    test("Should erase a forgotten scope's free slots at once - revocation drops the cache", async () => {
+      const { scheduler, caches, cleared } = cachedPool(2);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      const b = await scheduler.acquire(never, { scope: "account:b", tokens: [7, 7] });
+      caches[a.slot] = history;
+      caches[b.slot] = [7, 7];
+      a.release();
+      b.release();
+      await scheduler.forget((scope) => scope === "account:a");
+      expect(cleared).toEqual([a.slot]);
+      expect(caches[b.slot]).toEqual([7, 7]);
+      expect(scheduler.scopes()[a.slot]).toBeNull();
+      expect(scheduler.busy).toBe(0);
+    });
+
+    test("Should erase a forgotten scope's held slot when it is released - a running request is not cut off", async () => {
+      const { scheduler, caches, cleared } = cachedPool(1);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      caches[a.slot] = history;
+      await scheduler.forget((scope) => scope === "account:a");
+      expect(cleared).toEqual([]);
+      a.release();
+      const next = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      expect(cleared).toEqual([a.slot]);
+      expect(caches[next.slot]).toEqual([]);
+    });
+
+    test("Should give the slot back and fail the request when erasing fails - a slot is never handed out unerased", async () => {
+      const caches: number[][] = [[1, 2]];
+      const scheduler = createScheduler({
+        name: "m",
+        parallel: 1,
+        queueSize: 1,
+        cachedTokens: (slot) => caches[slot]!,
+        clearSlot: () => Promise.reject(new Error("erase failed")),
+      });
+      await expect(scheduler.acquire(never, { scope: "account:b", tokens: [1, 2] })).rejects.toThrow("erase failed");
+      expect(scheduler.busy).toBe(0);
+    });
+  });
 });

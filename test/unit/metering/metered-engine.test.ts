@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import pino from "pino";
+import { decorateEngine } from "../../../src/inference/decorate-engine";
 import { createFakeEngine } from "../../../src/inference/fake-engine";
+import type { GenerationEvent } from "../../../src/inference/types";
 import { createMeteredEngine } from "../../../src/metering/metered-engine";
 import { createPayloadCaptureEngine } from "../../../src/privacy/payload-capture-engine";
 import { testCaller } from "../../support/fixed-caller-gate";
@@ -39,5 +41,24 @@ describe("the guarded engine decorators need a caller", () => {
     }
     expect(served.meter).toMatchObject({ model: "fake", errorCode: null });
     expect(served.meter.completionTokens).toBeGreaterThan(0);
+  });
+});
+
+describe("metering of the prompt cache", () => {
+  test("Should meter the prompt tokens read from the cache - the done event's cachedTokens reaches the caller's meter", async () => {
+    const done: GenerationEvent = { type: "done", finishReason: "stop", toolCalls: [], usage: { promptTokens: 40, completionTokens: 2, cachedTokens: 31 } };
+    const engine = createMeteredEngine(
+      decorateEngine(createFakeEngine(), {
+        generate: async () =>
+          (async function* () {
+            yield done;
+          })(),
+      }),
+    );
+    const caller = testCaller();
+    for await (const _event of await engine.generate(generationRequest({ caller }))) {
+      // drain
+    }
+    expect(caller.meter).toMatchObject({ promptTokens: 40, cachedTokens: 31, completionTokens: 2 });
   });
 });

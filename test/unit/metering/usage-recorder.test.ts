@@ -24,6 +24,7 @@ function seeded() {
     ttftMs: 1,
     durationMs: 2,
     promptTokens: 3,
+    cachedTokens: 0,
     completionTokens: 4,
     draftTokensAccepted: null,
     costMicros: 0,

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { configSchema } from "../../../src/config/schema";
+import { decorateEngine } from "../../../src/inference/decorate-engine";
 import { createFakeEngine } from "../../../src/inference/fake-engine";
+import type { GenerationEvent } from "../../../src/inference/types";
+import { generationRequest } from "../../support/generation-request";
 import type { UsageEvent } from "../../../src/metering/usage-recorder";
 import { limitReason } from "../../../src/metrics/limit-reason";
 import { runtimeInfoOf } from "../../../src/metrics/llama-runtime-info";
@@ -112,5 +115,30 @@ describe("metrics registry", () => {
     const metrics = metricsWith();
     metrics.instrument(createFakeEngine());
     expect(() => metrics.instrument(createFakeEngine())).toThrow("already");
+  });
+});
+
+describe("prompt cache metrics", () => {
+  test("Should count prompt-cache queries, hits and hit tokens - from each generation's cached token count", async () => {
+    const metrics = metricsWith();
+    let cached = 0;
+    const engine = metrics.instrument(
+      decorateEngine(createFakeEngine(), {
+        generate: async () =>
+          (async function* (): AsyncGenerator<GenerationEvent> {
+            yield { type: "done", finishReason: "stop", toolCalls: [], usage: { promptTokens: 50, completionTokens: 1, cachedTokens: cached } };
+          })(),
+      }),
+    );
+    for (const tokens of [0, 30, 45]) {
+      cached = tokens;
+      for await (const _event of await engine.generate(generationRequest())) {
+        // drain
+      }
+    }
+    const samples = await samplesOf(metrics);
+    expect(valueOf(samples, "enclave_prompt_cache_queries_total", { model: "fake" })).toBe(3);
+    expect(valueOf(samples, "enclave_prompt_cache_hits_total", { model: "fake" })).toBe(2);
+    expect(valueOf(samples, "enclave_prompt_cache_hit_tokens_total", { model: "fake" })).toBe(75);
   });
 });

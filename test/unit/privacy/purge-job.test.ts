@@ -40,6 +40,7 @@ function usageRow(id: string, startedAt: number, extra: Partial<UsageEventRow> =
     ttftMs: 2,
     durationMs: 3,
     promptTokens: 10,
+    cachedTokens: 0,
     completionTokens: 5,
     draftTokensAccepted: null,
     costMicros: 7,

@@ -1,0 +1,126 @@
+/**
+ * The prompt cache on a multi-turn conversation: a long history, then follow-up turns of a few
+ * new words each, with the cache on and off; once for one account, once for two accounts whose
+ * turns interleave (each must keep its own hits, never the other's), at each `parallel`. Reports
+ * TTFT per turn (generate() call to first text, engine level, no HTTP), the cached prompt tokens
+ * and prefill tokens/s of the cold turn.
+ *
+ *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2]
+ */
+import { parseArgs } from "node:util";
+import type { Caller } from "../src/caller/caller";
+import { createRequestMeter } from "../src/caller/request-meter";
+import type { AccountRow, ApiKeyRow } from "../src/db/schema";
+import type { Engine } from "../src/inference/engine";
+import { createLlamaEngine } from "../src/inference/llama-engine";
+import type { GenerationRequest } from "../src/inference/types";
+import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, printMachine, silentLogger, textRequest, writeResults } from "./bench-support";
+
+const { values } = parseArgs({
+  options: {
+    preset: { type: "string", default: "bench" },
+    levels: { type: "string", default: "1,2,8" },
+    history: { type: "string", default: "1500" },
+    turns: { type: "string", default: "5" },
+    threads: { type: "string", default: "2" },
+    cache: { type: "string", default: "./.cache/forge" },
+  },
+});
+const levels = values.levels.split(",").map(Number);
+const historyTokens = Number(values.history);
+const turns = Number(values.turns);
+const threads = Number(values.threads);
+const machine = machineInfo(threads, values.preset);
+printMachine(machine);
+
+const model = await forgedModel(values.preset, values.cache);
+const llama = await cpuLlama(threads);
+// A timer keeps the event loop awake between native callbacks (see bench-api.ts).
+const keepAwake = setInterval(() => {}, 1);
+
+const WORDS = "river stone cloud forest lantern meadow harbor signal copper violet thunder garden window mirror candle engine".split(" ");
+const words = (count: number, seed: number) => Array.from({ length: count }, (_, index) => WORDS[(index * 7 + seed * 3 + index * index) % WORDS.length]).join(" ");
+const caller = (account: string): Caller => ({ key: { id: `key_${account}`, accountId: account } as ApiKeyRow, account: { id: account } as AccountRow, regions: null, meter: createRequestMeter(0) });
+
+interface Turn {
+  account: string;
+  turn: number;
+  ttftMs: number;
+  promptTokens: number;
+  cachedTokens: number;
+}
+
+async function timed(engine: Engine, request: GenerationRequest): Promise<{ ttftMs: number; text: string; promptTokens: number; cachedTokens: number }> {
+  const started = performance.now();
+  let ttftMs = 0;
+  let text = "";
+  for await (const event of await engine.generate(request)) {
+    if (event.type === "text") {
+      if (ttftMs === 0) ttftMs = performance.now() - started;
+      text += event.text;
+    } else if (event.type === "done") return { ttftMs: ttftMs || performance.now() - started, text, promptTokens: event.usage.promptTokens, cachedTokens: event.usage.cachedTokens ?? 0 };
+  }
+  throw new Error("no done event");
+}
+
+/** Words of the bench vocabulary per `tokens` tokens, measured with the model's tokenizer (forged vocabularies split words finely). */
+async function wordsFor(tokens: number): Promise<number> {
+  const probe = createLlamaEngine({
+    config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: 1, contextSize: 4096, threads })] },
+    logger: silentLogger,
+    loadLlama: async () => llama,
+  });
+  await probe.start();
+  const counted = await probe.countTokens({ ...textRequest(1), input: { kind: "text", prompt: words(200, 1) } });
+  await probe[Symbol.asyncDispose]();
+  return Math.max(1, Math.round((tokens * 200) / counted));
+}
+const historyWords = await wordsFor(historyTokens);
+const turnWords = await wordsFor(30);
+
+/** One conversation per account, their turns interleaved: turn 0 is the history, then `turns` follow-ups. */
+async function conversation(engine: Engine, accounts: string[]): Promise<Turn[]> {
+  const histories = new Map(accounts.map((account, index) => [account, words(historyWords, index + 1)]));
+  const results: Turn[] = [];
+  for (let turn = 0; turn <= turns; turn++) {
+    for (const account of accounts) {
+      const prompt = histories.get(account)!;
+      const request = { ...textRequest(8), model: "bench", input: { kind: "text" as const, prompt }, caller: caller(account) };
+      const { ttftMs, text, promptTokens, cachedTokens } = await timed(engine, request);
+      results.push({ account, turn, ttftMs, promptTokens, cachedTokens });
+      histories.set(account, `${prompt}${text} ${words(turnWords, turn + 10)}`);
+    }
+  }
+  return results;
+}
+
+const rows: { parallel: number; cache: string; accounts: number; turns: Turn[] }[] = [];
+for (const parallel of levels) {
+  for (const cache of ["account", "off"] as const) {
+    const engine = createLlamaEngine({
+      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize: historyTokens + 64 * (turns + 2) * 2 + 256, threads }), prompt_cache: cache }] },
+      logger: silentLogger,
+      loadLlama: async () => llama,
+    });
+    await engine.start();
+    // Fresh account ids per run: a later run must not start warm on an earlier run's cache.
+    for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) {
+      const result = await conversation(engine, accounts);
+      rows.push({ parallel, cache, accounts: accounts.length, turns: result });
+      const cold = result.filter((turn) => turn.turn === 0);
+      const warm = result.filter((turn) => turn.turn > 0);
+      const coldMs = cold.reduce((sum, turn) => sum + turn.ttftMs, 0) / cold.length;
+      const warmMs = warm.reduce((sum, turn) => sum + turn.ttftMs, 0) / warm.length;
+      const prefill = cold[0]!.promptTokens / (cold[0]!.ttftMs / 1000);
+      console.log(
+        `parallel ${parallel}  cache ${cache.padEnd(7)}  accounts ${accounts.length}  prompt ${cold[0]!.promptTokens}  cold ${fixed(coldMs / 1000, 2)} s  ` +
+          `warm mean ${fixed(warmMs / 1000, 2)} s (${fixed((100 * warmMs) / coldMs, 1)}% of cold)  prefill ${fixed(prefill, 0)} tok/s  ` +
+          `per turn ${result.map((turn) => `${turn.account.slice(5, 6)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
+      );
+    }
+    await engine[Symbol.asyncDispose]();
+  }
+}
+clearInterval(keepAwake);
+console.log(`results: ${writeResults("cache", machine, { rows })}`);
+await llama.dispose();

@@ -1,0 +1,58 @@
+/** What a free slot's cache holds, as far as choosing among slots is concerned. */
+export interface SlotCache {
+  slot: number;
+  /** The scope whose request last wrote the slot's KV cache; null: none that may reuse it (prompt cache off, or forgotten). */
+  scope: string | null;
+  /** The tokens the slot's KV cache holds now. */
+  tokens: readonly number[];
+  /** Logical time of the slot's last release; 0 for a slot never used. */
+  lastUsed: number;
+}
+
+/** Who may reuse what: the request's cache scope and its prompt as the sequence will see it. */
+export interface CacheIdentity {
+  /** Derived from the caller on the server side (account or key id); null: this request reuses nothing. */
+  scope: string | null;
+  tokens: readonly number[];
+}
+
+/**
+ * A common prefix shorter than this share of the prompt is not worth evicting a least recently
+ * used slot for: a chat template's opening tokens match every prompt of the account, and chasing
+ * them would overwrite the cache of another conversation that is still going on.
+ */
+export const MIN_PREFIX_SHARE = 0.1;
+
+export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const length = Math.min(a.length, b.length);
+  let index = 0;
+  while (index < length && a[index] === b[index]) index++;
+  return index;
+}
+
+/**
+ * The free slot a request should take: the one of its own scope whose cached tokens share the
+ * longest prefix with its prompt, else the least recently used. Another scope's tokens never
+ * count, so a request of one account is never steered by (or towards) another account's prompts.
+ */
+export function chooseSlot(free: readonly SlotCache[], identity: CacheIdentity | undefined): SlotCache | undefined {
+  let best: SlotCache | undefined;
+  let bestPrefix = 0;
+  if (identity?.scope != null) {
+    for (const candidate of free) {
+      if (candidate.scope !== identity.scope) continue;
+      const prefix = commonPrefixLength(candidate.tokens, identity.tokens);
+      if (prefix > bestPrefix) [best, bestPrefix] = [candidate, prefix];
+    }
+    if (best != null && bestPrefix >= Math.max(1, identity.tokens.length * MIN_PREFIX_SHARE)) return best;
+  }
+  let oldest: SlotCache | undefined;
+  for (const candidate of free) if (oldest == null || candidate.lastUsed < oldest.lastUsed) oldest = candidate;
+  return oldest;
+}
+
+/** Whether a slot must be erased before `identity`'s request may run on it: it holds tokens of another (or no) scope. */
+export function mustClear(slot: Pick<SlotCache, "scope" | "tokens">, identity: CacheIdentity | undefined): boolean {
+  if (identity == null || slot.tokens.length === 0) return false;
+  return identity.scope == null || slot.scope !== identity.scope;
+}

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Llama } from "node-llama-cpp";
+import type { Caller } from "../../../src/caller/caller";
+import { createRequestMeter } from "../../../src/caller/request-meter";
+import type { ModelConfig } from "../../../src/config/schema";
+import type { AccountRow, ApiKeyRow } from "../../../src/db/schema";
+import type { Engine } from "../../../src/inference/engine";
+import { createLlamaEngine } from "../../../src/inference/llama-engine";
+import type { ChatMessage, GenerationRequest } from "../../../src/inference/types";
+import { collect, forgeTinyPairs, modelConfig, sharedLlama, textRequest } from "./tiny-pair";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
+let llama: Llama;
+const engines: Engine[] = [];
+
+function engine(overrides: Partial<ModelConfig>): Engine {
+  const pair = forged.pairs.get(0.2)!;
+  const created = createLlamaEngine({
+    config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "tiny", path: pair.target, context_size: 512, parallel: 2, ...overrides })] },
+    logger: silent,
+    loadLlama: async () => llama,
+  });
+  engines.push(created);
+  return created;
+}
+const draftOf = () => ({ path: forged.pairs.get(0.2)!.draft, min_tokens: 1, max_tokens: 16, min_confidence: 0.6, threads: 1, adaptive: false });
+
+let cached: Engine;
+let off: Engine;
+let byKey: Engine;
+let drafted: Engine;
+
+beforeAll(async () => {
+  forged = await forgeTinyPairs([0.2]);
+  llama = await sharedLlama();
+  cached = engine({});
+  off = engine({ prompt_cache: "off" });
+  byKey = engine({ prompt_cache: "key" });
+  drafted = engine({ speculative: "draft", draft: draftOf() });
+  await Promise.all(engines.map((each) => each.start()));
+});
+
+afterAll(async () => {
+  for (const each of engines) await each[Symbol.asyncDispose]();
+  await llama?.dispose();
+  forged?.[Symbol.dispose]();
+});
+
+function caller(account: string, key = `key_${account}`): Caller {
+  return { key: { id: key, accountId: account } as ApiKeyRow, account: { id: account } as AccountRow, regions: null, meter: createRequestMeter(Date.now()) };
+}
+
+const history = "the quick brown fox jumps over the lazy dog and then it runs far away into the dark green forest where ";
+const text = (prompt: string, who: Caller | undefined, maxTokens = 8): GenerationRequest => textRequest("tiny", prompt, { caller: who, sampling: { maxTokens } });
+const chat = (messages: ChatMessage[], who: Caller | undefined, overrides: Partial<GenerationRequest> = {}): GenerationRequest =>
+  textRequest("tiny", "", { input: { kind: "chat", messages, tools: [], toolChoice: "auto" }, caller: who, sampling: { maxTokens: 12 }, ...overrides });
+
+async function run(on: Engine, request: GenerationRequest) {
+  const { text: output, done } = await collect(await on.generate(request));
+  return { text: output, promptTokens: done!.usage.promptTokens, cachedTokens: done!.usage.cachedTokens ?? 0 };
+}
+
+describe("prompt cache", () => {
+  test("Should reuse the cached prefix for the same account's repeat - at parallel 2 it lands on the sequence holding it", async () => {
+    const who = caller("acct_same");
+    const first = await run(cached, text(history, who));
+    const second = await run(cached, text(history, who));
+    expect(first.cachedTokens).toBe(0);
+    expect(second.cachedTokens).toBe(second.promptTokens - 1);
+    expect(second.text).toBe(first.text);
+  });
+
+  test("Should reuse nothing for another account sending exactly the same prompt - the cache is per account", async () => {
+    const prompt = `${history}second story `;
+    const a = await run(cached, text(prompt, caller("acct_a")));
+    const b = await run(cached, text(prompt, caller("acct_b")));
+    const again = await run(cached, text(prompt, caller("acct_a")));
+    expect(a.cachedTokens).toBe(0);
+    expect(b.cachedTokens).toBe(0);
+    expect(b.text).toBe(a.text);
+    // A's own cache survived B's request: B took the other sequence, or erased A's before using it.
+    expect(again.cachedTokens === again.promptTokens - 1 || again.cachedTokens === 0).toBe(true);
+  });
+
+  test("Should reuse nothing with one sequence shared by two accounts - the sequence is erased before the other account runs on it", async () => {
+    const single = engine({ parallel: 1 });
+    await single.start();
+    const a = await run(single, text(history, caller("acct_a")));
+    const b = await run(single, text(history, caller("acct_b")));
+    const a2 = await run(single, text(history, caller("acct_a")));
+    expect(a.cachedTokens).toBe(0);
+    expect(b.cachedTokens).toBe(0);
+    expect(a2.cachedTokens).toBe(0);
+    expect(new Set([a.text, b.text, a2.text]).size).toBe(1);
+  });
+
+  test("Should reuse nothing without a caller or with the cache off - no scope, nothing to share", async () => {
+    const who = caller("acct_off");
+    await run(off, text(history, who));
+    expect((await run(off, text(history, who))).cachedTokens).toBe(0);
+    await run(cached, text(history, undefined));
+    expect((await run(cached, text(history, undefined))).cachedTokens).toBe(0);
+  });
+
+  test("Should reuse only the common prefix of a prompt that diverges in the middle - and generate as if cold", async () => {
+    const who = caller("acct_diverge");
+    const common = "one two three four five six seven eight nine ten eleven twelve ";
+    await run(cached, text(`${common}red apples fall from trees`, who));
+    const diverged = await run(cached, text(`${common}blue waves hit the shore`, who));
+    const prefix = await cached.countTokens(text(common, who));
+    expect(diverged.cachedTokens).toBeGreaterThan(prefix - 3);
+    expect(diverged.cachedTokens).toBeLessThanOrEqual(prefix);
+    expect(diverged.cachedTokens).toBeLessThan(diverged.promptTokens - 1);
+    const cold = await run(off, text(`${common}blue waves hit the shore`, who));
+    expect(diverged.text).toBe(cold.text);
+  });
+
+  test("Should give the same greedy text with and without the cache - a chat's second turn, with a draft model", async () => {
+    const who = caller("acct_chat");
+    const turn1: ChatMessage[] = [
+      { role: "system", content: history },
+      { role: "user", content: "tell me more" },
+    ];
+    const first = await run(drafted, chat(turn1, who, { speculative: "on" }));
+    const turn2: ChatMessage[] = [...turn1, { role: "assistant", content: first.text }, { role: "user", content: "and then what" }];
+    const warm = await run(drafted, chat(turn2, who, { speculative: "on" }));
+    const cold = await run(off, chat(turn2, caller("acct_chat")));
+    expect(warm.cachedTokens).toBeGreaterThan(warm.promptTokens / 2);
+    expect(warm.text).toBe(cold.text);
+    // Another account on the drafting engine: nothing reused, the same text.
+    const other = await run(drafted, chat(turn2, caller("acct_chat_other"), { speculative: "on" }));
+    expect(other.cachedTokens).toBe(0);
+    expect(other.text).toBe(cold.text);
+  });
+
+  test("Should keep the cache per key with prompt_cache = \"key\" - another key of the same account reuses nothing", async () => {
+    await run(byKey, text(history, caller("acct_k", "key_one")));
+    expect((await run(byKey, text(history, caller("acct_k", "key_two")))).cachedTokens).toBe(0);
+    expect((await run(byKey, text(history, caller("acct_k", "key_one")))).cachedTokens).toBeGreaterThan(0);
+  });
+
+  test("Should drop an account's cached prefixes when it is forgotten - revocation and erasure reuse nothing after", async () => {
+    const who = caller("acct_forget");
+    await run(cached, text(history, who));
+    expect(cached.promptCache?.scopes()).toContain("account:acct_forget");
+    await cached.promptCache?.forget({ accountId: "acct_forget" });
+    expect(cached.promptCache?.scopes()).not.toContain("account:acct_forget");
+    expect((await run(cached, text(history, who))).cachedTokens).toBe(0);
+  });
+
+  test("Should drop one key's prefixes in key scope and keep the others - revoking a key", async () => {
+    await run(byKey, text(history, caller("acct_kr", "key_keep")));
+    await run(byKey, text(history, caller("acct_kr", "key_gone")));
+    await byKey.promptCache?.forget({ accountId: "acct_kr", keyId: "key_gone" });
+    expect(byKey.promptCache?.scopes()).toEqual(expect.arrayContaining(["key:acct_kr:key_keep"]));
+    expect(byKey.promptCache?.scopes()).not.toContain("key:acct_kr:key_gone");
+  });
+});
