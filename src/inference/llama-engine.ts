@@ -524,11 +524,13 @@ function planPrompt(runtime: ModelRuntime, request: GenerationRequest): PromptPl
   let functions: ChatModelFunctions | undefined;
   let forcedTool: ForcedTool | undefined;
   let grammarSchema: Record<string, unknown> | undefined;
-  if (typeof toolChoice === "object") {
-    forcedTool = { kind: "one", name: toolChoice.name };
-    grammarSchema = tools.find((tool) => tool.name === toolChoice.name)?.parameters ?? { type: "object" };
+  // "required" with one tool can only call that one: its arguments alone go under the grammar, so a cut call keeps its name.
+  const forcedName = typeof toolChoice === "object" ? toolChoice.name : toolChoice === "required" && tools.length === 1 ? tools[0]!.name : null;
+  if (forcedName != null) {
+    forcedTool = { kind: "one", name: forcedName };
+    grammarSchema = tools.find((tool) => tool.name === forcedName)?.parameters ?? { type: "object" };
   } else if (toolChoice === "required") {
-    forcedTool = { kind: "any" };
+    forcedTool = { kind: "any", names: tools.map((tool) => tool.name) };
     grammarSchema = anyToolSchema(tools);
   } else if (toolChoice === "auto" && tools.length > 0) {
     functions = Object.fromEntries(tools.map((tool) => [tool.name, { description: tool.description, params: tool.parameters as never }]));
@@ -570,7 +572,7 @@ function anyToolSchema(tools: ToolDefinition[]): Record<string, unknown> {
     properties: { name: { const: tool.name }, arguments: tool.parameters ?? { type: "object" } },
     required: ["name", "arguments"],
   }));
-  return variants.length === 1 ? variants[0]! : { oneOf: variants };
+  return { oneOf: variants };
 }
 
 

@@ -85,6 +85,17 @@ describe("one prompt through the three APIs on the forged model", () => {
     expect(cutArguments.replaceAll(/\s/g, "").length).toBeGreaterThan(1);
     expect(wholeArguments.startsWith(cutArguments.replaceAll(/\s/g, ""))).toBe(true);
     expect(cut.usage.completion_tokens).toBe(3);
+    // "required" with one tool can only be that tool: even two tokens name it.
+    const required = await post("/v1/chat/completions", {
+      model: "tiny",
+      temperature: 0,
+      max_tokens: 2,
+      messages: [{ role: "user", content: "hi" }],
+      tools: [{ type: "function", function: tool }],
+      tool_choice: "required",
+    });
+    expect(required.choices[0].finish_reason).toBe("length");
+    expect(required.choices[0].message.tool_calls).toEqual([expect.objectContaining({ function: expect.objectContaining({ name: "lookup" }) })]);
 
     const responses = await post("/v1/responses", {
       model: "tiny",
