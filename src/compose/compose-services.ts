@@ -14,6 +14,8 @@ export interface ServicesDeps {
   store: Store;
   logger: Logger;
   now?: () => number;
+  /** Each retention purge run (scheduled or on demand, dry runs aside) with the rows it removed: the server's purge metrics. */
+  onPurged?: (rowsRemoved: number) => void;
 }
 
 /**
@@ -39,7 +41,7 @@ export function composeServices(deps: ServicesDeps) {
     recorder: createUsageRecorder({ db, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
-      return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now }));
+      return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now, onPurged: deps.onPurged }));
     },
   };
 }

@@ -18,6 +18,9 @@ import { persistModels } from "./persist-models";
 /** `persist: true` also writes the change into the config file; otherwise it lasts until the next restart or reload. */
 export const PersistInput = z.strictObject({ persist: z.boolean().default(false).describe("write the change into the config file") });
 
+/** POST /admin/models: a `[[models]]` table, held to the config's own rules, and `persist`. */
+export const AddModelInput = modelSchema.safeExtend(PersistInput.shape);
+
 export interface ModelAdminDeps {
   pool: ModelPool;
   live: LiveConfig;
@@ -96,9 +99,9 @@ export function createModelAdmin(deps: ModelAdminDeps) {
 
     async add(actor: Actor, body: unknown): Promise<ModelView> {
       requireAdmin(actor);
-      const { persist, ...fields } = (body ?? {}) as Record<string, unknown>;
-      const { persist: shouldPersist } = parseInput(PersistInput, { persist });
-      const input = parseInput(modelSchema, fields);
+      const { persist: shouldPersist, ...input } = parseInput(AddModelInput, body);
+      // What the admin wrote, without the defaults filled in, is what a persisted table keeps.
+      const { persist: _, ...fields } = body as Record<string, unknown>;
       if (shouldPersist) configFileOrRefuse();
       // The default is loaded at all times and /ready follows it: a config-file decision, made by a reload.
       if (input.default && pool.configs().length > 0)

@@ -17,6 +17,8 @@ export interface PrivacyDeps {
   now?: () => number;
   /** Default: loaded from [retention] payload_key / payload_key_file. */
   key?: RetentionKey | null;
+  /** Each purge run that is not a dry run, with the rows it removed. */
+  onPurged?: (rowsRemoved: number) => void;
 }
 
 /**
@@ -34,7 +36,7 @@ export function createPrivacy(deps: PrivacyDeps) {
     db,
     key,
     payloads,
-    purge: createPurgeJob({ store, retention, key, now, logger }),
+    purge: createPurgeJob({ store, retention, key, now, logger, onPurged: deps.onPurged }),
     consents: createConsentService({ db, sqlite, retention, key, now }),
     dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
     /** Whether and how a subject's payloads may be kept (consent, overrides, the global mode). */

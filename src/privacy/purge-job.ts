@@ -34,6 +34,11 @@ export interface PurgeJobDeps {
   /** Injected clock (ms since the epoch). */
   now?: () => number;
   logger?: Logger;
+  /**
+   * Called after each run that is not a dry run, scheduled or on demand, with the rows it removed
+   * (payloads, request rows folded into daily aggregates, audit entries): the purge metrics.
+   */
+  onPurged?: (rowsRemoved: number) => void;
 }
 
 /** Midnight UTC at or before `ms`. */
@@ -114,6 +119,7 @@ export function createPurgeJob(deps: PurgeJobDeps) {
     if (!dryRun && report.payloads_deleted + report.usage_rows_rolled_up + report.client_ips_cleared + report.audit_entries_removed > 0)
       report.space = reclaimSpace(store.sqlite);
     logger?.info({ ...report, space: report.space ?? undefined }, dryRun ? "retention purge (dry run)" : "retention purge");
+    if (!dryRun) deps.onPurged?.(report.payloads_deleted + report.usage_rows_rolled_up + report.audit_entries_removed);
     return report;
   }
 

@@ -73,7 +73,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   migrate(store);
   ensureInstanceRow(store);
   logger.info({ path: store.path }, "store open");
-  const services = composeServices({ config, store, logger });
+  const services = composeServices({ config, store, logger, onPurged: deps.metrics?.recordPurge });
   deps.metrics?.setAuditChainLength(() => store.db.select({ entries: count() }).from(auditLog).get()?.entries ?? 0);
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });

@@ -1,8 +1,13 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
+import { z } from "zod";
 import type { KeyService } from "../../auth/key-service";
 import type { ModelAdmin } from "../../models/model-admin";
+import { parseInput } from "../../validation/parse-input";
 import { createAdminGate } from "./admin-gate";
+
+/** DELETE /admin/models/:id takes `persist` as a query parameter too: a DELETE body is something not every client sends. */
+export const RemoveModelQuery = z.strictObject({ persist: z.enum(["true", "false"]).optional().describe("true also removes the model from the config file") });
 
 export interface ModelRoutesDeps {
   keys: KeyService;
@@ -29,7 +34,14 @@ export function createModelRoutes(deps: ModelRoutesDeps) {
     .post("/models/:id/unload", ({ actor, params }) => models.unload(actor, params.id), {
       detail: { summary: "Unload a model; its in-flight requests finish first, the next request loads it again" },
     })
-    .delete("/models/:id", ({ actor, params, body, query }) => models.remove(actor, params.id, body ?? (query.persist != null ? { persist: query.persist === "true" } : {})), {
-      detail: { summary: "Stop serving a model once its in-flight requests finish; persist: true (body or ?persist=true) removes it from the config file" },
-    });
+    .delete(
+      "/models/:id",
+      ({ actor, params, body, query }) => {
+        const { persist } = parseInput(RemoveModelQuery, query, "query");
+        return models.remove(actor, params.id, body ?? (persist != null ? { persist: persist === "true" } : {}));
+      },
+      {
+        detail: { summary: "Stop serving a model once its in-flight requests finish; persist: true (body or ?persist=true) removes it from the config file" },
+      },
+    );
 }

@@ -83,8 +83,18 @@ const promptFields = {
   messages: z.array(message).min(1).max(L.messages),
   tools: z.array(tool).max(L.tools).optional(),
   tool_choice: toolChoice.optional(),
-  /** Extended thinking: accepted and ignored, the served models answer without a thinking block. */
-  thinking: z.unknown().optional(),
+  /**
+   * Extended thinking. A reasoning model's thoughts come back as `thinking` blocks only when this
+   * asks for them (`enabled` or `adaptive`, unless `display: "omitted"`); otherwise they are left
+   * out, as Anthropic's API leaves them out. budget_tokens is accepted and not enforced.
+   */
+  thinking: z
+    .object({
+      type: z.string().max(64),
+      budget_tokens: z.number().int().min(0).optional(),
+      display: z.enum(["summarized", "omitted"]).nullish(),
+    })
+    .optional(),
 };
 
 function checkToolChoice(body: { tools?: { name: string }[]; tool_choice?: z.infer<typeof toolChoice> }, ctx: z.RefinementCtx) {

@@ -5,7 +5,7 @@ import { parseBody } from "../openai/parse-body";
 import type { Incoming } from "../openai/service";
 import { CountTokensRequest, MessagesRequest } from "./model";
 import { MESSAGE_SSE_HEADERS, messageStream } from "./sse";
-import { countTokensToGeneration, messageJson, messagesToGeneration } from "./translate";
+import { countTokensToGeneration, messageJson, messagesToGeneration, thinkingDisplay } from "./translate";
 
 export interface AnthropicDeps {
   engine: Engine;
@@ -28,7 +28,7 @@ export function createAnthropicService(deps: AnthropicDeps) {
       const { abort, ...context } = begin(incoming, body.model);
       // Resolves after admission: a 400/404/529 is still an ordinary JSON error here.
       const events = await engine.generate(messagesToGeneration(body, context));
-      const meta = { requestId: context.requestId, model: body.model };
+      const meta = { requestId: context.requestId, model: body.model, thinking: thinkingDisplay(body) };
       if (body.stream) return new Response(messageStream(events, meta, abort), { headers: MESSAGE_SSE_HEADERS });
       return messageJson(await collectGeneration(events, context.requestId, context.signal), meta);
     },

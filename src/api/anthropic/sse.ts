@@ -1,6 +1,6 @@
 import type { GenerationEvent } from "../../inference/types";
 import { anthropicErrorBody } from "./error-response";
-import { messageId, stopReasonOf, toolUseId, usageJson } from "./translate";
+import { messageId, stopReasonOf, THINKING_SIGNATURE, thinkingBlockJson, toolUseId, usageJson, type MessageMeta } from "./translate";
 import { eventStream } from "../event-stream";
 
 /**
@@ -10,8 +10,10 @@ import { eventStream } from "../event-stream";
  *   content_block_delta..., content_block_stop; then message_delta (stop_reason, usage) and
  *   message_stop. A failure after the stream began is one `error` event, and the stream ends.
  *
- * Text is one text block, opened by the first text; tool calls arrive whole with the engine's
- * `done` and each becomes a tool_use block whose input is sent as one input_json_delta.
+ * A reasoning model's thoughts, when the request turned thinking on, are a thinking block before
+ * the text (thinking_delta..., then signature_delta). Text is one text block, opened by the first
+ * text; tool calls arrive whole with the engine's `done` and each becomes a tool_use block whose
+ * input is sent as one input_json_delta.
  * `input_tokens` is only known at the end, so message_start says 0 and message_delta carries the
  * real count (Anthropic's SDKs take message_delta's usage as the whole message's).
  */
@@ -22,19 +24,30 @@ type StreamEvent = { type: string } & Record<string, unknown>;
 const encoder = new TextEncoder();
 const frame = (data: StreamEvent) => encoder.encode(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
 
-export interface MessageStreamMeta {
-  requestId: string;
-  model: string;
-}
 
-function messageEvents(meta: MessageStreamMeta) {
+function messageEvents(meta: MessageMeta) {
   let index = -1;
-  let textOpen = false;
+  /** The block receiving deltas now: thoughts come before the text, each in a block of its own. */
+  let open: "thinking" | "text" | null = null;
+  let textOpened = false;
   const start = (content_block: object): StreamEvent[] => {
     index++;
     return [{ type: "content_block_start", index, content_block }, ...(index === 0 ? [{ type: "ping" }] : [])];
   };
   const stop = (): StreamEvent => ({ type: "content_block_stop", index });
+  // Anthropic sends a thinking block's signature last, just before its content_block_stop.
+  const closeOpen = (): StreamEvent[] => {
+    const closing: StreamEvent[] = open === "thinking" ? [{ type: "content_block_delta", index, delta: { type: "signature_delta", signature: THINKING_SIGNATURE } }, stop()] : open === "text" ? [stop()] : [];
+    open = null;
+    return closing;
+  };
+  const into = (kind: "thinking" | "text"): StreamEvent[] => {
+    if (open === kind) return [];
+    const events = [...closeOpen(), ...start(kind === "thinking" ? thinkingBlockJson("") : { type: "text", text: "" })];
+    open = kind;
+    if (kind === "text") textOpened = true;
+    return events;
+  };
   return {
     opening: (): StreamEvent[] => [
       {
@@ -53,14 +66,18 @@ function messageEvents(meta: MessageStreamMeta) {
     ],
     text(text: string): StreamEvent[] {
       if (text === "") return [];
-      const opened = textOpen ? [] : start({ type: "text", text: "" });
-      textOpen = true;
-      return [...opened, { type: "content_block_delta", index, delta: { type: "text_delta", text } }];
+      return [...into("text"), { type: "content_block_delta", index, delta: { type: "text_delta", text } }];
+    },
+    /** Thoughts only when the request turned thinking on; with `display: "omitted"` the block opens without its text. */
+    thinking(thinking: string): StreamEvent[] {
+      if (thinking === "" || meta.thinking === "none") return [];
+      const opened = into("thinking");
+      return meta.thinking === "shown" ? [...opened, { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking } }] : opened;
     },
     closing(done: DoneEvent) {
-      const events: StreamEvent[] = [];
-      if (textOpen) events.push(stop());
-      else if (done.toolCalls.length === 0) events.push(...start({ type: "text", text: "" }), stop());
+      const events: StreamEvent[] = closeOpen();
+      // As in the non-streamed answer: a text block, if empty, unless tool calls are the whole answer.
+      if (!textOpened && done.toolCalls.length === 0) events.push(...start({ type: "text", text: "" }), stop());
       for (const call of done.toolCalls) {
         events.push(...start({ type: "tool_use", id: toolUseId(call), caller: { type: "direct" }, name: call.name, input: {} }));
         events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: call.arguments } });
@@ -86,13 +103,14 @@ export const MESSAGE_SSE_HEADERS = {
  * The engine's events as Anthropic's event stream (see eventStream); a failure mid-stream is an
  * `error` event in Anthropic's shape.
  */
-export function messageStream(events: AsyncIterable<GenerationEvent>, meta: MessageStreamMeta, abort: AbortController): ReadableStream<Uint8Array> {
+export function messageStream(events: AsyncIterable<GenerationEvent>, meta: MessageMeta, abort: AbortController): ReadableStream<Uint8Array> {
   const format = messageEvents(meta);
   return eventStream(
     events,
     {
       opening: () => format.opening().map(frame),
       text: (event) => format.text(event.text).map(frame),
+      reasoning: (event) => format.thinking(event.text).map(frame),
       closing: (event) => format.closing(event).map(frame),
       failed: (error) => [frame(anthropicErrorBody(error))],
     },

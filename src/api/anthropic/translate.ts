@@ -154,8 +154,39 @@ export function toolUseBlockJson(call: ToolCall) {
   return { type: "tool_use" as const, id: toolUseId(call), caller: { type: "direct" as const }, name: call.name, input: toolInput(call) };
 }
 
-export function messageJson(generation: Generation & { stopSequence?: string }, meta: { requestId: string; model: string }) {
+/**
+ * What becomes of a reasoning model's thoughts: left out ("none", unless the request turned
+ * thinking on, as at Anthropic), a thinking block with the text ("shown"), or one without it
+ * ("omitted", for `display: "omitted"`).
+ */
+export type ThinkingDisplay = "none" | "shown" | "omitted";
+
+export function thinkingDisplay(body: Pick<MessagesRequest, "thinking">): ThinkingDisplay {
+  const type = body.thinking?.type;
+  if (type !== "enabled" && type !== "adaptive") return "none";
+  return body.thinking?.display === "omitted" ? "omitted" : "shown";
+}
+
+/**
+ * Anthropic signs each thinking block so it can verify one passed back; these thoughts are not
+ * Claude's and a passed-back block is dropped unread, so the signature is empty.
+ */
+export const THINKING_SIGNATURE = "";
+
+export function thinkingBlockJson(thinking: string) {
+  return { type: "thinking" as const, thinking, signature: THINKING_SIGNATURE };
+}
+
+export interface MessageMeta {
+  requestId: string;
+  model: string;
+  thinking: ThinkingDisplay;
+}
+
+export function messageJson(generation: Generation & { stopSequence?: string }, meta: MessageMeta) {
+  const thoughts = generation.reasoning ?? "";
   const content = [
+    ...(meta.thinking !== "none" && thoughts !== "" ? [thinkingBlockJson(meta.thinking === "shown" ? thoughts : "")] : []),
     ...(generation.text !== "" || generation.toolCalls.length === 0 ? [{ type: "text" as const, text: generation.text, citations: null }] : []),
     ...generation.toolCalls.map(toolUseBlockJson),
   ];

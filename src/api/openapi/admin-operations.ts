@@ -5,10 +5,12 @@ import { AuditQuery, type AuditView } from "../../audit/list-audit";
 import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { toKeyView } from "../../auth/key-view";
 import { RequestLogQuery } from "../../metering/request-log";
+import { AddModelInput, type ModelView } from "../../models/model-admin";
 import { UsageQuery } from "../../metering/usage-report";
 import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
 import type { toConsentView } from "../../privacy/consent-service";
 import type { ResidencyReport } from "../../residency/residency-report";
+import { RemoveModelQuery } from "../admin/model-routes";
 import { PurgeQuery } from "../admin/privacy-routes";
 import { KeyListQuery } from "../admin/routes";
 import type { ServerStatus } from "../admin/server-status";
@@ -108,6 +110,23 @@ const Status = z.looseObject({
   recent: z.looseObject({ window_seconds: int, requests: int, errors: int }),
 });
 
+const Model = z
+  .looseObject({
+    object: z.literal("model"),
+    id: z.string(),
+    path: z.string().describe("the GGUF file's real path"),
+    draft_path: z.string().nullable(),
+    default: z.boolean(),
+    state: z.enum(["unloaded", "loading", "ready", "failed"]),
+    context_size: int,
+    parallel: int,
+    busy_sequences: int,
+    queue_depth: int,
+    keep_alive_seconds: z.number(),
+    speculative: z.enum(["draft", "lookup", "none"]),
+  })
+  .meta({ id: "AdminModel" });
+
 const Residency = z.looseObject({
   generated_at: time,
   enclave_version: z.string(),
@@ -126,6 +145,7 @@ const account = "Accounts";
 const keys = "Keys";
 const privacy = "Privacy";
 const operations = "Operations";
+const models = "Models";
 
 /** The admin API under /admin (admin and manager keys). */
 export const adminOperations: ApiOperations = {
@@ -213,6 +233,11 @@ export const adminOperations: ApiOperations = {
     }),
   },
   "GET /admin/status": { tag: operations, response: Status },
+  "GET /admin/models": { tag: models, response: list(Model) },
+  "POST /admin/models": { tag: models, body: AddModelInput, response: Model, status: 201 },
+  "POST /admin/models/:id/load": { tag: models, response: Model },
+  "POST /admin/models/:id/unload": { tag: models, response: Model },
+  "DELETE /admin/models/:id": { tag: models, query: RemoveModelQuery, response: Model },
   "GET /admin/residency": { tag: operations, response: Residency },
 };
 
@@ -226,4 +251,5 @@ export type AdminViewsFit = [
   Fits<AuditView, z.output<typeof AuditEntry>>,
   Fits<ServerStatus, z.output<typeof Status>>,
   Fits<ResidencyReport, z.output<typeof Residency>>,
+  Fits<ModelView, z.output<typeof Model>>,
 ];

@@ -67,11 +67,21 @@ const functionCallOutputItem = z.object({
   status: itemStatus,
 });
 
+/**
+ * A reasoning item of an earlier answer, as SDKs pass `response.output` back into `input`:
+ * accepted and dropped, as the served models do not see earlier thoughts.
+ */
+const reasoningItem = z.object({
+  type: z.literal("reasoning"),
+  id: z.string().max(L.idChars).nullish(),
+  status: itemStatus,
+});
+
 /** A message written the short way (`{role, content}`) has no `type`; OpenAI reads it as a message. */
 const withMessageType = (value: unknown) =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !("type" in value) && "role" in value ? { ...value, type: "message" } : value;
 
-const inputItem = z.preprocess(withMessageType, z.discriminatedUnion("type", [messageItem, functionCallItem, functionCallOutputItem]));
+const inputItem = z.preprocess(withMessageType, z.discriminatedUnion("type", [messageItem, functionCallItem, functionCallOutputItem, reasoningItem]));
 
 const input = z.union([z.string().max(L.contentChars), z.array(inputItem).min(1).max(L.messages)]);
 export type ResponsesInputItem = z.infer<typeof inputItem>;

@@ -8,6 +8,10 @@ import {
   messageItemId,
   messageItemJson,
   outputTextJson,
+  reasoningItemId,
+  reasoningItemJson,
+  reasoningStatus,
+  reasoningTextJson,
   responseJson,
   type ResponseMeta,
 } from "./translate";
@@ -19,9 +23,11 @@ import {
  * reference (https://platform.openai.com/docs/api-reference/responses-streaming): created,
  * in_progress, then per output item added -> (content part added -> text deltas -> text done ->
  * content part done | arguments delta -> arguments done) -> item done, then the terminal event.
+ * A reasoning model's thoughts are the first item, `reasoning`, its text as reasoning_text deltas.
  */
 
 type TextEvent = Extract<GenerationEvent, { type: "text" }>;
+type ReasoningEvent = Extract<GenerationEvent, { type: "reasoning" }>;
 type DoneEvent = Extract<GenerationEvent, { type: "done" }>;
 type Payload = { type: string } & Record<string, unknown>;
 
@@ -34,26 +40,56 @@ export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta, 
   let sequence = 0;
   const event = (type: string, fields: Record<string, unknown>) => ({ type, sequence_number: sequence++, ...fields }) as Payload;
   const itemId = messageItemId(requestId);
+  const thoughtsId = reasoningItemId(requestId);
   /** Output items finished so far, for the final (or failed) response object. */
   const output: unknown[] = [];
   let text = "";
+  let thoughts = "";
   let messageOpen = false;
+  let reasoningOpen = false;
+  /** The message's place in `output`: after the reasoning item when the model thought first. */
+  let messageIndex = 0;
+
+  function openReasoning(): Payload[] {
+    reasoningOpen = true;
+    const where = { item_id: thoughtsId, output_index: output.length, content_index: 0 };
+    return [
+      event("response.output_item.added", { output_index: output.length, item: reasoningItemJson(requestId, "", "in_progress") }),
+      event("response.content_part.added", { ...where, part: reasoningTextJson("") }),
+    ];
+  }
+
+  function closeReasoning(status: "completed" | "incomplete"): Payload[] {
+    if (!reasoningOpen) return [];
+    reasoningOpen = false;
+    const where = { item_id: thoughtsId, output_index: output.length, content_index: 0 };
+    const item = reasoningItemJson(requestId, thoughts, status);
+    const events = [
+      event("response.reasoning_text.done", { ...where, text: thoughts }),
+      event("response.content_part.done", { ...where, part: reasoningTextJson(thoughts) }),
+      event("response.output_item.done", { output_index: output.length, item }),
+    ];
+    output.push(item);
+    return events;
+  }
 
   function openMessage(): Payload[] {
     messageOpen = true;
+    messageIndex = output.length;
     return [
-      event("response.output_item.added", { output_index: 0, item: messageItemJson(requestId, "", "in_progress") }),
-      event("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: outputTextJson("") }),
+      event("response.output_item.added", { output_index: messageIndex, item: messageItemJson(requestId, "", "in_progress") }),
+      event("response.content_part.added", { item_id: itemId, output_index: messageIndex, content_index: 0, part: outputTextJson("") }),
     ];
   }
 
   function closeMessage(status: "completed" | "incomplete"): Payload[] {
     const item = messageItemJson(requestId, text, status);
     output.push(item);
+    const where = { item_id: itemId, output_index: messageIndex, content_index: 0 };
     return [
-      event("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
-      event("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part: outputTextJson(text) }),
-      event("response.output_item.done", { output_index: 0, item }),
+      event("response.output_text.done", { ...where, text, logprobs: [] }),
+      event("response.content_part.done", { ...where, part: outputTextJson(text) }),
+      event("response.output_item.done", { output_index: messageIndex, item }),
     ];
   }
 
@@ -63,16 +99,25 @@ export function responseEventFormat(body: ResponsesRequest, meta: ResponseMeta, 
       return [event("response.created", { response }), event("response.in_progress", { response })];
     },
 
+    /** The model's thoughts, before its answer: one reasoning item, closed when the answer begins. */
+    reasoning(generated: ReasoningEvent): Payload[] {
+      // Thoughts after the answer began have no item to go to; they are not sent.
+      if (generated.text === "" || messageOpen || output.length > 0) return [];
+      const opened = reasoningOpen ? [] : openReasoning();
+      thoughts += generated.text;
+      return [...opened, event("response.reasoning_text.delta", { item_id: thoughtsId, output_index: 0, content_index: 0, delta: generated.text })];
+    },
+
     text(generated: TextEvent): Payload[] {
       if (generated.text === "") return [];
-      const opened = messageOpen ? [] : openMessage();
+      const opened = messageOpen ? [] : [...closeReasoning("completed"), ...openMessage()];
       text += generated.text;
-      return [...opened, event("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: generated.text, logprobs: [] })];
+      return [...opened, event("response.output_text.delta", { item_id: itemId, output_index: messageIndex, content_index: 0, delta: generated.text, logprobs: [] })];
     },
 
     closing(done: DoneEvent): Payload[] {
       const status = done.finishReason === "length" ? "incomplete" : "completed";
-      const events: Payload[] = [];
+      const events: Payload[] = closeReasoning(reasoningStatus({ text, toolCalls: done.toolCalls, finishReason: done.finishReason }));
       // Without text a message still opens unless tool calls are the whole answer, as in the non-streamed output.
       if (messageOpen || done.toolCalls.length === 0) events.push(...(messageOpen ? [] : openMessage()), ...closeMessage(itemStatus(done, null)));
       done.toolCalls.forEach((call, index) => {
@@ -113,6 +158,7 @@ export function responseSseStream(events: AsyncIterable<GenerationEvent>, format
     {
       opening: () => format.opening().map(frame),
       text: (event) => format.text(event).map(frame),
+      reasoning: (event) => format.reasoning(event).map(frame),
       closing: (event) => format.closing(event).map(frame),
       failed: (error) => format.failed(error).map(frame),
     },

@@ -11,6 +11,8 @@ import type { ResponsesInputItem, ResponsesRequest } from "./model";
 function toMessages(items: ResponsesInputItem[]): ChatMessage[] {
   const messages: ChatMessage[] = [];
   for (const item of items) {
+    // An earlier answer's thoughts: the served models do not see them again.
+    if (item.type === "reasoning") continue;
     if (item.type === "message") {
       const role = item.role === "developer" || item.role === "system" ? "system" : item.role;
       messages.push({ role, content: item.content });
@@ -46,12 +48,15 @@ export function outputTurn(generation: Pick<Generation, "text" | "toolCalls">): 
 export function inputItemsJson(body: ResponsesRequest, requestId: string): Record<string, unknown>[] {
   const items = typeof body.input === "string" ? [{ type: "message" as const, role: "user" as const, content: body.input }] : body.input;
   return items.map((item, index) => {
-    const id = item.id ?? `${item.type === "message" ? "msg" : item.type === "function_call" ? "fc" : "fco"}_${requestId}_in${index}`;
+    const prefixes = { message: "msg", function_call: "fc", function_call_output: "fco", reasoning: "rs" } as const;
+    const id = item.id ?? `${prefixes[item.type]}_${requestId}_in${index}`;
     if (item.type === "message") {
       const part = item.role === "assistant" ? "output_text" : "input_text";
       return { id, type: "message", role: item.role, status: "completed", content: [{ type: part, text: item.content }] };
     }
     if (item.type === "function_call") return { id, type: "function_call", status: "completed", call_id: item.call_id, name: item.name, arguments: item.arguments };
+    // Its thoughts were dropped on the way in: the item is listed, their text is not kept.
+    if (item.type === "reasoning") return { id, type: "reasoning", status: "completed", summary: [] };
     return { id, type: "function_call_output", status: "completed", call_id: item.call_id, output: item.output };
   });
 }
@@ -99,6 +104,7 @@ export interface ResponseMeta {
 export const responseId = (requestId: string) => `resp_${requestId}`;
 export const messageItemId = (requestId: string) => `msg_${requestId}`;
 export const functionCallItemId = (requestId: string, index: number) => `fc_${requestId}_${index}`;
+export const reasoningItemId = (requestId: string) => `rs_${requestId}`;
 
 export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
 
@@ -127,6 +133,24 @@ export function messageItemJson(requestId: string, text: string, status: "in_pro
   };
 }
 
+export function reasoningTextJson(text: string) {
+  return { type: "reasoning_text" as const, text };
+}
+
+/**
+ * A reasoning model's thoughts as a `reasoning` item: the raw text as `content` (reasoning_text),
+ * as open-weight models' thoughts are returned; `summary` stays empty, there is no summarizer.
+ */
+export function reasoningItemJson(requestId: string, text: string, status: "in_progress" | "completed" | "incomplete") {
+  return {
+    id: reasoningItemId(requestId),
+    type: "reasoning" as const,
+    status,
+    summary: [],
+    content: status === "in_progress" ? [] : [reasoningTextJson(text)],
+  };
+}
+
 export function functionCallItemJson(requestId: string, call: ToolCall, index: number, status: "in_progress" | "completed" | "incomplete") {
   return {
     id: functionCallItemId(requestId, index),
@@ -148,12 +172,23 @@ export function itemStatus(generation: Pick<Generation, "toolCalls" | "finishRea
   return (callIndex ?? -1) === last ? "incomplete" : "completed";
 }
 
-/** What the answer says about the generation: a message when there is text (or nothing else), then each function call. */
-export function outputItemsJson(requestId: string, generation: Pick<Generation, "text" | "toolCalls" | "finishReason">) {
+/**
+ * What the answer says about the generation: the model's thoughts when it had any, a message when
+ * there is text (or nothing else), then each function call. Thoughts cut by max_output_tokens
+ * leave the reasoning item incomplete (and the empty message after it).
+ */
+export function outputItemsJson(requestId: string, generation: Pick<Generation, "text" | "reasoning" | "toolCalls" | "finishReason">) {
   const calls = generation.toolCalls.map((call, index) => functionCallItemJson(requestId, call, index, itemStatus(generation, index)));
   const messageStatus = itemStatus(generation, null);
   const hasMessage = generation.text !== "" || calls.length === 0;
-  return [...(hasMessage ? [messageItemJson(requestId, generation.text, messageStatus)] : []), ...calls];
+  const thoughts = generation.reasoning ?? "";
+  const reasoning = thoughts !== "" ? [reasoningItemJson(requestId, thoughts, reasoningStatus(generation))] : [];
+  return [...reasoning, ...(hasMessage ? [messageItemJson(requestId, generation.text, messageStatus)] : []), ...calls];
+}
+
+/** The thoughts were cut when max_output_tokens ended the generation before any answer came. */
+export function reasoningStatus(generation: Pick<Generation, "text" | "toolCalls" | "finishReason">): "completed" | "incomplete" {
+  return generation.finishReason === "length" && generation.text === "" && generation.toolCalls.length === 0 ? "incomplete" : "completed";
 }
 
 /**

@@ -5,15 +5,18 @@
  * fits the document's answer schema (checked against the published JSON Schema, not the zod source).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliActor } from "../../../src/accounts/actor";
 import { apiOperations } from "../../../src/api/openapi/api-operations";
+import { createLiveConfig } from "../../../src/config/live-config";
 import { configSchema } from "../../../src/config/schema";
 import { openStore } from "../../../src/db/client";
 import { migrate } from "../../../src/db/migrate";
 import { createFakeEngine } from "../../../src/inference/fake-engine";
+import { createModelPool } from "../../../src/inference/model-pool";
+import { createModelAdmin } from "../../../src/models/model-admin";
 import { residencyReport } from "../../../src/residency/residency-report";
 import { guardedRoutes } from "../../support/guarded-routes";
 import { checkJsonSchema } from "../../support/json-schema-check";
@@ -22,16 +25,35 @@ import { createTestApp, memoryLogger, request } from "../../support/test-app";
 const dataDir = mkdtempSync(join(tmpdir(), "enclave-openapi-"));
 const store = openStore(dataDir);
 migrate(store);
+// The smallest GGUF (a header, no tensors) is all adding a model checks; the fake engines never read it.
+const modelsDir = join(dataDir, "models");
+mkdirSync(modelsDir);
+const gguf = (name: string) => {
+  const header = new Uint8Array(24);
+  header.set(new TextEncoder().encode("GGUF"));
+  new DataView(header.buffer).setUint32(4, 3, true);
+  writeFileSync(join(modelsDir, name), header);
+  return join(modelsDir, name);
+};
 // Full retention, so stored responses, consents and overrides all have something to answer.
-const config = configSchema.parse({ retention: { payloads: "full", payload_key: "ab".repeat(32) }, storage: { data_dir: dataDir } });
-const engine = createFakeEngine();
+const config = configSchema.parse({
+  retention: { payloads: "full", payload_key: "ab".repeat(32) },
+  storage: { data_dir: dataDir },
+  engine: { model_paths: [modelsDir] },
+  models: [{ id: "fake", path: gguf("fake.gguf") }],
+});
 const { logger } = memoryLogger("silent");
-const guarded = guardedRoutes({ config, engine, store, logger, residency: () => residencyReport(config) });
+// Served as `enclave serve` serves: a model pool, so the /admin/models routes are there to document.
+const engine = createModelPool({ models: config.models, logger, createEngine: (model) => createFakeEngine({ models: [{ id: model.id }] }) });
+const live = createLiveConfig(config);
+const models = createModelAdmin({ pool: engine, live, configFile: null, db: store.db, logger });
+const guarded = guardedRoutes({ config: live.view, engine, store, logger, models, residency: () => residencyReport(live.current()) });
 const { app } = createTestApp({ engine, routes: guarded.routes, logger });
 const cli = cliActor("test");
 const root = guarded.accounts.ensureDefault(cli);
 const admin = guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id }).secret;
-afterAll(() => {
+afterAll(async () => {
+  await engine[Symbol.asyncDispose]();
   store[Symbol.dispose]();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -139,6 +161,11 @@ const samples: [string, Sample][] = [
   ["GET /admin/requests", { query: { limit: "5", status: "success" } }],
   ["GET /admin/status", {}],
   ["GET /admin/residency", {}],
+  ["GET /admin/models", {}],
+  ["POST /admin/models", { body: { id: "spare", path: "$spare", parallel: 1, keep_alive_seconds: 0 } }],
+  ["POST /admin/models/:id/load", { path: () => "/admin/models/spare/load" }],
+  ["POST /admin/models/:id/unload", { path: () => "/admin/models/spare/unload" }],
+  ["DELETE /admin/models/:id", { path: () => "/admin/models/spare", query: { persist: "false" } }],
   ["POST /admin/accounts/:id/erase", { path: (ctx) => `/admin/accounts/${ctx.erasedAccountId}/erase` }],
   ["DELETE /admin/keys/:id", { path: (ctx) => `/admin/keys/${ctx.keyId}` }],
   ["DELETE /admin/accounts/:id", { path: (ctx) => `/admin/accounts/${ctx.doomedAccountId}` }],
@@ -148,7 +175,8 @@ const operationOf = (key: string) => {
   const [method, path] = key.split(" ") as [string, string];
   return document.paths[path.replace(/:(\w+)/g, "{$1}")]?.[method.toLowerCase()];
 };
-const withAccount = (body: unknown, ctx: Context) => JSON.parse(JSON.stringify(body).replaceAll('"$account"', JSON.stringify(ctx.accountId)));
+const spare = gguf("spare.gguf");
+const withAccount = (body: unknown, ctx: Context) => JSON.parse(JSON.stringify(body).replaceAll('"$account"', JSON.stringify(ctx.accountId)).replaceAll('"$spare"', JSON.stringify(spare)));
 
 describe("one request per operation", () => {
   test("Should have a sample for every documented operation - so none goes unchecked", () => {

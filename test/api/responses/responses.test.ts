@@ -141,7 +141,7 @@ describe("POST /v1/responses", () => {
     ["tool_choice", respond({ tools: [{ type: "function", name: "a" }], tool_choice: { type: "function", name: "b" } }), "invalid_value"],
     ["text.format.type", respond({ text: { format: { type: "yaml" } } }), "invalid_value"],
     ["text.format.schema", respond({ text: { format: { type: "json_schema", name: "x" } } }), "missing_required_parameter"],
-    ["input[0].type", respond({ input: [{ type: "reasoning", summary: [] }] }), "invalid_value"],
+    ["input[0].type", respond({ input: [{ type: "computer_call", action: {} }] }), "invalid_value"],
     ["input[0].content[0].type", respond({ input: [{ role: "user", content: [{ type: "input_image", image_url: "x" }] }] }), "unsupported_value"],
     ["input[0].call_id", respond({ input: [{ type: "function_call_output", output: "x" }] }), "missing_required_parameter"],
     ["metadata", respond({ metadata: "m" }), "invalid_type"],

@@ -48,6 +48,10 @@ describe("deploy/systemd/enclave.service", () => {
     expect(unit.get("Install")!.get("WantedBy")).toEqual(["multi-user.target"]);
   });
 
+  test("Should reload with SIGHUP to the main process - `systemctl reload enclave` rereads the config file instead of restarting", () => {
+    expect(parseUnit(text).get("Service")!.get("ExecReload")).toEqual(["/bin/kill -HUP $MAINPID"]);
+  });
+
   test.each([
     ["ProtectSystem", "strict"],
     ["ProtectHome", "yes"],

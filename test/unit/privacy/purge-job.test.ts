@@ -118,6 +118,18 @@ describe("purge windows (injected clock)", () => {
     expect(store.sqlite.query("select action, actor from audit_log").all()).toEqual([{ action: "retention.purge", actor: "system:retention" }]);
   });
 
+  test("Should report each run that is not a dry run with the rows it removed - folded request rows counted, cleared IPs not", () => {
+    const store = freshStore();
+    store.db.insert(usageEvents).values([usageRow("old-1", T0 - 100 * DAY), usageRow("old-2", T0 - 99 * DAY), usageRow("mid", T0 - 40 * DAY)]).run();
+    const reported: number[] = [];
+    const job = createPurgeJob({ store, retention: ZDR_RETENTION, key: null, now: () => T0, onPurged: (rows) => reported.push(rows) });
+    job.run({ dryRun: true });
+    expect(reported).toEqual([]);
+    expect(job.run()).toMatchObject({ usage_rows_rolled_up: 2, client_ips_cleared: 3 });
+    job.run();
+    expect(reported).toEqual([2, 0]);
+  });
+
   test("Should run on a schedule and stop when disposed", () => {
     const store = freshStore();
     const pending: { callback: () => void; ms: number }[] = [];
