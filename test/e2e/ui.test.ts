@@ -272,7 +272,11 @@ describe("the console at /ui in Debian's chromium", () => {
         expect(await newestReply.textContent()).toContain("tiny");
         expect(await newestReply.textContent()).toMatch(/\d ms/);
         await page.getByLabel("Status").selectOption("client_error");
-        await log.locator("tbody tr").filter({ hasText: "429" }).waitFor();
+        // The unfiltered rows stay on screen (marked busy) until the filtered page arrives.
+        await page.waitForFunction(() => {
+          const table = document.querySelector('table[aria-label="Requests"]');
+          return table?.getAttribute("aria-busy") === "false" && [...table.querySelectorAll("tbody .state")].every((cell) => Number(cell.textContent) >= 400);
+        });
         expect(await log.locator("tbody tr").allTextContents()).toEqual([expect.stringContaining("404"), expect.stringContaining("429")]);
         await page.getByLabel("Status").selectOption("server_error");
         await page.getByText("No requests match these filters.").waitFor();

@@ -84,7 +84,7 @@ export function RequestsPage() {
       ) : log.data.data.length === 0 ? (
         <p class="muted">No requests {cursors.length > 0 ? "older than these" : status !== "" || keyId !== "" ? "match these filters" : "yet"}.</p>
       ) : (
-        <TableWrap label="Requests">
+        <TableWrap label="Requests" busy={log.loading}>
           <thead>
             <tr>
               <th scope="col">Time</th>
