@@ -29,7 +29,7 @@ import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-ru
 import { requestDeadline } from "./request-deadline";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
 import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
-import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
+import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, PromptCacheStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
 
 export interface LlamaEngineDeps {
   config: Pick<Config, "models"> & { engine: Pick<Config["engine"], "gpu" | "max_threads">; limits?: Pick<Config["limits"], "max_request_seconds"> };
@@ -119,6 +119,15 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       return [model.id, entry];
     }),
   );
+
+  function promptCacheStatus(entry: ModelEntry): PromptCacheStatus {
+    const sequences = entry.runtime?.sequences ?? [];
+    const held = entry.scheduler.scopes().flatMap((scope, slot) => {
+      const tokens = sequences[slot]?.contextTokens.length ?? 0;
+      return scope == null || tokens === 0 ? [] : [tokens];
+    });
+    return { scope: entry.config.prompt_cache, sequences: held.length, tokens: held.reduce((sum, tokens) => sum + tokens, 0) };
+  }
 
   function getLlamaOnce(): Promise<Llama> {
     llama ??= loadLlama().then((loaded) => {
@@ -357,6 +366,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         busySequences: entry.scheduler.busy,
         queueDepth: entry.scheduler.queued,
         speculative: entry.controller.status(),
+        promptCache: promptCacheStatus(entry),
       }));
     },
     async generate(request) {

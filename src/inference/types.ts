@@ -163,6 +163,15 @@ export interface SpeculativeStatus {
   timeSavedSeconds?: number;
 }
 
+/** What a model's prompt cache holds now: sequences whose KV cells keep a scope's prefix for its next request. */
+export interface PromptCacheStatus {
+  scope: "account" | "key" | "off";
+  /** Sequences, free or busy, whose cache belongs to a scope. */
+  sequences: number;
+  /** KV cells those sequences hold: the cache lives inside the context's preallocated KV cache, so cells are its memory. */
+  tokens: number;
+}
+
 export interface ModelStatus {
   id: string;
   isDefault: boolean;
@@ -174,4 +183,6 @@ export interface ModelStatus {
   busySequences: number;
   queueDepth: number;
   speculative: SpeculativeStatus;
+  /** Absent where the engine keeps no cache (the fake, upstreams). */
+  promptCache?: PromptCacheStatus;
 }

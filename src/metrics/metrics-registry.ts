@@ -188,6 +188,8 @@ export function createMetrics(deps: MetricsDeps) {
   perModel("enclave_sequences", "Sequences (llama.cpp slots) of the model's context", (model) => model.parallel);
   perModel("enclave_sequences_busy", "Sequences generating now", (model) => model.busySequences);
   perModel("enclave_queue_depth", "Requests waiting for a free sequence", (model) => model.queueDepth);
+  perModel("enclave_prompt_cache_sequences", "Sequences holding an account's (or key's) cached prompt prefix", (model) => model.promptCache?.sequences ?? null);
+  perModel("enclave_prompt_cache_tokens", "KV cells filled by cached prompt prefixes: the prompt cache's memory, inside the preallocated KV cache", (model) => model.promptCache?.tokens ?? null);
   perModel("enclave_speculative_acceptance_ratio", "Accepted draft tokens / generated tokens over the recent window", (model) => model.speculative.acceptance);
   new Gauge({
     name: "enclave_speculative_drafting",

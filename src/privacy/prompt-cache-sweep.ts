@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import { accounts, apiKeys } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { ownerOf, type CacheOwner } from "../inference/cache-scope";
@@ -10,10 +10,14 @@ export interface PromptCacheSweepDeps {
   cache: PromptCache;
   intervalMs: number;
   logger: Pick<Logger, "warn">;
+  now?: () => number;
 }
 
 export interface PromptCacheSweep extends Disposable {
-  /** Forgets the cached prefixes of every erased or deleted account and revoked key; resolves with how many owners it dropped. */
+  /**
+   * Forgets the cached prefixes of every erased or deleted account, of every revoked key, and of
+   * every account with a key revoked since the previous sweep; resolves with how many owners it dropped.
+   */
   sweep(): Promise<number>;
 }
 
@@ -25,19 +29,31 @@ export interface PromptCacheSweep extends Disposable {
  */
 export function createPromptCacheSweep(deps: PromptCacheSweepDeps): PromptCacheSweep {
   const { db, cache, logger } = deps;
+  const now = deps.now ?? Date.now;
+  let checkedSince = now();
 
-  function gone(owner: CacheOwner): boolean {
+  /** In account scope every key of the account wrote into its prefixes, so a key revoked since the last sweep drops them all. */
+  function gone(owner: CacheOwner, since: number): boolean {
     const account = db.select({ deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, owner.accountId)).get();
     if (account == null || account.deletedAt != null) return true;
-    if (owner.keyId == null) return false;
+    if (owner.keyId == null) {
+      const revoked = db
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.accountId, owner.accountId), gte(apiKeys.revokedAt, new Date(since))))
+        .get();
+      return revoked != null;
+    }
     const key = db.select({ revokedAt: apiKeys.revokedAt, accountId: apiKeys.accountId }).from(apiKeys).where(eq(apiKeys.id, owner.keyId)).get();
     return key == null || key.revokedAt != null || key.accountId !== owner.accountId;
   }
 
   async function sweep(): Promise<number> {
+    const since = checkedSince;
+    checkedSince = now();
     const stale = cache.scopes().flatMap((scope) => {
       const owner = ownerOf(scope);
-      return owner != null && gone(owner) ? [owner] : [];
+      return owner != null && gone(owner, since) ? [owner] : [];
     });
     await Promise.all(stale.map((owner) => cache.forget(owner)));
     return stale.length;

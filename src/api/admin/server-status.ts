@@ -94,6 +94,9 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
         draft_tokens_proposed: model.speculative.draftTokensProposed,
         draft_tokens_accepted: model.speculative.draftTokensAccepted,
       },
+      /** Sequences holding a scope's cached prefix and the KV cells they fill; null where the model keeps no cache (an upstream). */
+      prompt_cache:
+        model.promptCache == null ? null : { scope: model.promptCache.scope, cached_sequences: model.promptCache.sequences, cached_tokens: model.promptCache.tokens },
     })),
     recent: {
       window_seconds: RECENT_WINDOW_SECONDS,

@@ -82,4 +82,22 @@ describe("prompt cache sweep", () => {
     expect(await sweep.sweep()).toBe(3);
     expect(forgotten.slice(1)).toEqual(expect.arrayContaining([{ accountId: other.id }, { accountId: other.id, keyId: kept.id }]));
   });
+
+  test("Should forget an account's prefixes once when another process revokes one of its keys - in account scope every key wrote into them", async () => {
+    const { cache, forgotten } = recordingCache();
+    const { h, account, key } = appWith(recordingCache().cache);
+    using _h = h;
+    const scopes = [`account:${account.id}`];
+    let clock = Date.now();
+    using sweep = createPromptCacheSweep({ db: h.store.db, cache: { ...cache, scopes: () => scopes }, intervalMs: 3_600_000, logger: { warn() {} }, now: () => clock });
+
+    expect(await sweep.sweep()).toBe(0);
+    h.keys.revoke(h.cli, key.id);
+    clock += 5_000;
+    expect(await sweep.sweep()).toBe(1);
+    expect(forgotten).toEqual([{ accountId: account.id }]);
+    // The account still stands and its other keys still work: later sweeps keep the prefixes they write.
+    clock += 5_000;
+    expect(await sweep.sweep()).toBe(0);
+  });
 });

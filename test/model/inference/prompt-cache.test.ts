@@ -157,3 +157,60 @@ describe("prompt cache", () => {
     expect(byKey.promptCache?.scopes()).not.toContain("key:acct_kr:key_gone");
   });
 });
+
+describe("prompt cache status and timing", () => {
+  test("Should give the cold text after another prompt of the account partly overwrote the sequence - only the surviving prefix is reused", async () => {
+    const single = engine({ parallel: 1 });
+    await single.start();
+    const who = caller("acct_overwrite");
+    const common = "alpha beta gamma delta epsilon zeta eta theta iota kappa ";
+    const original = `${common}lambda mu nu xi omicron pi rho sigma`;
+    const first = await run(single, text(original, who));
+    await run(single, text(`${common}one two three four five six seven eight nine ten`, who));
+    const again = await run(single, text(original, who));
+    expect(again.cachedTokens).toBeGreaterThan(0);
+    expect(again.cachedTokens).toBeLessThan(again.promptTokens - 1);
+    expect(again.text).toBe(first.text);
+  });
+
+  test("Should show the cache per model - sequences holding a scope and the KV cells they fill, none after it is forgotten", async () => {
+    const status = engine({});
+    await status.start();
+    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0 });
+    const first = await run(status, text(history, caller("acct_status")));
+    const held = status.models()[0]!.promptCache!;
+    expect(held.sequences).toBe(1);
+    expect(held.tokens).toBeGreaterThanOrEqual(first.promptTokens);
+    await status.promptCache?.forget({ accountId: "acct_status" });
+    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0 });
+  });
+
+  test("Should answer another account's copy of a prompt as slowly as a cold one - no timing side channel, while the owner's repeat is fast", async () => {
+    const prompt = Array.from({ length: 12 }, (_, i) => `${history}${i} `).join("");
+    const timed = engine({ context_size: 2048 });
+    await timed.start();
+    const firstToken = async (who: Caller) => {
+      const started = performance.now();
+      const stream = await timed.generate(text(prompt, who, 1));
+      const { done } = await collect(stream);
+      return { ms: performance.now() - started, cachedTokens: done!.usage.cachedTokens ?? 0 };
+    };
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const cold: number[] = [];
+    const warm: number[] = [];
+    const other: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const owner = caller(`acct_owner_${round}`);
+      cold.push((await firstToken(owner)).ms);
+      const repeat = await firstToken(owner);
+      expect(repeat.cachedTokens).toBeGreaterThan(0);
+      warm.push(repeat.ms);
+      const probe = await firstToken(caller(`acct_probe_${round}`));
+      expect(probe.cachedTokens).toBe(0);
+      other.push(probe.ms);
+    }
+    // Generous margins: the owner's hit is several times faster than cold; the probe is within noise of cold.
+    expect(median(warm)).toBeLessThan(median(cold) * 0.5);
+    expect(median(other)).toBeGreaterThan(median(cold) * 0.6);
+  });
+});

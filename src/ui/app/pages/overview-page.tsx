@@ -66,6 +66,7 @@ export function OverviewPage() {
                 <th scope="col">Speculative</th>
                 <th scope="col">Draft now</th>
                 <th scope="col">Acceptance</th>
+                <th scope="col">Prompt cache</th>
               </tr>
             </thead>
             <tbody>
@@ -93,6 +94,11 @@ export function OverviewPage() {
                         ({formatInt(model.speculative.draft_tokens_accepted)} of {formatInt(model.speculative.draft_tokens_proposed)} drafted)
                       </span>
                     )}
+                  </td>
+                  <td>
+                    {model.prompt_cache == null || model.prompt_cache.scope === "off"
+                      ? "off"
+                      : `${formatInt(model.prompt_cache.cached_tokens)} tokens in ${model.prompt_cache.cached_sequences} of ${model.parallel} (per ${model.prompt_cache.scope})`}
                   </td>
                 </tr>
               ))}
