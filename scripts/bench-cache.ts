@@ -5,6 +5,10 @@
  * TTFT per turn (generate() call to first text, engine level, no HTTP), the cached prompt tokens
  * and prefill tokens/s of the cold turn.
  *
+ * With LLAMA_SERVER pointing at a llama-server build (see llama-server-peer.ts) the same
+ * conversations run against it at each `parallel` (its slots, `cache_prompt` on, over HTTP
+ * streaming /v1/completions), and a last table sets the two side by side.
+ *
  *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2]
  */
 import { parseArgs } from "node:util";
@@ -14,7 +18,8 @@ import type { AccountRow, ApiKeyRow } from "../src/db/schema";
 import type { Engine } from "../src/inference/engine";
 import { createLlamaEngine } from "../src/inference/llama-engine";
 import type { GenerationRequest } from "../src/inference/types";
-import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, printMachine, silentLogger, textRequest, writeResults } from "./bench-support";
+import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, printMachine, silentLogger, streamCompletion, textRequest, writeResults } from "./bench-support";
+import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
 const { values } = parseArgs({
   options: {
@@ -78,15 +83,30 @@ async function wordsFor(tokens: number): Promise<number> {
 const historyWords = await wordsFor(historyTokens);
 const turnWords = await wordsFor(30);
 
+type Send = (prompt: string, account: string) => Promise<{ ttftMs: number; text: string; promptTokens: number; cachedTokens: number }>;
+
+const throughEngine =
+  (engine: Engine): Send =>
+  (prompt, account) =>
+    timed(engine, { ...textRequest(8), model: "bench", input: { kind: "text", prompt }, caller: caller(account) });
+
+/** llama-server knows no accounts: each conversation is just its prompts. */
+const throughPeer =
+  (url: string): Send =>
+  async (prompt) => {
+    const result = await streamCompletion(`${url}/v1/completions`, { model: "bench", prompt, max_tokens: 8, temperature: 0, cache_prompt: true });
+    if (result.status !== 200) throw new Error(`llama-server answered ${result.status}`);
+    return result;
+  };
+
 /** One conversation per account, their turns interleaved: turn 0 is the history, then `turns` follow-ups. */
-async function conversation(engine: Engine, accounts: string[]): Promise<Turn[]> {
+async function conversation(send: Send, accounts: string[]): Promise<Turn[]> {
   const histories = new Map(accounts.map((account, index) => [account, words(historyWords, index + 1)]));
   const results: Turn[] = [];
   for (let turn = 0; turn <= turns; turn++) {
     for (const account of accounts) {
       const prompt = histories.get(account)!;
-      const request = { ...textRequest(8), model: "bench", input: { kind: "text" as const, prompt }, caller: caller(account) };
-      const { ttftMs, text, promptTokens, cachedTokens } = await timed(engine, request);
+      const { ttftMs, text, promptTokens, cachedTokens } = await send(prompt, account);
       results.push({ account, turn, ttftMs, promptTokens, cachedTokens });
       histories.set(account, `${prompt}${text} ${words(turnWords, turn + 10)}`);
     }
@@ -94,33 +114,61 @@ async function conversation(engine: Engine, accounts: string[]): Promise<Turn[]>
   return results;
 }
 
-const rows: { parallel: number; cache: string; accounts: number; turns: Turn[] }[] = [];
+const rows: { server: string; parallel: number; cache: string; accounts: number; turns: Turn[] }[] = [];
+
+function report(server: string, parallel: number, cache: string, accounts: string[], result: Turn[]) {
+  rows.push({ server, parallel, cache, accounts: accounts.length, turns: result });
+  const cold = result.filter((turn) => turn.turn === 0);
+  const warm = result.filter((turn) => turn.turn > 0);
+  const coldMs = cold.reduce((sum, turn) => sum + turn.ttftMs, 0) / cold.length;
+  const warmMs = warm.reduce((sum, turn) => sum + turn.ttftMs, 0) / warm.length;
+  const prefill = cold[0]!.promptTokens / (cold[0]!.ttftMs / 1000);
+  console.log(
+    `${server.padEnd(12)}  parallel ${parallel}  cache ${cache.padEnd(7)}  accounts ${accounts.length}  prompt ${cold[0]!.promptTokens}  cold ${fixed(coldMs / 1000, 2)} s  ` +
+      `warm mean ${fixed(warmMs / 1000, 2)} s (${fixed((100 * warmMs) / coldMs, 1)}% of cold)  prefill ${fixed(prefill, 0)} tok/s  ` +
+      `per turn ${result.map((turn) => `${turn.account.slice(5, 6)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
+  );
+}
+const contextSize = historyTokens + 64 * (turns + 2) * 2 + 256;
 for (const parallel of levels) {
   for (const cache of ["account", "off"] as const) {
     const engine = createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize: historyTokens + 64 * (turns + 2) * 2 + 256, threads }), prompt_cache: cache }] },
+      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize, threads }), prompt_cache: cache }] },
       logger: silentLogger,
       loadLlama: async () => llama,
     });
     await engine.start();
     // Fresh account ids per run: a later run must not start warm on an earlier run's cache.
     for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) {
-      const result = await conversation(engine, accounts);
-      rows.push({ parallel, cache, accounts: accounts.length, turns: result });
-      const cold = result.filter((turn) => turn.turn === 0);
-      const warm = result.filter((turn) => turn.turn > 0);
-      const coldMs = cold.reduce((sum, turn) => sum + turn.ttftMs, 0) / cold.length;
-      const warmMs = warm.reduce((sum, turn) => sum + turn.ttftMs, 0) / warm.length;
-      const prefill = cold[0]!.promptTokens / (cold[0]!.ttftMs / 1000);
-      console.log(
-        `parallel ${parallel}  cache ${cache.padEnd(7)}  accounts ${accounts.length}  prompt ${cold[0]!.promptTokens}  cold ${fixed(coldMs / 1000, 2)} s  ` +
-          `warm mean ${fixed(warmMs / 1000, 2)} s (${fixed((100 * warmMs) / coldMs, 1)}% of cold)  prefill ${fixed(prefill, 0)} tok/s  ` +
-          `per turn ${result.map((turn) => `${turn.account.slice(5, 6)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
-      );
+      report("enclave", parallel, cache, accounts, await conversation(throughEngine(engine), accounts));
     }
     await engine[Symbol.asyncDispose]();
   }
 }
 clearInterval(keepAwake);
+
+const peerBinary = llamaServerBinary();
+if (peerBinary != null) {
+  for (const parallel of levels) {
+    await using peer = await startLlamaServer(peerBinary, { model: model.target, parallel, contextPerSlot: contextSize, threads });
+    for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) report("llama-server", parallel, "prompt", accounts, await conversation(throughPeer(peer.url), accounts));
+  }
+  const meanTtft = (server: string, parallel: number, accounts: number, warm: boolean) => {
+    const turnsOf = rows.find((row) => row.server === server && row.parallel === parallel && row.accounts === accounts && row.cache !== "off")!.turns.filter((turn) => (turn.turn > 0) === warm);
+    return turnsOf.reduce((sum, turn) => sum + turn.ttftMs, 0) / turnsOf.length / 1000;
+  };
+  console.log("\nside by side (mean TTFT, s; the cache on for both)");
+  console.log("parallel  accounts  llama-server cold  warm  |  enclave cold  warm  (% of cold)  |  enclave warm / llama-server warm");
+  for (const parallel of levels)
+    for (const accounts of [1, 2]) {
+      const peerWarm = meanTtft("llama-server", parallel, accounts, true);
+      const ownCold = meanTtft("enclave", parallel, accounts, false);
+      const ownWarm = meanTtft("enclave", parallel, accounts, true);
+      console.log(
+        `${String(parallel).padEnd(8)}  ${String(accounts).padEnd(8)}  ${fixed(meanTtft("llama-server", parallel, accounts, false), 2).padStart(17)}  ${fixed(peerWarm, 2).padStart(4)}  |  ` +
+          `${fixed(ownCold, 2).padStart(12)}  ${fixed(ownWarm, 2).padStart(4)}  (${fixed((100 * ownWarm) / ownCold, 1)}%)  |  ${fixed(ownWarm / peerWarm, 2)}`,
+      );
+    }
+}
 console.log(`results: ${writeResults("cache", machine, { rows })}`);
 await llama.dispose();

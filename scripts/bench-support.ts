@@ -120,6 +120,10 @@ export interface StreamResult {
   /** Gaps between content chunks, ms. */
   gapsMs: number[];
   completionTokens: number;
+  /** Prompt tokens the server read from its prompt cache (usage.prompt_tokens_details, or llama-server's timings.cache_n); NaN when it does not say. */
+  cachedTokens: number;
+  promptTokens: number;
+  text: string;
   /** First content chunk to the last, ms. */
   decodeMs: number;
   totalMs: number;
@@ -139,7 +143,7 @@ export async function streamCompletion(url: string, body: Record<string, unknown
   if (response.status !== 200 || response.body == null) {
     await response.text();
     const totalMs = performance.now() - started;
-    return { status: response.status, ttftMs: Number.NaN, gapsMs: [], completionTokens: 0, decodeMs: 0, totalMs };
+    return { status: response.status, ttftMs: Number.NaN, gapsMs: [], completionTokens: 0, cachedTokens: Number.NaN, promptTokens: 0, text: "", decodeMs: 0, totalMs };
   }
   const decoder = new TextDecoder();
   let buffer = "";
@@ -147,6 +151,9 @@ export async function streamCompletion(url: string, body: Record<string, unknown
   let last = 0;
   const gapsMs: number[] = [];
   let completionTokens = 0;
+  let promptTokens = 0;
+  let cachedTokens = Number.NaN;
+  let text = "";
   for await (const bytes of response.body) {
     buffer += decoder.decode(bytes, { stream: true });
     let end: number;
@@ -154,10 +161,20 @@ export async function streamCompletion(url: string, body: Record<string, unknown
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
-      const chunk = JSON.parse(event.slice(6)) as { choices?: { text?: string; delta?: { content?: string } }[]; usage?: { completion_tokens: number } | null };
-      const text = chunk.choices?.[0]?.text ?? chunk.choices?.[0]?.delta?.content ?? "";
-      if (chunk.usage != null) completionTokens = chunk.usage.completion_tokens;
-      if (text.length === 0) continue;
+      const chunk = JSON.parse(event.slice(6)) as {
+        choices?: { text?: string; delta?: { content?: string } }[];
+        usage?: { completion_tokens: number; prompt_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } | null;
+        timings?: { cache_n?: number };
+      };
+      const piece = chunk.choices?.[0]?.text ?? chunk.choices?.[0]?.delta?.content ?? "";
+      if (chunk.usage != null) {
+        completionTokens = chunk.usage.completion_tokens;
+        promptTokens = chunk.usage.prompt_tokens;
+        cachedTokens = chunk.usage.prompt_tokens_details?.cached_tokens ?? cachedTokens;
+      }
+      if (chunk.timings?.cache_n != null && Number.isNaN(cachedTokens)) cachedTokens = chunk.timings.cache_n;
+      if (piece.length === 0) continue;
+      text += piece;
       const at = performance.now();
       if (first === 0) first = at;
       else gapsMs.push(at - last);
@@ -165,5 +182,5 @@ export async function streamCompletion(url: string, body: Record<string, unknown
     }
   }
   const totalMs = performance.now() - started;
-  return { status: 200, ttftMs: first - started, gapsMs, completionTokens, decodeMs: last - first, totalMs };
+  return { status: 200, ttftMs: first - started, gapsMs, completionTokens, cachedTokens, promptTokens, text, decodeMs: last - first, totalMs };
 }
