@@ -159,6 +159,18 @@ describe("prompt cache", () => {
 });
 
 describe("prompt cache status and timing", () => {
+  test("Should evict the least recently used account's prefix when every sequence holds one - the others keep theirs", async () => {
+    const pool = engine({});
+    await pool.start();
+    await run(pool, text(history, caller("acct_lru_a")));
+    await run(pool, text(history, caller("acct_lru_b")));
+    await run(pool, text(history, caller("acct_lru_c")));
+    expect(pool.promptCache?.scopes().sort()).toEqual(["account:acct_lru_b", "account:acct_lru_c"]);
+    expect((await run(pool, text(history, caller("acct_lru_b")))).cachedTokens).toBeGreaterThan(0);
+    expect((await run(pool, text(history, caller("acct_lru_c")))).cachedTokens).toBeGreaterThan(0);
+    expect((await run(pool, text(history, caller("acct_lru_a")))).cachedTokens).toBe(0);
+  });
+
   test("Should give the cold text after another prompt of the account partly overwrote the sequence - only the surviving prefix is reused", async () => {
     const single = engine({ parallel: 1 });
     await single.start();
