@@ -277,7 +277,14 @@ const upstreamSchema = z.strictObject({
   region: z.string().min(1).describe("region the backend runs in; must be allowed by [residency]"),
   models: z.array(z.string().min(1)).min(1).describe("model ids this backend serves"),
   api_key_env: z.string().optional().describe("environment variable holding the backend's API key (never logged)"),
-  weight: z.number().positive().default(1).describe("share of traffic among backends serving the same model"),
+  weight: z.number().positive().default(1).describe("share of traffic among backends serving the same model, among equally loaded ones"),
+  kind: z
+    .enum(["openai", "enclave", "llama-server", "vllm"])
+    .default("openai")
+    .describe(
+      "what the backend is, for its probes: enclave (/health, load from /admin/status with a manager or admin key), llama-server (/health, /slots), vllm (/health, /metrics), openai (GET /models; load is the requests Enclave has in flight there)",
+    ),
+  probe_seconds: z.number().positive().max(3600).default(2).describe("how often the backend's readiness and load are probed; a failed probe counts toward its circuit breaker"),
 });
 
 export const configSchema = z

@@ -74,6 +74,7 @@ export function createServeEngine(deps: ServeEngineDeps): EngineStack {
     reload(next) {
       pool.reconcile(next.models);
       if (JSON.stringify(next.upstreams) !== upstreams) {
+        router.retire();
         router = route(next, credentials(next));
         upstreams = JSON.stringify(next.upstreams);
       }

@@ -1,7 +1,8 @@
 import { OverloadedError } from "../errors";
 import type { Engine } from "../inference/engine";
-import type { EmbeddingRequest, GenerationRequest, ModelStatus } from "../inference/types";
+import type { EmbeddingRequest, GenerationEvent, GenerationRequest, ModelStatus } from "../inference/types";
 import type { Logger } from "../logging/logger";
+import { createPrefixAffinity } from "./prefix-affinity";
 import type { UpstreamEngine } from "./upstream-engine";
 import { ResidencyViolationRequestError, UpstreamUnavailableError } from "./upstream-errors";
 
@@ -20,6 +21,9 @@ export interface RoutingEngineOptions {
 
 type Request = GenerationRequest | EmbeddingRequest;
 
+/** Requests more than the least loaded backend that the one holding a conversation's cache may have and still be preferred. */
+const AFFINITY_SLACK = 1;
+
 /**
  * One Engine over the local engine and the declared upstreams. A model served here runs here
  * first; when the local queue is full (or its model is still loading) the request overflows to a
@@ -28,9 +32,15 @@ type Request = GenerationRequest | EmbeddingRequest;
  * the allowed regions (`[residency]`, narrowed per request by `allowedRegions`) is never called;
  * when no backend is left, the answer is 403 `residency_violation` naming the rule.
  */
-export function createRoutingEngine(options: RoutingEngineOptions): Engine {
+export interface RoutingEngine extends Engine {
+  /** Stops its upstreams' probes when a reload replaced it; requests still running on it finish. */
+  retire(): void;
+}
+
+export function createRoutingEngine(options: RoutingEngineOptions): RoutingEngine {
   const { local, upstreams, allowedRegions, localRegion, logger } = options;
   const random = options.random ?? Math.random;
+  const affinity = createPrefixAffinity();
 
   const upstreamsFor = (model: string) => upstreams.filter((upstream) => upstream.servedModels.includes(model));
   const servedLocally = (model: string) => local.models().some((status) => status.id === model);
@@ -67,9 +77,18 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
     return order;
   }
 
+  /** Least loaded first, weight breaking ties; the conversation's previous backend ahead when it is nearly as free. */
+  function upstreamOrder(request: Request, ready: UpstreamEngine[]): UpstreamEngine[] {
+    const order = weightedOrder(ready).sort((a, b) => a.load(request.model) - b.load(request.model));
+    const previous = "input" in request ? affinity.preferred(request) : undefined;
+    const held = order.findIndex((upstream) => upstream.id === previous);
+    if (held > 0 && order[held]!.load(request.model) <= order[0]!.load(request.model) + AFFINITY_SLACK) order.unshift(...order.splice(held, 1));
+    return order;
+  }
+
   /**
-   * Tries the compliant upstreams in weighted order. A backend that is unreachable, failing or at
-   * capacity passes the request on; anything else (a client error, an abort) ends the attempt.
+   * Tries the compliant upstreams in order (upstreamOrder). A backend that is unreachable, failing
+   * or at capacity passes the request on; anything else (a client error, an abort) ends the attempt.
    */
   async function viaUpstreams<T>(request: Request, compliant: UpstreamEngine[], call: (upstream: UpstreamEngine) => Promise<T>): Promise<T> {
     const ready = compliant.filter((upstream) => upstream.breaker.canAttempt());
@@ -84,10 +103,12 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
       });
     }
     let last: unknown;
-    for (const upstream of weightedOrder(ready)) {
+    for (const upstream of upstreamOrder(request, ready)) {
       logger?.debug({ requestId: request.requestId, model: request.model, upstream: upstream.id }, "routing to upstream");
       try {
-        return await call(upstream);
+        const result = await call(upstream);
+        if ("input" in request) affinity.remember(request, upstream.id);
+        return result;
       } catch (error) {
         if (!(error instanceof UpstreamUnavailableError) || request.signal.aborted) throw error;
         last = error;
@@ -96,7 +117,7 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
     throw last;
   }
 
-  async function route<T>(request: Request, call: (engine: Engine) => Promise<T>): Promise<T> {
+  async function route<T>(request: Request, call: (engine: Engine) => Promise<T>, callUpstream: (engine: Engine) => Promise<T> = call): Promise<T> {
     const serving = upstreamsFor(request.model);
     const localServes = servedLocally(request.model);
     // Unknown everywhere: the local engine answers 404 as it always has.
@@ -104,14 +125,14 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
     const compliant = serving.filter((upstream) => allowedFor(request, upstream.region));
     const localOk = localServes && localAllowedFor(request);
     if (!localOk && compliant.length === 0) throw violation(request, localServes, serving);
-    if (!localOk) return viaUpstreams(request, compliant, call);
+    if (!localOk) return viaUpstreams(request, compliant, callUpstream);
     try {
       return await call(local);
     } catch (error) {
       if (!(error instanceof OverloadedError) || compliant.length === 0 || request.signal.aborted) throw error;
       logger?.debug({ requestId: request.requestId, model: request.model, code: error.code }, "local engine overloaded; overflowing to upstream");
       try {
-        return await viaUpstreams(request, compliant, call);
+        return await viaUpstreams(request, compliant, callUpstream);
       } catch (overflow) {
         // No upstream could help either: the local answer (503 with its Retry-After) says why.
         if (overflow instanceof UpstreamUnavailableError) throw error;
@@ -121,7 +142,6 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
   }
 
   return {
-    start: () => local.start(),
     isReady: () => local.isReady(),
     models(): ModelStatus[] {
       const statuses = local.models();
@@ -139,14 +159,42 @@ export function createRoutingEngine(options: RoutingEngineOptions): Engine {
       }
       return statuses;
     },
-    generate: (request) => route(request, (engine) => engine.generate(request)),
+    generate: (request) =>
+      route(
+        request,
+        (engine) => engine.generate(request),
+        (engine) => engine.generate(request).then(firstEventArrived),
+      ),
     embed: (request) => route(request, (engine) => engine.embed(request)),
     countTokens: (request) => route(request, (engine) => engine.countTokens(request)),
     // Only this installation's sequences hold a cache Enclave controls.
     promptCache: local.promptCache,
+    start: () => local.start(),
+    retire() {
+      for (const upstream of upstreams) upstream.stopProbing();
+    },
     async [Symbol.asyncDispose]() {
       await local[Symbol.asyncDispose]();
       for (const upstream of upstreams) await upstream[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * Resolves once the stream's first event is in, so that a backend failing before its first token
+ * fails the call (and the next backend is tried); the stream then goes on from that event, and
+ * stopping it early still ends the backend's stream.
+ */
+async function firstEventArrived(stream: AsyncIterable<GenerationEvent>): Promise<AsyncIterable<GenerationEvent>> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  })();
 }

@@ -5,6 +5,7 @@ import type { Engine } from "../inference/engine";
 import { ownedStream } from "../inference/owned-stream";
 import type { GenerationEvent, GenerationRequest, ModelStatus } from "../inference/types";
 import type { Logger } from "../logging/logger";
+import { probeBackend, type BackendLoad } from "./backend-probe";
 import { createCircuitBreaker, type CircuitBreaker } from "./circuit-breaker";
 import { createGenerationAssembler } from "./generation-assembler";
 import { sseData } from "./sse-data";
@@ -35,6 +36,13 @@ export interface UpstreamEngine extends Engine {
   readonly weight: number;
   readonly servedModels: readonly string[];
   readonly breaker: CircuitBreaker;
+  /** Requests on the backend for `model`: the larger of those in flight from here and those it reported running, plus those it reported waiting. */
+  load(model: string): number;
+  /** One readiness and load probe (see backend-probe.ts); an unready backend counts as a failure, a ready one as a success. */
+  probe(): Promise<void>;
+  /** Probes every `probe_seconds` until stopProbing() or disposal. */
+  startProbing(): void;
+  stopProbing(): void;
 }
 
 const EmbeddingList = z.object({
@@ -70,6 +78,8 @@ export function createUpstreamEngine(options: UpstreamEngineOptions): UpstreamEn
   const created = Math.floor(now() / 1000);
   const shutdown = new AbortController();
   const busy = new Map<string, number>();
+  let reported: Map<string, BackendLoad> | null = null;
+  let probing: ReturnType<typeof setInterval> | null = null;
   let disposed = false;
 
   const retryAfter = () => breaker.retryAfterSeconds() || 1;
@@ -197,12 +207,47 @@ export function createUpstreamEngine(options: UpstreamEngineOptions): UpstreamEn
 
   const track = (model: string, delta: number) => busy.set(model, (busy.get(model) ?? 0) + delta);
 
+  const get = (url: string) =>
+    doFetch(url, {
+      method: "GET",
+      headers: options.apiKey != null && options.apiKey !== "" ? { authorization: `Bearer ${options.apiKey}` } : {},
+      signal: AbortSignal.any([AbortSignal.timeout(Math.min(5_000, upstream.probe_seconds * 1000)), shutdown.signal]),
+    });
+
+  async function probe() {
+    // An open breaker waits out its cooldown; the half-open trial may be this probe.
+    if (disposed || !breaker.tryAcquire()) return;
+    const result = await probeBackend(upstream.kind, base, get);
+    if (disposed) return;
+    if (result.ready) breaker.success();
+    else {
+      breaker.failure();
+      logger?.warn({ upstream: id, reason: "not_ready" }, "upstream failed its readiness probe");
+    }
+    reported = result.load;
+  }
+
   return {
     id,
     region: upstream.region,
     weight: upstream.weight,
     servedModels: upstream.models,
     breaker,
+    load(model) {
+      const seen = reported?.get(model) ?? reported?.get("*");
+      return Math.max(busy.get(model) ?? 0, seen?.running ?? 0) + (seen?.waiting ?? 0);
+    },
+    probe,
+    startProbing() {
+      if (probing != null || disposed) return;
+      void probe();
+      probing = setInterval(() => void probe(), upstream.probe_seconds * 1000);
+      probing.unref?.();
+    },
+    stopProbing() {
+      if (probing != null) clearInterval(probing);
+      probing = null;
+    },
     // Nothing to load, and no connection before a request needs one.
     async start() {},
     isReady: () => !disposed,
@@ -264,6 +309,7 @@ export function createUpstreamEngine(options: UpstreamEngineOptions): UpstreamEn
     async [Symbol.asyncDispose]() {
       if (disposed) return;
       disposed = true;
+      if (probing != null) clearInterval(probing);
       shutdown.abort(new EngineError("shutdown"));
     },
   };

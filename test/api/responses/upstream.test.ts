@@ -16,7 +16,7 @@ describe("/v1/responses through the residency router", () => {
     local: createFakeEngine({ models: [{ id: "fake" }] }),
     upstreams: [
       createUpstreamEngine({
-        upstream: { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 },
+        upstream: { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 },
         apiKey: "sk-upstream",
         logger,
         breaker: createCircuitBreaker({ failureThreshold: 2, cooldownMs: 30_000 }),

@@ -19,7 +19,8 @@ export interface FakeUpstreamOptions {
 
 /**
  * A small OpenAI-compatible server on loopback, standing in for vLLM or llama-server: streams
- * chat and text completions chunk by chunk (usage when asked), embeds, and records what it got.
+ * chat and text completions chunk by chunk (usage when asked), embeds, and records what it got;
+ * answers the readiness probe (GET /v1/models) without recording it.
  */
 export function startFakeUpstream(options: FakeUpstreamOptions = {}) {
   const tokens = options.tokens ?? ["Hello", " from", " upstream", "!"];
@@ -32,6 +33,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}) {
     port: 0,
     async fetch(request) {
       const path = new URL(request.url).pathname;
+      if (request.method === "GET" && path === "/v1/models") return Response.json({ object: "list", data: [] });
       const body = await request.json().catch(() => null);
       received.push({ path, authorization: request.headers.get("authorization"), body });
       if (state.status != null)

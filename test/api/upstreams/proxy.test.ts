@@ -78,7 +78,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
   test("Should stream an upstream's tokens one chunk each, as they come, in OpenAI's chunk format - read by the official SDK", async () => {
     const { promise: released, resolve: release } = Promise.withResolvers<void>();
     const upstream = fakeUpstream({ holdAfterFirst: released });
-    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     const client = listen(app);
 
     const stream = await client.chat.completions.create({ ...chatBody("big"), stream: true, stream_options: { include_usage: true } } as OpenAI.ChatCompletionCreateParamsStreaming);
@@ -102,7 +102,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
 
   test("Should answer non-streaming chat, completions and embeddings through the upstream - and list its model", async () => {
     const upstream = fakeUpstream();
-    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-2", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-2", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     const client = listen(app);
     expect((await client.models.list()).data.map((m) => m.id)).toEqual(["fake", "big"]);
     const completion = await client.chat.completions.create(chatBody("big") as OpenAI.ChatCompletionCreateParamsNonStreaming);
@@ -120,7 +120,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
 
   test("Should route by model: the local model stays local, the upstream's model goes upstream", async () => {
     const upstream = fakeUpstream();
-    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     const local = await (await app.handle(post("/v1/chat/completions", chatBody("fake", "count 1 2 3", { max_tokens: 2 })))).json();
     expect(local.choices[0].message.content).toBe(" 4 5");
     expect(upstream.received).toHaveLength(0);
@@ -133,7 +133,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
     const upstream = fakeUpstream();
     const local = createFakeEngine({ models: [{ id: "shared", parallel: 1, queueSize: 0 }], tokenDelayMs: 5, naturalLength: 20 });
     await local.start();
-    const { app } = proxyApp({ local, upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["shared"], weight: 1 }] });
+    const { app } = proxyApp({ local, upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["shared"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     // A stream holds the one local sequence.
     const held = await app.handle(post("/v1/chat/completions", chatBody("shared", "count 1", { stream: true })));
     expect(held.status).toBe(200);
@@ -148,7 +148,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
 
   test("Should never call an upstream in a region [residency] does not allow - 403 residency_violation when it is the only backend", async () => {
     const upstream = fakeUpstream();
-    const { app } = proxyApp({ allowedRegions: ["eu-1"], upstreams: [{ id: "vllm-us", url: upstream.url, region: "us-1", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ allowedRegions: ["eu-1"], upstreams: [{ id: "vllm-us", url: upstream.url, region: "us-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     const response = await app.handle(post("/v1/chat/completions", chatBody("big")));
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({
@@ -165,7 +165,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
 
   test("Should narrow to a key's own regions - 403 residency_violation naming the key's rule, no upstream called", async () => {
     const upstream = fakeUpstream();
-    const { app } = proxyApp({ keyRegions: ["eu-2"], upstreams: [{ id: "vllm-eu1", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ keyRegions: ["eu-2"], upstreams: [{ id: "vllm-eu1", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     for (const body of [chatBody("big"), chatBody("fake")]) {
       const response = await app.handle(post("/v1/chat/completions", body));
       expect(response.status).toBe(403);
@@ -184,7 +184,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
     upstream.stop();
     let now = 1_000_000;
     const counting = countingFetch();
-    const { app, engine } = proxyApp({ now: () => now, fetch: counting.fetch, upstreams: [{ id: "vllm-down", url, region: "eu-1", models: ["big"], weight: 1 }] });
+    const { app, engine } = proxyApp({ now: () => now, fetch: counting.fetch, upstreams: [{ id: "vllm-down", url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
 
     for (let attempt = 1; attempt <= 2; attempt++) {
       const response = await app.handle(post("/v1/chat/completions", chatBody("big")));
@@ -208,7 +208,7 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
 
   test("Should answer 502 when the upstream fails with a 5xx", async () => {
     const upstream = fakeUpstream({ status: 500 });
-    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 }] });
+    const { app } = proxyApp({ upstreams: [{ id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 }] });
     const response = await app.handle(post("/v1/chat/completions", chatBody("big")));
     expect(response.status).toBe(502);
     expect(response.headers.get("retry-after")).not.toBeNull();
@@ -221,8 +221,8 @@ describe("serving models through an upstream OpenAI-compatible engine", () => {
     cleanups.push(() => guard[Symbol.dispose]());
     const { app } = proxyApp({
       upstreams: [
-        { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 },
-        { id: "undeclared", url: "http://upstream.eu.example/v1", region: "eu-1", models: ["other"], weight: 1 },
+        { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 },
+        { id: "undeclared", url: "http://upstream.eu.example/v1", region: "eu-1", models: ["other"], weight: 1, kind: "openai", probe_seconds: 2 },
       ],
     });
     const ok = await app.handle(post("/v1/chat/completions", chatBody("big")));
@@ -245,9 +245,9 @@ describe("zero data retention on the proxy path", () => {
     down.stop();
     const { app, lines } = proxyApp({
       upstreams: [
-        { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1 },
-        { id: "vllm-rejects", url: rejecting.url, region: "eu-1", models: ["picky"], weight: 1 },
-        { id: "vllm-down", url: down.url, region: "eu-1", models: ["gone"], weight: 1 },
+        { id: "vllm-eu", url: upstream.url, region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 },
+        { id: "vllm-rejects", url: rejecting.url, region: "eu-1", models: ["picky"], weight: 1, kind: "openai", probe_seconds: 2 },
+        { id: "vllm-down", url: down.url, region: "eu-1", models: ["gone"], weight: 1, kind: "openai", probe_seconds: 2 },
       ],
     });
 

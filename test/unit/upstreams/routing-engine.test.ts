@@ -16,7 +16,7 @@ function upstream(id: string, region: string, models: string[], options: { weigh
   const calls: string[] = [];
   const state = { behaviour: options.behaviour ?? "ok" };
   const engine = createUpstreamEngine({
-    upstream: { id, url: `http://${id}.test/v1`, region, models, weight: options.weight ?? 1 },
+    upstream: { id, url: `http://${id}.test/v1`, region, models, weight: options.weight ?? 1, kind: "openai", probe_seconds: 2 },
     breaker: createCircuitBreaker({ failureThreshold: 1, cooldownMs: 60_000, now: () => 0 }),
     fetch: async (url) => {
       calls.push(url);

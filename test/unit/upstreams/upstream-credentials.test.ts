@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../../src/config/config-error";
 import { upstreamCredentials } from "../../../src/config/upstream-credentials";
 
-const upstream = (id: string, api_key_env?: string) => ({ id, url: "http://u.test/v1", region: "eu-1", models: ["m"], weight: 1, ...(api_key_env && { api_key_env }) });
+const upstream = (id: string, api_key_env?: string) => ({ id, url: "http://u.test/v1", region: "eu-1", models: ["m"], weight: 1, kind: "openai" as const, probe_seconds: 2, ...(api_key_env && { api_key_env }) });
 
 describe("upstreamCredentials", () => {
   test("Should read each upstream's key from the variable it names - none for an upstream without one", () => {

@@ -7,7 +7,7 @@ import { UpstreamRejectedError, UpstreamUnavailableError } from "../../../src/up
 import { memoryLogger } from "../../support/test-app";
 import { generationRequest } from "../../support/generation-request";
 
-const upstream: UpstreamConfig = { id: "vllm-a", url: "http://vllm.test/v1/", region: "eu-1", models: ["big"], weight: 1 };
+const upstream: UpstreamConfig = { id: "vllm-a", url: "http://vllm.test/v1/", region: "eu-1", models: ["big"], weight: 1, kind: "openai", probe_seconds: 2 };
 
 function generation(overrides: Parameters<typeof generationRequest>[0] = {}): GenerationRequest {
   return generationRequest({
