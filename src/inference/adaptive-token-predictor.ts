@@ -1,16 +1,32 @@
 import { type LlamaContextSequence, type SequenceEvaluateOptions, type Token, TokenPredictor } from "node-llama-cpp";
+import type { SpeculativeRun } from "./speculative-controller";
+
+/** A run's one change of mode: after how many generated tokens, and when the new mode took over. */
+export interface ModeChange {
+  afterTokens: number;
+  at: number;
+}
+
+type ResetParams = { targetSequence: LlamaContextSequence; stateTokens: Token[]; evaluateOptions: Readonly<SequenceEvaluateOptions> };
 
 /**
  * A sequence's token predictor is fixed when the sequence is made, so drafting is switched on and
  * off here instead: while off, the inner predictor is never reset, fed or asked, and costs
- * nothing. `draftThisRun` is set per request before it evaluates; `keepDrafting` is asked before
- * every step and can end drafting for the rest of the run.
+ * nothing. `draftThisRun` is set per request before it evaluates. A run can change mode once
+ * midway: after its measuring slice (`switchAfter` generated tokens), or when `keepDrafting`,
+ * asked before every drafting step, says no. A draft that joins midway is reset to the tokens so
+ * far, which it evaluates in one batch, as it would a prompt.
  */
 export class AdaptiveTokenPredictor extends TokenPredictor {
   readonly inner: TokenPredictor;
   private readonly keepDrafting: () => boolean;
   private drafting = false;
-  private cut = false;
+  private switchAfter: number | undefined;
+  private generated = 0;
+  private change: ModeChange | undefined;
+  private resetParams: ResetParams | undefined;
+  // Only kept while a draft may still join: the run's tokens from the reset on.
+  private stateTokens: Token[] = [];
 
   constructor(inner: TokenPredictor, keepDrafting: () => boolean) {
     super();
@@ -19,32 +35,57 @@ export class AdaptiveTokenPredictor extends TokenPredictor {
   }
 
   /** Call before a request evaluates anything on the sequence. */
-  draftThisRun(draft: boolean): void {
-    this.drafting = draft;
-    this.cut = false;
+  draftThisRun(run: SpeculativeRun): void {
+    this.drafting = run.drafting;
+    this.switchAfter = run.switchAfter;
+    this.generated = 0;
+    this.change = undefined;
+    this.resetParams = undefined;
+    this.stateTokens = [];
   }
 
-  /** Whether drafting was on for the whole run, so its acceptance says something about the draft. */
-  get draftedWholeRun(): boolean {
-    return this.drafting && !this.cut;
+  /** Where the run changed mode; undefined while it has not. */
+  get modeChange(): ModeChange | undefined {
+    return this.change;
   }
 
-  reset(params: { targetSequence: LlamaContextSequence; stateTokens: Token[]; evaluateOptions: Readonly<SequenceEvaluateOptions> }) {
-    if (this.drafting && !this.cut) return this.inner.reset(params);
+  private get mayJoin(): boolean {
+    return !this.drafting && this.switchAfter != null && this.change == null;
+  }
+
+  reset(params: ResetParams) {
+    if (this.mayJoin) {
+      this.resetParams = params;
+      this.stateTokens = params.stateTokens.slice();
+    }
+    if (this.drafting) return this.inner.reset(params);
   }
 
   pushTokens(tokens: Token[]): void {
-    if (this.drafting && !this.cut) this.inner.pushTokens(tokens);
+    this.generated += tokens.length;
+    if (this.drafting) this.inner.pushTokens(tokens);
+    else if (this.mayJoin) this.stateTokens.push(...tokens);
   }
 
   predictTokens(): Token[] | Promise<Token[]> {
-    if (!this.drafting || this.cut) return [];
-    if (!this.keepDrafting()) {
-      this.cut = true;
+    const sliceOver = this.switchAfter != null && this.change == null && this.generated >= this.switchAfter;
+    if (this.drafting) {
+      if (!sliceOver && this.keepDrafting()) return this.inner.predictTokens();
+      this.drafting = false;
+      this.change = { afterTokens: this.generated, at: performance.now() };
       this.inner.stop();
       return [];
     }
-    return this.inner.predictTokens();
+    if (!sliceOver || this.resetParams == null || !this.keepDrafting()) return [];
+    this.drafting = true;
+    const afterTokens = this.generated;
+    const params = { ...this.resetParams, stateTokens: this.stateTokens };
+    this.stateTokens = [];
+    // The drafted stretch is timed from when its draft has caught up, as a run's is from its first token.
+    return Promise.resolve(this.inner.reset(params)).then(() => {
+      this.change = { afterTokens, at: performance.now() };
+      return this.inner.predictTokens();
+    });
   }
 
   override stop(untilPredictionsExhausted?: boolean) {

@@ -28,6 +28,7 @@ import { loadedModelSummary } from "./loaded-model-summary";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
+import { runPhases } from "./run-phases";
 import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelState, ModelStatus, PromptCacheStatus, Sampling, SpeculativeStatus, ToolCall, ToolDefinition } from "./types";
 
@@ -41,7 +42,7 @@ export interface LlamaEngineDeps {
   /** Told once llama.cpp has started, e.g. to report its release and GPU in metrics. */
   onLlamaLoaded?: (llama: Llama) => void;
   /** Tuning of adaptive drafting (see speculative-controller.ts). */
-  speculative?: Pick<SpeculativeControllerOptions, "windowTokens" | "minRunTokens" | "exploreEvery" | "maxExploreEvery">;
+  speculative?: Pick<SpeculativeControllerOptions, "windowTokens" | "minRunTokens" | "sliceTokens" | "exploreEvery" | "maxExploreEvery">;
 }
 
 interface ModelEntry {
@@ -220,16 +221,17 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
     // A request that chooses for itself is not one of the controller's requests (no probe counted).
-    const speculativeRun = entry.controller.begin(request.speculative === "auto" ? undefined : request.speculative);
+    // A grammar slows sampling and a draft cannot join it midway: such a run is neither sliced nor measured.
+    const measurable = plan.grammar == null && plan.functions == null;
+    const speculativeRun = entry.controller.begin(request.speculative === "auto" ? undefined : request.speculative, measurable);
     const drafting = predictor != null && speculativeRun.drafting;
-    predictor?.draftThisRun(drafting);
+    predictor?.draftThisRun(predictor == null ? { drafting: false } : speculativeRun);
     const before = { ...sequence.tokenPredictions };
     // node-llama-cpp keeps the sequence's tokens up to the first difference and evaluates the rest, always at least the last one.
     const cachedTokens = Math.min(commonPrefixLength(sequence.contextTokens, plan.cacheTokens), Math.max(0, plan.cacheTokens.length - 1));
     let completionTokens = 0;
     // Decode speed, from the first generated token to the last, is what adaptive drafting compares.
-    let firstTokenAt = 0;
-    let lastTokenAt = 0;
+    const tokenTimes: number[] = [];
     const common = {
       signal: abort.signal,
       stopOnAbortSignal: true,
@@ -252,8 +254,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       },
       onToken: (tokens: Token[]) => {
         completionTokens += tokens.length;
-        lastTokenAt = performance.now();
-        if (firstTokenAt === 0) firstTokenAt = lastTokenAt;
+        const now = performance.now();
+        tokenTimes.push(...tokens.map(() => now));
         capture?.released(tokens);
       },
     };
@@ -322,7 +324,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       if (stoppedByAbort || abort.signal.aborted) return () => endAborted(channel, abort.signal);
       capture?.check();
       const accepted = sequence.tokenPredictions.used - before.used;
-      const usage = { promptTokens: plan.promptTokens, completionTokens, cachedTokens, ...(drafting ? { draftTokensAccepted: accepted } : {}) };
+      const usage = { promptTokens: plan.promptTokens, completionTokens, cachedTokens, ...(drafting || predictor?.modeChange != null ? { draftTokensAccepted: accepted } : {}) };
       return () => {
         channel.push({ type: "done", finishReason, toolCalls, usage, ...(finishReason === "stop" && stopSequence != null && { stopSequence }) });
         channel.end();
@@ -337,9 +339,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       capture?.[Symbol.dispose]();
       const after = sequence.tokenPredictions;
       entry.controller.finish(speculativeRun, {
-        generated: completionTokens,
-        decodeMs: lastTokenAt - firstTokenAt,
-        draftedWholeRun: predictor?.draftedWholeRun ?? false,
+        phases: runPhases(drafting, tokenTimes, predictor?.modeChange),
         proposed: after.validated - before.validated + (after.refuted - before.refuted),
         accepted: after.used - before.used,
       });

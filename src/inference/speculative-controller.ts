@@ -8,32 +8,46 @@ export interface SpeculativeControllerOptions {
   busySequences: () => number;
   /** Generated tokens over which speeds and acceptance are averaged; older runs fade out by half per window. */
   windowTokens?: number;
-  /** Runs shorter than this (in generated tokens) say too little about decode speed to count. */
+  /** Runs (or parts of a run) shorter than this, in decoded tokens, say too little about decode speed to count. */
   minRunTokens?: number;
+  /** Tokens at the start of a request spent in the losing mode to re-measure it; the rest of the request runs the winner. */
+  sliceTokens?: number;
   /** The losing mode is re-measured after this many requests at first; the interval doubles while it keeps losing. */
   exploreEvery?: number;
   /** The longest interval between re-measurements of the losing mode. */
   maxExploreEvery?: number;
 }
 
-export interface RunStats {
-  generated: number;
-  /** Wall time from the first generated token to the last: decode only, without the prompt. */
+/** A stretch of one run decoded in one mode. */
+export interface RunPhase {
+  drafting: boolean;
+  /** Tokens decoded after the phase's first one: the prompt's time stays out of the speed. */
+  decodedTokens: number;
   decodeMs: number;
+}
+
+export interface RunStats {
+  /** In order; more than one when the run changed mode (a measuring slice, or a draft stopped by contention). */
+  phases: RunPhase[];
   proposed: number;
   accepted: number;
-  /** The run drafted from its first token to its last (adaptive drafting can stop a run's draft midway). */
-  draftedWholeRun: boolean;
 }
 
 /** One generation as the controller decided it. */
 export interface SpeculativeRun {
+  /** The mode the run starts in. */
   readonly drafting: boolean;
+  /** After this many generated tokens the run changes to the other mode: a slice that re-measures the losing mode. */
+  readonly switchAfter?: number;
 }
 
 export interface SpeculativeController {
-  /** Decides whether the request about to start drafts; `choice` is a request that decided for itself. */
-  begin(choice?: "on" | "off"): SpeculativeRun;
+  /**
+   * Decides whether the request about to start drafts; `choice` is a request that decided for
+   * itself. `measurable: false` (a grammar-constrained run, whose sampling is slower and whose
+   * draft cannot join midway) runs the current winner whole and is not measured.
+   */
+  begin(choice?: "on" | "off", measurable?: boolean): SpeculativeRun;
   /**
    * Asked before each drafting step of a run that began drafting: false once other sequences
    * generate too, because then batching them uses the compute a draft would take.
@@ -46,6 +60,9 @@ export interface SpeculativeController {
 interface RunState extends SpeculativeRun {
   contended: boolean;
   epoch: number;
+  measured: boolean;
+  /** The run re-measures the losing mode in its slice. */
+  exploring: boolean;
 }
 
 /** Tokens per second, averaged over a window of recent tokens. */
@@ -72,7 +89,9 @@ function createRateEstimate(windowTokens: number) {
  * Decides, per model, when speculative decoding runs, by the one measure that matters: decode
  * speed. It keeps a running tokens/s for uncontended runs with and without the draft, drafts
  * when drafting is faster, and now and then re-measures the losing mode (less often the longer
- * it keeps losing, so a bad draft costs little). Concurrency also turns drafting off: with
+ * it keeps losing, so a bad draft costs little) on a short slice at the start of a request whose
+ * rest runs the winner; before both speeds are known, a request's slice runs without the draft and
+ * its rest with it, so the very first request measures both. Concurrency also turns drafting off: with
  * several sequences generating, batching them uses the compute a draft would take. Greedy output
  * does not depend on any of this: the target validates every draft token, so the controller
  * only ever trades speed.
@@ -80,6 +99,7 @@ function createRateEstimate(windowTokens: number) {
 export function createSpeculativeController(options: SpeculativeControllerOptions): SpeculativeController {
   const windowTokens = options.windowTokens ?? 256;
   const minRunTokens = options.minRunTokens ?? 16;
+  const sliceTokens = options.sliceTokens ?? 32;
   const firstExploreEvery = options.exploreEvery ?? 8;
   const maxExploreEvery = options.maxExploreEvery ?? 128;
   const drafted = createRateEstimate(windowTokens);
@@ -100,51 +120,53 @@ export function createSpeculativeController(options: SpeculativeControllerOption
     const without = plain.perSecond;
     return withDraft == null || without == null || withDraft >= without;
   };
-  const decide = (): boolean => {
-    if (drafted.perSecond == null) return true;
-    if (plain.perSecond == null) return false;
-    const best = draftIsFaster();
-    if (++sinceExplore < exploreEvery) return best;
-    sinceExplore = 0;
-    return !best;
-  };
+  const measuring = () => drafted.perSecond == null || plain.perSecond == null;
 
   return {
-    begin(choice) {
+    begin(choice, measurable = true) {
       const contended = !uncontended();
       if (contended) contentionEpoch++;
-      const run = (drafting: boolean): RunState => ({ drafting, contended, epoch: contentionEpoch });
+      const run = (drafting: boolean, switchAfter?: number): RunState => ({ drafting, switchAfter, contended, epoch: contentionEpoch, measured: measurable, exploring: switchAfter != null });
       if (options.mode === "none" || choice === "off") return run(false);
       if (choice === "on" || !options.adaptive) return run(true);
       if (contended) return run(false);
-      return run(decide());
+      if (!measurable) return run(draftIsFaster());
+      if (measuring()) return run(false, sliceTokens);
+      const best = draftIsFaster();
+      if (++sinceExplore < exploreEvery) return run(best);
+      sinceExplore = 0;
+      return run(!best, sliceTokens);
     },
     keepDrafting() {
       return !options.adaptive || uncontended();
     },
     finish(started, stats) {
       const run = started as RunState;
-      if (run.drafting && stats.generated > 0) {
+      const draftedTokens = stats.phases.reduce((sum, phase) => sum + (phase.drafting ? phase.decodedTokens : 0), 0);
+      if (stats.phases.some((phase) => phase.drafting)) {
         proposed += stats.proposed;
         accepted += stats.accepted;
-        const fade = 0.5 ** (stats.generated / windowTokens);
-        weightedGenerated = weightedGenerated * fade + stats.generated;
+        // The run's first token comes from the prompt, never from a draft: acceptance is over decoded tokens.
+        const fade = 0.5 ** (draftedTokens / windowTokens);
+        weightedGenerated = weightedGenerated * fade + draftedTokens;
         weightedAccepted = weightedAccepted * fade + stats.accepted;
       }
       const sharedSpeed = run.contended || run.epoch !== contentionEpoch || !uncontended();
-      if (sharedSpeed || stats.generated < minRunTokens || stats.decodeMs <= 0) return;
-      if (run.drafting && !stats.draftedWholeRun) return;
-      const withoutDraft = plain.perSecond;
-      // What this drafted run saved against the current no-draft speed (negative when drafting cost time).
-      if (run.drafting && withoutDraft != null) savedSeconds += (stats.generated - 1) / withoutDraft - stats.decodeMs / 1000;
+      if (sharedSpeed || !run.measured) return;
+      const wasMeasuring = measuring();
       const bestBefore = draftIsFaster();
-      const estimate = run.drafting ? drafted : plain;
-      const reMeasuredLoser = drafted.perSecond != null && plain.perSecond != null && run.drafting !== bestBefore;
-      // The losing mode's estimate is old by the time it is re-measured: the new measurement replaces it.
-      if (reMeasuredLoser) estimate.reset();
-      estimate.add(stats.generated - 1, stats.decodeMs);
+      for (const phase of stats.phases) {
+        if (phase.decodedTokens < minRunTokens || phase.decodeMs <= 0) continue;
+        const withoutDraft = plain.perSecond;
+        // What this drafted stretch saved against the current no-draft speed (negative when drafting cost time).
+        if (phase.drafting && withoutDraft != null) savedSeconds += phase.decodedTokens / withoutDraft - phase.decodeMs / 1000;
+        const estimate = phase.drafting ? drafted : plain;
+        // The losing mode's estimate is old by the time its slice re-measures it: the new measurement replaces it.
+        if (run.exploring && !wasMeasuring && phase.drafting !== bestBefore) estimate.reset();
+        estimate.add(phase.decodedTokens, phase.decodeMs);
+      }
       // A loser re-measured and still losing is checked less often; a change of winner starts over.
-      if (reMeasuredLoser) exploreEvery = draftIsFaster() === bestBefore ? Math.min(exploreEvery * 2, maxExploreEvery) : firstExploreEvery;
+      if (run.exploring && !wasMeasuring && !measuring()) exploreEvery = draftIsFaster() === bestBefore ? Math.min(exploreEvery * 2, maxExploreEvery) : firstExploreEvery;
     },
     status() {
       const active = options.mode !== "none" && (!options.adaptive || (draftIsFaster() && uncontended()));

@@ -48,16 +48,32 @@ describe("a request that sets speculative decoding itself (X-Enclave-Speculative
       config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "drafted", path: pair.target, default: true, speculative: "draft", draft })] },
       logger: silent,
       loadLlama: async () => llama,
+      // A measuring slice longer than the request: the whole request runs without the draft.
+      speculative: { sliceTokens: 64 },
     });
     const sampling = { ...textRequest("", "").sampling, maxTokens: 40 };
-    const first = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
-    expect(first.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
-
-    // Adaptive drafting measures both modes first: the second request runs without the draft.
     const paused = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
     expect(paused.done!.usage.draftTokensAccepted).toBeUndefined();
     const forced = await collect(await engine.generate(textRequest("drafted", "abc", { sampling, speculative: "on" })));
     expect(forced.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
     expect(forced.text).toBe(paused.text);
+  });
+
+  test("Should measure both modes on the first request - its slice without the draft, its rest with it", async () => {
+    const pair = forged.pairs.get(0)!;
+    const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+    await using engine = createLlamaEngine({
+      config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "drafted", path: pair.target, default: true, speculative: "draft", draft })] },
+      logger: silent,
+      loadLlama: async () => llama,
+      speculative: { sliceTokens: 24, minRunTokens: 8 },
+    });
+    const sampling = { ...textRequest("", "").sampling, maxTokens: 80 };
+    const first = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
+    expect(first.text).toBe(expectedGreedyText("abc", 80, pair.options));
+    expect(first.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
+    const speed = engine.models()[0]!.speculative.tokensPerSecond!;
+    expect(speed.withDraft).toBeGreaterThan(0);
+    expect(speed.withoutDraft).toBeGreaterThan(0);
   });
 });

@@ -73,7 +73,7 @@ describe("speculative decoding on the tiny forged pair", () => {
     });
     await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
     const sequence = runtime.sequences[0]!;
-    runtime.predictors[0]!.draftThisRun(true);
+    runtime.predictors[0]!.draftThisRun({ drafting: true });
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     try {
       const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
@@ -85,5 +85,33 @@ describe("speculative decoding on the tiny forged pair", () => {
     const stats = sequence.tokenPredictions;
     expect(stats.refuted).toBe(0);
     expect(stats.used).toBeGreaterThan(60);
+  });
+
+  test("a draft that joins a run after its plain slice keeps the text and drafts the rest", async () => {
+    const pair = forged.pairs.get(0)!;
+    const config = modelConfig({
+      id: "tiny",
+      path: pair.target,
+      parallel: 1,
+      speculative: "draft",
+      draft: { path: pair.draft, min_tokens: 4, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true },
+    });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
+    const sequence = runtime.sequences[0]!;
+    const predictor = runtime.predictors[0]!;
+    predictor.draftThisRun({ drafting: false, switchAfter: 20 });
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
+      expect(text).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      sequence.tokenPredictor?.stop();
+      completion.dispose();
+    }
+    expect(predictor.modeChange?.afterTokens).toBe(20);
+    expect(sequence.tokenPredictions.refuted).toBe(0);
+    // The 80 tokens after the slice were drafted; the first 20 were not.
+    expect(sequence.tokenPredictions.used).toBeGreaterThan(40);
+    expect(sequence.tokenPredictions.used).toBeLessThanOrEqual(80);
   });
 });

@@ -4,8 +4,10 @@ import { AdaptiveTokenPredictor } from "../../../src/inference/adaptive-token-pr
 
 class RecordingPredictor extends TokenPredictor {
   calls: string[] = [];
-  reset() {
+  stateTokens: Token[] = [];
+  reset(params: { stateTokens: Token[] }) {
     this.calls.push("reset");
+    this.stateTokens = params.stateTokens.slice();
   }
   pushTokens() {
     this.calls.push("push");
@@ -19,42 +21,85 @@ class RecordingPredictor extends TokenPredictor {
   }
 }
 
-const resetParams = { targetSequence: undefined as never, stateTokens: [], evaluateOptions: {} };
+const resetParams = { targetSequence: undefined as never, stateTokens: [1, 2] as Token[], evaluateOptions: {} };
 
 describe("adaptive token predictor", () => {
-  test("while a run does not draft, the inner predictor is never reset, fed or asked", () => {
+  test("Should never reset, feed or ask the inner predictor while a run does not draft", () => {
     const inner = new RecordingPredictor();
     const predictor = new AdaptiveTokenPredictor(inner, () => true);
-    predictor.draftThisRun(false);
+    predictor.draftThisRun({ drafting: false });
     predictor.reset(resetParams);
     predictor.pushTokens([1 as Token]);
     expect(predictor.predictTokens()).toEqual([]);
     expect(inner.calls).toEqual([]);
-    expect(predictor.draftedWholeRun).toBe(false);
+    expect(predictor.modeChange).toBeUndefined();
   });
 
-  test("a drafting run passes everything through", () => {
+  test("Should pass everything through while a run drafts", () => {
     const inner = new RecordingPredictor();
     const predictor = new AdaptiveTokenPredictor(inner, () => true);
-    predictor.draftThisRun(true);
+    predictor.draftThisRun({ drafting: true });
     predictor.reset(resetParams);
     predictor.pushTokens([1 as Token]);
     expect(predictor.predictTokens()).toEqual([7 as Token]);
     expect(inner.calls).toEqual(["reset", "push", "predict"]);
-    expect(predictor.draftedWholeRun).toBe(true);
+    expect(predictor.modeChange).toBeUndefined();
   });
 
-  test("drafting stops for the rest of the run once it should not go on", () => {
+  test("Should stop drafting for the rest of the run once it should not go on", () => {
     const inner = new RecordingPredictor();
     let keep = true;
     const predictor = new AdaptiveTokenPredictor(inner, () => keep);
-    predictor.draftThisRun(true);
+    predictor.draftThisRun({ drafting: true });
+    predictor.pushTokens([1 as Token, 2 as Token]);
     expect(predictor.predictTokens()).toEqual([7 as Token]);
     keep = false;
     expect(predictor.predictTokens()).toEqual([]);
     keep = true;
     expect(predictor.predictTokens()).toEqual([]);
-    expect(inner.calls).toEqual(["predict", "stop"]);
-    expect(predictor.draftedWholeRun).toBe(false);
+    expect(inner.calls).toEqual(["push", "predict", "stop"]);
+    expect(predictor.modeChange?.afterTokens).toBe(2);
+  });
+
+  test("Should stop a drafted slice after its tokens - the rest of the run is plain", () => {
+    const inner = new RecordingPredictor();
+    const predictor = new AdaptiveTokenPredictor(inner, () => true);
+    predictor.draftThisRun({ drafting: true, switchAfter: 2 });
+    predictor.reset(resetParams);
+    predictor.pushTokens([3 as Token]);
+    expect(predictor.predictTokens()).toEqual([7 as Token]);
+    predictor.pushTokens([4 as Token]);
+    expect(predictor.predictTokens()).toEqual([]);
+    expect(predictor.modeChange?.afterTokens).toBe(2);
+  });
+
+  test("Should let the draft join after a plain slice - reset to every token of the run so far", async () => {
+    const inner = new RecordingPredictor();
+    const predictor = new AdaptiveTokenPredictor(inner, () => true);
+    predictor.draftThisRun({ drafting: false, switchAfter: 2 });
+    predictor.reset(resetParams);
+    predictor.pushTokens([3 as Token]);
+    expect(predictor.predictTokens()).toEqual([]);
+    predictor.pushTokens([4 as Token]);
+    expect(await predictor.predictTokens()).toEqual([7 as Token]);
+    expect(inner.stateTokens).toEqual([1, 2, 3, 4] as Token[]);
+    predictor.pushTokens([5 as Token]);
+    expect(inner.calls).toEqual(["reset", "predict", "push"]);
+    expect(predictor.modeChange?.afterTokens).toBe(2);
+  });
+
+  test("Should not let the draft join while other sequences generate - it joins once they stop", async () => {
+    const inner = new RecordingPredictor();
+    let keep = false;
+    const predictor = new AdaptiveTokenPredictor(inner, () => keep);
+    predictor.draftThisRun({ drafting: false, switchAfter: 1 });
+    predictor.reset(resetParams);
+    predictor.pushTokens([3 as Token]);
+    expect(predictor.predictTokens()).toEqual([]);
+    expect(inner.calls).toEqual([]);
+    keep = true;
+    predictor.pushTokens([4 as Token]);
+    expect(await predictor.predictTokens()).toEqual([7 as Token]);
+    expect(predictor.modeChange?.afterTokens).toBe(2);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createSpeculativeController, type RunStats } from "../../../src/inference/speculative-controller";
+import { createSpeculativeController, type RunPhase, type RunStats, type SpeculativeRun } from "../../../src/inference/speculative-controller";
+
+const SLICE = 32;
 
 function controller(options: { busy?: () => number; adaptive?: boolean; mode?: "draft" | "lookup" | "none" } = {}) {
   return createSpeculativeController({
@@ -8,63 +10,99 @@ function controller(options: { busy?: () => number; adaptive?: boolean; mode?: "
     busySequences: options.busy ?? (() => 1),
     windowTokens: 128,
     minRunTokens: 16,
+    sliceTokens: SLICE,
     exploreEvery: 4,
     maxExploreEvery: 16,
   });
 }
 
-/** A finished run of 65 tokens decoded at `tokensPerSecond`. */
-function stats(tokensPerSecond: number, extra: Partial<RunStats> = {}): RunStats {
-  return { generated: 65, decodeMs: (64 / tokensPerSecond) * 1000, proposed: 60, accepted: 50, draftedWholeRun: true, ...extra };
+function phase(drafting: boolean, decodedTokens: number, tokensPerSecond: number): RunPhase {
+  return { drafting, decodedTokens, decodeMs: (decodedTokens / tokensPerSecond) * 1000 };
 }
 
-/** Runs `count` requests where drafting decodes at `draftSpeed` and plain decoding at `plainSpeed`; returns the decisions. */
-function serve(speculative: ReturnType<typeof controller>, count: number, draftSpeed: number, plainSpeed: number): boolean[] {
+/** A run of 97 tokens (96 decoded), sliced as the controller decided, at the given speeds. */
+function stats(run: SpeculativeRun, draftSpeed: number, plainSpeed: number, extra: Partial<RunStats> = {}): RunStats {
+  const speed = (drafting: boolean) => (drafting ? draftSpeed : plainSpeed);
+  const phases = run.switchAfter == null
+    ? [phase(run.drafting, 96, speed(run.drafting))]
+    : [phase(run.drafting, run.switchAfter - 1, speed(run.drafting)), phase(!run.drafting, 97 - run.switchAfter, speed(!run.drafting))];
+  return { phases, proposed: 60, accepted: 50, ...extra };
+}
+
+/** Serves `count` requests; returns each request's decoded tokens spent drafting and spent plain. */
+function serve(speculative: ReturnType<typeof controller>, count: number, draftSpeed: number, plainSpeed: number) {
   return Array.from({ length: count }, () => {
     const run = speculative.begin();
-    speculative.finish(run, stats(run.drafting ? draftSpeed : plainSpeed, { draftedWholeRun: run.drafting }));
-    return run.drafting;
+    const done = stats(run, draftSpeed, plainSpeed);
+    speculative.finish(run, done);
+    const tokens = (drafting: boolean) => done.phases.filter((p) => p.drafting === drafting).reduce((sum, p) => sum + p.decodedTokens, 0);
+    return { run, drafted: tokens(true), plain: tokens(false) };
   });
 }
 
 describe("speculative controller", () => {
-  test("Should measure both modes first - one run with the draft, one without", () => {
-    expect(serve(controller(), 2, 40, 20)).toEqual([true, false]);
+  test("Should measure both modes on the first request - a plain slice, then the draft", () => {
+    const speculative = controller();
+    const [first, second] = serve(speculative, 2, 40, 20);
+    expect(first!.run).toEqual(expect.objectContaining({ drafting: false, switchAfter: SLICE }));
+    expect(speculative.status().tokensPerSecond).toEqual({ withDraft: expect.closeTo(40), withoutDraft: expect.closeTo(20) });
+    expect(second!.run.drafting).toBe(true);
+    expect(second!.run.switchAfter).toBeUndefined();
   });
 
-  test("Should keep drafting while it is faster - re-measuring the plain mode ever less often", () => {
+  test("Should keep drafting while it is faster - re-measuring the plain mode on slices, ever less often", () => {
     const speculative = controller();
-    const decisions = serve(speculative, 40, 40, 20);
-    expect(decisions.slice(2).filter((drafted) => !drafted).length).toBeLessThanOrEqual(4);
+    const served = serve(speculative, 40, 40, 20);
+    const plain = served.slice(1).reduce((sum, s) => sum + s.plain, 0);
+    const all = served.slice(1).reduce((sum, s) => sum + s.plain + s.drafted, 0);
+    // Whole plain requests would cost a quarter of the tokens at exploreEvery 4; slices cost a few percent.
+    expect(plain / all).toBeLessThan(0.05);
     expect(speculative.status()).toMatchObject({ mode: "draft", active: true });
     expect(speculative.status().tokensPerSecond!.withDraft).toBeCloseTo(40);
     expect(speculative.status().tokensPerSecond!.withoutDraft).toBeCloseTo(20);
-    // Each drafted run of 64 decoded tokens took 1.6 s instead of 3.2 s.
-    const draftedRuns = decisions.slice(2).filter(Boolean).length;
-    expect(speculative.status().timeSavedSeconds).toBeCloseTo(draftedRuns * 1.6);
   });
 
-  test("Should stop drafting when the draft is slower - and probe it rarely, so a bad draft costs little", () => {
+  test("Should count the time a drafted stretch saved against the plain speed", () => {
     const speculative = controller();
-    const decisions = serve(speculative, 66, 10, 30);
-    const probes = decisions.slice(2).filter(Boolean).length;
-    expect(probes).toBeGreaterThan(0);
-    expect(probes).toBeLessThanOrEqual(6);
+    serve(speculative, 1, 40, 20);
+    const before = speculative.status().timeSavedSeconds!;
+    serve(speculative, 1, 40, 20);
+    // 96 tokens at 40/s instead of 20/s: 2.4 s instead of 4.8 s.
+    expect(speculative.status().timeSavedSeconds! - before).toBeCloseTo(2.4);
+  });
+
+  test("Should stop drafting when the draft is slower - and probe it on rare slices, so a bad draft costs little", () => {
+    const speculative = controller();
+    const served = serve(speculative, 66, 10, 30);
+    const drafted = served.slice(1).reduce((sum, s) => sum + s.drafted, 0);
+    const all = served.slice(1).reduce((sum, s) => sum + s.plain + s.drafted, 0);
+    expect(drafted).toBeGreaterThan(0);
+    expect(drafted / all).toBeLessThan(0.03);
     expect(speculative.status().active).toBe(false);
   });
 
   test("Should switch back to drafting when it becomes faster again", () => {
     const speculative = controller();
     serve(speculative, 20, 10, 30);
-    const decisions = serve(speculative, 40, 60, 30);
-    expect(decisions.slice(-10).filter((drafted) => !drafted).length).toBeLessThanOrEqual(1);
+    const served = serve(speculative, 40, 60, 30);
+    expect(served.slice(-10).filter((s) => !s.run.drafting).length).toBeLessThanOrEqual(1);
   });
 
-  test("Should not let short runs judge the speed - prompt time dominates them", () => {
+  test("Should not let short stretches judge the speed - prompt time dominates them", () => {
     const speculative = controller();
     const run = speculative.begin();
-    speculative.finish(run, stats(5, { generated: 8 }));
+    speculative.finish(run, { phases: [phase(false, 7, 5)], proposed: 0, accepted: 0 });
     expect(speculative.status().tokensPerSecond).toEqual({ withDraft: null, withoutDraft: null });
+    expect(speculative.begin().switchAfter).toBe(SLICE);
+  });
+
+  test("Should not slice or measure a run that is not measurable - it runs the winner whole", () => {
+    const speculative = controller();
+    serve(speculative, 3, 10, 30);
+    const run = speculative.begin(undefined, false);
+    expect(run).toEqual(expect.objectContaining({ drafting: false, switchAfter: undefined }));
+    speculative.finish(run, { phases: [phase(false, 96, 1)], proposed: 0, accepted: 0 });
+    expect(speculative.status().tokensPerSecond!.withoutDraft).toBeCloseTo(30);
   });
 
   test("Should not draft while other sequences generate, and stop a running draft when they start", () => {
@@ -73,7 +111,6 @@ describe("speculative controller", () => {
     expect(speculative.begin().drafting).toBe(false);
     expect(speculative.status().active).toBe(false);
     busy = 1;
-    expect(speculative.begin().drafting).toBe(true);
     expect(speculative.keepDrafting()).toBe(true);
     busy = 2;
     expect(speculative.keepDrafting()).toBe(false);
@@ -85,24 +122,24 @@ describe("speculative controller", () => {
     const first = speculative.begin();
     busy = 2;
     const second = speculative.begin();
-    speculative.finish(second, stats(5, { draftedWholeRun: false }));
+    speculative.finish(second, stats(second, 5, 5));
     busy = 1;
-    speculative.finish(first, stats(5));
+    speculative.finish(first, stats(first, 5, 5));
     expect(speculative.status().tokensPerSecond).toEqual({ withDraft: null, withoutDraft: null });
   });
 
-  test("Should not count a drafted run whose draft was stopped midway toward the draft's speed", () => {
+  test("Should count acceptance over the drafted tokens only", () => {
     const speculative = controller();
     const run = speculative.begin();
-    speculative.finish(run, stats(30, { draftedWholeRun: false }));
-    expect(speculative.status().tokensPerSecond!.withDraft).toBeNull();
-    expect(speculative.status().draftTokensAccepted).toBe(50);
+    speculative.finish(run, { phases: [phase(false, 31, 20), phase(true, 64, 40)], proposed: 40, accepted: 32 });
+    expect(speculative.status().acceptance).toBeCloseTo(0.5);
+    expect(speculative.status().draftTokensAccepted).toBe(32);
   });
 
   test("Should follow a request's own choice - without counting it as a probe", () => {
     const speculative = controller();
     serve(speculative, 10, 10, 30);
-    expect(speculative.begin("on").drafting).toBe(true);
+    expect(speculative.begin("on")).toEqual(expect.objectContaining({ drafting: true, switchAfter: undefined }));
     expect(speculative.begin("off").drafting).toBe(false);
     expect(controller({ mode: "none" }).begin("on").drafting).toBe(false);
   });
@@ -110,13 +147,13 @@ describe("speculative controller", () => {
   test("Should always draft without adaptive - and still measure", () => {
     const speculative = controller({ adaptive: false, busy: () => 2 });
     const run = speculative.begin();
-    expect(run.drafting).toBe(true);
-    speculative.finish(run, stats(20, { generated: 65, accepted: 1 }));
+    expect(run).toEqual(expect.objectContaining({ drafting: true, switchAfter: undefined }));
+    speculative.finish(run, { phases: [phase(true, 64, 20)], proposed: 10, accepted: 1 });
     expect(speculative.keepDrafting()).toBe(true);
-    expect(speculative.status().acceptance).toBeCloseTo(1 / 65);
+    expect(speculative.status().acceptance).toBeCloseTo(1 / 64);
   });
 
   test("Should never draft in mode none", () => {
-    expect(serve(controller({ mode: "none" }), 5, 40, 20)).toEqual([false, false, false, false, false]);
+    expect(serve(controller({ mode: "none" }), 5, 40, 20).map((s) => s.run.drafting)).toEqual([false, false, false, false, false]);
   });
 });
