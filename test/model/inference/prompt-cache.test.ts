@@ -30,6 +30,7 @@ let cached: Engine;
 let off: Engine;
 let byKey: Engine;
 let drafted: Engine;
+let joining: Engine;
 
 beforeAll(async () => {
   forged = await forgeTinyPairs([0.2]);
@@ -38,6 +39,7 @@ beforeAll(async () => {
   off = engine({ prompt_cache: "off" });
   byKey = engine({ prompt_cache: "key" });
   drafted = engine({ speculative: "draft", draft: draftOf() });
+  joining = engine({ parallel: 3 });
   await Promise.all(engines.map((each) => each.start()));
 });
 
@@ -224,5 +226,29 @@ describe("prompt cache status and timing", () => {
     // Generous margins: the owner's hit is several times faster than cold; the probe is within noise of cold.
     expect(median(warm)).toBeLessThan(median(cold) * 0.5);
     expect(median(other)).toBeGreaterThan(median(cold) * 0.6);
+  });
+
+  test("Should start a request that reuses its cached prefix while other sequences generate - it joins their batch at the next step", async () => {
+    const who = caller("acct_join");
+    await run(joining, text(history, who, 4));
+    // Two long generations of other accounts on the other sequences, running before the repeat starts.
+    const longs = await Promise.all(
+      ["acct_long_a", "acct_long_b"].map(async (account, index) => {
+        const events = (await joining.generate(text(`${"ab".repeat(index + 1)} once upon a time `, caller(account), 400)))[Symbol.asyncIterator]();
+        await events.next();
+        // Wrapped: an async function returning a promise would wait for it.
+        return {
+          done: (async () => {
+            while (!(await events.next()).done);
+            return performance.now();
+          })(),
+        };
+      }),
+    );
+    const repeat = await run(joining, text(history, who, 4));
+    const repeatDone = performance.now();
+    expect(repeat.cachedTokens).toBeGreaterThan(0);
+    // Before, erasing the sequence's stale tail waited for the context lock the batch loop held until every generation ended.
+    expect(repeatDone).toBeLessThan(Math.min(...(await Promise.all(longs.map((long) => long.done)))));
   });
 });
