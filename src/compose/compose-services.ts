@@ -8,6 +8,8 @@ import { createPricing } from "../metering/pricing";
 import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy, type Privacy } from "../privacy/create-privacy";
 import { effectiveRegions } from "../residency/residency-violations";
+import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
+import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -36,6 +38,9 @@ export function composeServices(deps: ServicesDeps) {
     keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
     accounts: createAccountService({ db, now, installationRegions, limits: config.limits }),
     pricing,
+    /** The aggregates already behind repositories (Promise-returning, either backend). */
+    audit: createSqliteAuditRepository(db),
+    usage: createSqliteUsageRepository(db),
     admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
     recorder: createUsageRecorder({ db, health: store.health }),

@@ -6,6 +6,23 @@ import { accounts, apiKeys, usageEvents, type UsageEventRow } from "../db/schema
 
 export type UsageEvent = UsageEventRow;
 
+/**
+ * The metering row and its consequences, inside the caller's transaction. A request id already
+ * recorded (a retried write that had landed, a row copied in twice) changes nothing: its credits
+ * were taken with the row. Returns whether the row was new.
+ */
+export function writeUsageEvent(tx: SyncDb, event: UsageEvent): boolean {
+  const inserted = tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id }).all();
+  if (inserted.length === 0) return false;
+  tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId)).run();
+  if (event.costMicros > 0)
+    tx.update(accounts)
+      .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
+      .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)))
+      .run();
+  return true;
+}
+
 /** Rows kept while the store cannot write; while it fails new inference is refused, so only requests already running add to it. */
 const MAX_PENDING = 10_000;
 
@@ -24,15 +41,7 @@ export function createUsageRecorder(deps: { db: SyncDb; health: StoreHealth }) {
   const pending: UsageEvent[] = [];
 
   function write(event: UsageEvent): void {
-    db.transaction((tx) => {
-      tx.insert(usageEvents).values(event).onConflictDoNothing().run();
-      tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId)).run();
-      if (event.costMicros > 0)
-        tx.update(accounts)
-          .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
-          .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)))
-          .run();
-    });
+    db.transaction((tx) => writeUsageEvent(tx, event));
   }
 
   /** Writes the kept rows oldest first; throws at the first the store cannot take. */

@@ -8,12 +8,14 @@ import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { KeyService } from "../../auth/key-service";
 import { toKeyView } from "../../auth/key-view";
 import type { SyncDb } from "../../db/sync-db";
+import type { UsageRepository } from "../../store/usage-repository";
 import { UsageQuery, usageReport } from "../../metering/usage-report";
 import { createAdminGate } from "./admin-gate";
 import { parseInput } from "../../validation/parse-input";
 
 export interface AdminRoutesDeps {
   db: SyncDb;
+  usage: UsageRepository;
   keys: KeyService;
   accounts: AccountService;
   currency: string;
@@ -89,8 +91,8 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     .delete("/keys/:id", ({ actor, params }) => toKeyView(keys.revoke(actor, params.id)), { detail: { summary: "Revoke a key" } })
     .get(
       "/usage",
-      ({ actor, query }) => {
-        const rows = usageReport(db, actor, parseInput(UsageQuery, query, "query"));
+      async ({ actor, query }) => {
+        const rows = await usageReport(db, deps.usage, actor, parseInput(UsageQuery, query, "query"));
         return {
           object: "list",
           currency: deps.currency,
