@@ -33,6 +33,7 @@ export function composeServices(deps: ServicesDeps) {
   const installationRegions = effectiveRegions(config.residency);
   const pricing = createPricing(config.pricing);
   let privacy: Privacy | undefined;
+  const usage = createSqliteUsageRepository(db);
   return {
     store,
     keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
@@ -40,8 +41,8 @@ export function composeServices(deps: ServicesDeps) {
     pricing,
     /** The aggregates already behind repositories (Promise-returning, either backend). */
     audit: createSqliteAuditRepository(db),
-    usage: createSqliteUsageRepository(db),
-    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
+    usage,
+    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, usage, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
     recorder: createUsageRecorder({ db, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
