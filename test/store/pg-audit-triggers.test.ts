@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { GENESIS_HASH } from "../../src/audit/append-audit";
 import { openPgStore, type PgStore } from "../../src/db/pg-client";
 import { migratePg } from "../../src/db/pg-migrate";
+import { embeddedMigrations } from "../../src/db/pg-migrations";
 import { auditLog } from "../../src/db/pg-schema";
 import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
@@ -46,5 +47,16 @@ describe.skipIf(serverUrl == null)("the Postgres audit triggers", () => {
 
   test("Should apply no migration twice - a second migrate is a no-op", async () => {
     expect(await migratePg(store)).toBe(0);
+  });
+
+  test("Should apply each migration once when three nodes migrate a fresh database at once", async () => {
+    await using fresh = await createPgTestDatabase(serverUrl!);
+    const nodes = [openPgStore(fresh.url), openPgStore(fresh.url), openPgStore(fresh.url)];
+    try {
+      const applied = await Promise.all(nodes.map((node) => migratePg(node)));
+      expect(applied.reduce((sum, count) => sum + count, 0)).toBe(embeddedMigrations.length);
+    } finally {
+      for (const node of nodes) await node[Symbol.asyncDispose]();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { createKeyService } from "../../src/auth/key-service";
 import { openPgStore, type PgStore } from "../../src/db/pg-client";
 import { migratePg } from "../../src/db/pg-migrate";
 import * as pg from "../../src/db/pg-schema";
+import * as lite from "../../src/db/schema";
 import type { Store } from "../../src/db/client";
 import { SharedStoreError } from "../../src/db/shared-store-error";
 import { createStoreHealth } from "../../src/db/store-health";
@@ -17,6 +18,9 @@ import { tempStore } from "../support/temp-store";
 
 const serverUrl = await reachablePostgres();
 const cli = cliActor("ann");
+const NONCE = Buffer.from("000102030405060708090a0b", "hex");
+/** Bytes no text encoding would keep: a NUL, high bytes, an invalid UTF-8 sequence. */
+const CIPHERTEXT = Buffer.from([0, 255, 128, 0xc3, 0x28, 10, 13, 0, 7]);
 
 /** A one-node install with an account tree, prepaid credits, keys (one revoked), metering and the audit entries all of that wrote. */
 function oneNodeInstall(): { store: Store; secret: string; keyId: string } {
@@ -35,6 +39,11 @@ function oneNodeInstall(): { store: Store; secret: string; keyId: string } {
       startedAt: new Date(1_800_000_000_000 + i), queueMs: 0, ttftMs: 1, durationMs: 2, promptTokens: 3, cachedTokens: 1,
       completionTokens: 4, draftTokensAccepted: null, costMicros: 10, status: 200, errorCode: null, clientIp: null,
     });
+  store.db.insert(lite.retainedPayloads).values({
+    id: "pl_1", requestId: "req_0", mode: "full", basis: "policy", purposes: [], kind: "generation", model: "tiny",
+    accountId: sub.id, keyId: key.id, consentId: null, createdAt: new Date(0), expiresAt: new Date(86_400_000),
+    keyFingerprint: "fp", nonce: NONCE, ciphertext: CIPHERTEXT,
+  }).run();
   return { store, secret, keyId: key.id };
 }
 
@@ -55,7 +64,7 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
     const { store, keyId } = oneNodeInstall();
     using _ = store;
     const report = await copySqliteToPg(store, target);
-    expect(report.rows).toMatchObject({ accounts: 2, api_keys: 2, usage_events: 1_200, audit_log: 6 });
+    expect(report.rows).toMatchObject({ accounts: 2, api_keys: 2, usage_events: 1_200, audit_log: 6, retained_payloads: 1 });
     expect(report.audit.entries).toBe(6);
     const [sub] = await target.db.select().from(pg.accounts).where(eq(pg.accounts.name, "sub"));
     // 5.00 of credits less 1,200 requests at 10 micros.
@@ -63,6 +72,12 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
     const [copiedKey] = await target.db.select().from(pg.apiKeys).where(eq(pg.apiKeys.id, keyId));
     const sourceKey = store.sqlite.query("select key_hash, models from api_keys where id = ?").get(keyId) as { key_hash: string };
     expect(copiedKey!.keyHash).toBe(sourceKey.key_hash);
+    const [payload] = await target.db.select().from(pg.retainedPayloads);
+    expect({ nonce: payload!.nonce.toString("hex"), ciphertext: payload!.ciphertext.toString("hex"), purposes: payload!.purposes }).toEqual({
+      nonce: NONCE.toString("hex"),
+      ciphertext: CIPHERTEXT.toString("hex"),
+      purposes: [],
+    });
     expect(await createPgUsageRepository(target.db).totalsByKey([keyId])).toEqual(new Map([[keyId, { requests: 1_200, promptTokens: 3_600, completionTokens: 4_800, costMicros: 12_000 }]]));
   });
 
