@@ -1,4 +1,4 @@
-import { count } from "drizzle-orm";
+import { count, getTableColumns, sql } from "drizzle-orm";
 import { verifyAudit } from "../audit/verify-audit";
 import type { Store } from "../db/client";
 import type { PgStore } from "../db/pg-client";
@@ -39,10 +39,6 @@ export interface CopyReport {
  * Retained payloads move as the ciphertext they are; the payload key stays with the nodes.
  */
 export async function copySqliteToPg(source: Pick<Store, "db" | "sqlite">, target: PgStore): Promise<CopyReport> {
-  const verification = verifyAudit(source.db);
-  if (!verification.ok)
-    throw new SharedStoreError(`the source audit chain does not verify (${verification.problems.length} problem(s), first: ${verification.problems[0]!.message}); nothing copied`);
-
   const occupied: string[] = [];
   for (const [name, , table] of TABLES) {
     const [row] = await target.db.select({ n: count() }).from(table);
@@ -50,16 +46,27 @@ export async function copySqliteToPg(source: Pick<Store, "db" | "sqlite">, targe
   }
   if (occupied.length > 0) throw new SharedStoreError(`the target store is not empty: ${occupied.join(", ")}; copy moves a store into an empty one`);
 
-  const snapshot = source.sqlite.transaction(() => TABLES.map(([name, table]) => [name, source.db.select().from(table).all()] as const)).deferred();
+  // One read transaction held across the awaits: the check and every page see the same snapshot,
+  // even with a server still writing beside it. Pages keep memory flat for a large usage table.
+  source.sqlite.run("BEGIN DEFERRED");
+  let verification;
   const rows: Record<string, number> = {};
-  await target.db.transaction(async (tx) => {
-    for (const [name, sourceRows] of snapshot) {
-      const table = TABLES.find(([tableName]) => tableName === name)![2];
-      const ordered = name === "accounts" ? parentsFirst(sourceRows as lite.AccountRow[]) : name.startsWith("audit_") ? bySeq(sourceRows as { seq: number }[]) : sourceRows;
-      for (let start = 0; start < ordered.length; start += BATCH) await tx.insert(table).values(ordered.slice(start, start + BATCH) as never);
-      rows[name] = ordered.length;
-    }
-  });
+  try {
+    verification = verifyAudit(source.db);
+    if (!verification.ok)
+      throw new SharedStoreError(`the source audit chain does not verify (${verification.problems.length} problem(s), first: ${verification.problems[0]!.message}); nothing copied`);
+    await target.db.transaction(async (tx) => {
+      for (const [name, liteTable, pgTable] of TABLES) {
+        rows[name] = 0;
+        for (const page of name === "accounts" ? [parentsFirst(source.db.select().from(lite.accounts).all())] : pages(source, liteTable)) {
+          if (page.length > 0) await tx.insert(pgTable).values(page as never);
+          rows[name] += page.length;
+        }
+      }
+    });
+  } finally {
+    source.sqlite.run("COMMIT");
+  }
 
   for (const [name, , table] of TABLES) {
     const [row] = await target.db.select({ n: count() }).from(table);
@@ -71,8 +78,25 @@ export async function copySqliteToPg(source: Pick<Store, "db" | "sqlite">, targe
   return { rows, audit: { entries: copied.entries, head_hash: copied.head_hash } };
 }
 
-/** The insert trigger takes audit entries only in chain order. */
-const bySeq = <T extends { seq: number }>(rows: T[]) => [...rows].sort((a, b) => a.seq - b.seq);
+/**
+ * A table's rows in rowid order, BATCH at a time (keyset paging). For the audit tables rowid is
+ * seq, which is the order their insert trigger takes them in.
+ */
+function* pages(source: Pick<Store, "db">, table: (typeof TABLES)[number][1]): Generator<Record<string, unknown>[]> {
+  let after = 0;
+  for (;;) {
+    const page = source.db
+      .select({ rowid: sql<number>`rowid`, ...getTableColumns(table) })
+      .from(table as typeof lite.instance)
+      .where(sql`rowid > ${after}`)
+      .orderBy(sql`rowid`)
+      .limit(BATCH)
+      .all() as ({ rowid: number } & Record<string, unknown>)[];
+    if (page.length === 0) return;
+    after = page.at(-1)!.rowid;
+    yield page.map(({ rowid: _, ...row }) => row);
+  }
+}
 
 /** Accounts with each parent before its children, as the parent_id foreign key needs. */
 function parentsFirst(accounts: lite.AccountRow[]): lite.AccountRow[] {

@@ -81,6 +81,13 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
     expect(await createPgUsageRepository(target.db).totalsByKey([keyId])).toEqual(new Map([[keyId, { requests: 1_200, promptTokens: 3_600, completionTokens: 4_800, costMicros: 12_000 }]]));
   });
 
+  test("Should copy a store that holds no rows yet - an install moved before its first key", async () => {
+    using store = tempStore("enclave-copy-empty-");
+    const report = await copySqliteToPg(store, target);
+    expect(Object.values(report.rows).every((rows) => rows === 0)).toBe(true);
+    expect(report.audit.entries).toBe(0);
+  });
+
   test("Should refuse a target that already holds rows - and copy nothing", async () => {
     const { store } = oneNodeInstall();
     using _ = store;
