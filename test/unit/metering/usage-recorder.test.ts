@@ -95,3 +95,24 @@ describe("usage recorder on a store that cannot write", () => {
     recorder.record(event());
   });
 });
+
+describe("usage recorder on a working store", () => {
+  test("Should charge a request id once - recording it again stores no row and takes no credits", () => {
+    using store = tempStore();
+    const cli = cliActor("test");
+    const accounts = createAccountService({ db: store.db });
+    const account = accounts.create(cli, { name: "prepaid" });
+    accounts.addCredits(cli, account.id, 1);
+    const { key } = createKeyService({ db: store.db, pepper: "p" }).create(cli, { name: "k", account_id: account.id });
+    const recorder = createUsageRecorder({ db: store.db, health: createStoreHealth() });
+    const event: UsageEvent = {
+      id: "req-same", keyId: key.id, accountId: account.id, endpoint: "POST /v1/chat/completions", model: "fake",
+      startedAt: new Date(1_800_000_000_000), queueMs: 0, ttftMs: 1, durationMs: 2, promptTokens: 3, cachedTokens: 0,
+      completionTokens: 4, draftTokensAccepted: null, costMicros: 250_000, status: 200, errorCode: null, clientIp: null,
+    };
+    recorder.record(event);
+    recorder.record({ ...event, costMicros: 999_999 });
+    expect(store.sqlite.query("select count(*) as n, sum(cost_micros) as cost from usage_events").get()).toEqual({ n: 1, cost: 250_000 });
+    expect(accounts.get(cli, account.id).creditsMicros).toBe(750_000);
+  });
+});
