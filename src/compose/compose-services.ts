@@ -44,7 +44,7 @@ export function composeServices(deps: ServicesDeps) {
     usage,
     admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, usage, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
-    recorder: createUsageRecorder({ db, health: store.health }),
+    recorder: createUsageRecorder({ usage, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
       return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now, onPurged: deps.onPurged }));

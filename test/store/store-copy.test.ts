@@ -11,6 +11,7 @@ import type { Store } from "../../src/db/client";
 import { SharedStoreError } from "../../src/db/shared-store-error";
 import { createStoreHealth } from "../../src/db/store-health";
 import { createUsageRecorder } from "../../src/metering/usage-recorder";
+import { createSqliteUsageRepository } from "../../src/store/sqlite-usage-repository";
 import { copySqliteToPg } from "../../src/store/copy-store";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
@@ -23,7 +24,7 @@ const NONCE = Buffer.from("000102030405060708090a0b", "hex");
 const CIPHERTEXT = Buffer.from([0, 255, 128, 0xc3, 0x28, 10, 13, 0, 7]);
 
 /** A one-node install with an account tree, prepaid credits, keys (one revoked), metering and the audit entries all of that wrote. */
-function oneNodeInstall(): { store: Store; secret: string; keyId: string } {
+async function oneNodeInstall(): Promise<{ store: Store; secret: string; keyId: string }> {
   const store = tempStore("enclave-copy-");
   const accounts = createAccountService({ db: store.db });
   const keys = createKeyService({ db: store.db, pepper: "pepper" });
@@ -32,9 +33,9 @@ function oneNodeInstall(): { store: Store; secret: string; keyId: string } {
   accounts.addCredits(cli, sub.id, 5);
   const { key, secret } = keys.create(cli, { name: "app", account_id: sub.id });
   keys.revoke(cli, keys.create(cli, { name: "old", account_id: team.id }).key.id);
-  const recorder = createUsageRecorder({ db: store.db, health: createStoreHealth() });
+  const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health: createStoreHealth() });
   for (let i = 0; i < 1_200; i++)
-    recorder.record({
+    await recorder.record({
       id: `req_${i}`, keyId: key.id, accountId: sub.id, endpoint: "POST /v1/chat/completions", model: "tiny",
       startedAt: new Date(1_800_000_000_000 + i), queueMs: 0, ttftMs: 1, durationMs: 2, promptTokens: 3, cachedTokens: 1,
       completionTokens: 4, draftTokensAccepted: null, costMicros: 10, status: 200, errorCode: null, clientIp: null,
@@ -61,7 +62,7 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
   });
 
   test("Should copy every key, account, usage row and audit entry - and the copied chain verifies with the source's head", async () => {
-    const { store, keyId } = oneNodeInstall();
+    const { store, keyId } = await oneNodeInstall();
     using _ = store;
     const report = await copySqliteToPg(store, target);
     expect(report.rows).toMatchObject({ accounts: 2, api_keys: 2, usage_events: 1_200, audit_log: 6, retained_payloads: 1 });
@@ -89,7 +90,7 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
   });
 
   test("Should refuse a target that already holds rows - and copy nothing", async () => {
-    const { store } = oneNodeInstall();
+    const { store } = await oneNodeInstall();
     using _ = store;
     await copySqliteToPg(store, target);
     await expect(copySqliteToPg(store, target)).rejects.toThrow(SharedStoreError);
@@ -98,7 +99,7 @@ describe.skipIf(serverUrl == null)("enclave store copy: SQLite -> Postgres", () 
   });
 
   test("Should refuse a source whose audit chain does not verify - naming the problem, copying nothing", async () => {
-    const { store } = oneNodeInstall();
+    const { store } = await oneNodeInstall();
     using _ = store;
     store.sqlite.run("drop trigger audit_log_no_update");
     store.sqlite.run("update audit_log set actor = 'cli:eve' where seq = 2");
