@@ -68,10 +68,10 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     )
     .get(
       "/keys",
-      ({ actor, query }) => {
+      async ({ actor, query }) => {
         const filter = parseInput(KeyListQuery, query, "query");
         const rows = keys.list(actor, { accountId: filter.account_id, includeRevoked: filter.include_revoked === "true" });
-        const totals = keys.usageTotals(rows.map((row) => row.id));
+        const totals = await deps.usage.totalsByKey(rows.map((row) => row.id));
         const none = { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 };
         return { object: "list", data: rows.map((row) => toKeyView(row, totals.get(row.id) ?? none)) };
       },
@@ -79,9 +79,9 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     )
     .get(
       "/keys/:id",
-      ({ actor, params }) => {
+      async ({ actor, params }) => {
         const row = keys.get(actor, params.id);
-        return toKeyView(row, keys.usageTotals([row.id]).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
+        return toKeyView(row, (await deps.usage.totalsByKey([row.id])).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
       },
       { detail: { summary: "Get a key" } },
     )
