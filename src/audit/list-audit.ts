@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, type Column, desc, eq, gt, gte, lt, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { SyncDb } from "../db/sync-db";
 import { auditLog, type AuditRow } from "../db/schema";
@@ -39,20 +39,34 @@ export function toAuditView(row: AuditRow): AuditView {
   return { seq: row.seq, at: row.at.toISOString(), actor: row.actor, action: row.action, target: row.target, details, prev_hash: row.prevHash, hash: row.hash };
 }
 
-/** Audit entries, filtered; `GET /admin/audit` and `enclave audit list`. */
-export function listAudit(db: SyncDb, query: AuditQuery): AuditView[] {
+/** The audit columns a filter reads, in either dialect's table. */
+export interface AuditColumns {
+  seq: Column;
+  at: Column;
+  actor: Column;
+  action: Column;
+  target: Column;
+}
+
+/** The WHERE of an audit query; SQLite and Postgres alike (both have substr). */
+export function auditConditions(table: AuditColumns, query: AuditQuery): SQL | undefined {
   const conditions: SQL[] = [];
-  if (query.since != null) conditions.push(gte(auditLog.at, new Date(query.since)));
-  if (query.until != null) conditions.push(lt(auditLog.at, new Date(query.until)));
-  if (query.actor != null) conditions.push(eq(auditLog.actor, query.actor));
+  if (query.since != null) conditions.push(gte(table.at, new Date(query.since)));
+  if (query.until != null) conditions.push(lt(table.at, new Date(query.until)));
+  if (query.actor != null) conditions.push(eq(table.actor, query.actor));
   if (query.action != null)
-    conditions.push(query.action.endsWith(".") ? sql`substr(${auditLog.action}, 1, ${query.action.length}) = ${query.action}` : eq(auditLog.action, query.action));
-  if (query.target != null) conditions.push(eq(auditLog.target, query.target));
-  if (query.after_seq != null) conditions.push(gt(auditLog.seq, query.after_seq));
+    conditions.push(query.action.endsWith(".") ? sql`substr(${table.action}, 1, ${query.action.length}) = ${query.action}` : eq(table.action, query.action));
+  if (query.target != null) conditions.push(eq(table.target, query.target));
+  if (query.after_seq != null) conditions.push(gt(table.seq, query.after_seq));
+  return and(...conditions);
+}
+
+/** Audit entries, filtered; `GET /admin/audit` and `enclave audit list` on the SQLite store. */
+export function listAudit(db: SyncDb, query: AuditQuery): AuditView[] {
   return db
     .select()
     .from(auditLog)
-    .where(and(...conditions))
+    .where(auditConditions(auditLog, query))
     .orderBy(query.order === "asc" ? asc(auditLog.seq) : desc(auditLog.seq))
     .limit(query.limit)
     .all()

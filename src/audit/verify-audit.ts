@@ -1,6 +1,6 @@
 import { asc, sql } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
-import { auditCheckpoints, auditLog, type AuditRow } from "../db/schema";
+import { auditCheckpoints, type AuditCheckpointRow, auditLog, type AuditRow } from "../db/schema";
 import type { CheckpointSigner } from "./checkpoint-signer";
 import { auditHash, GENESIS_HASH } from "./append-audit";
 import { checkpointDigest } from "./audit-checkpoint";
@@ -35,8 +35,27 @@ const REORDER_WINDOW = 64;
  * checked too: their own chain, and their signature when a key is configured.
  */
 export function verifyAudit(db: SyncDb, key: CheckpointSigner | null = null): AuditVerification {
-  const problems: AuditProblem[] = [];
   const checkpoints = db.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq)).all();
+  const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+  return verifyChain({ checkpoints, rows, highestSeq: highestAuditSeq(db) }, key);
+}
+
+/** AUTOINCREMENT keeps the highest seq ever used, so deleting the newest entries shows too. */
+export function highestAuditSeq(db: SyncDb): number {
+  return db.all<{ seq: number }>(sql`select seq from sqlite_sequence where name = 'audit_log'`)[0]?.seq ?? 0;
+}
+
+/** What a chain check reads from a store: both ascending by seq, and the highest seq the store has ever given out. */
+export interface AuditChain {
+  checkpoints: readonly AuditCheckpointRow[];
+  rows: readonly AuditRow[];
+  highestSeq: number;
+}
+
+/** The chain check of `verifyAudit`, over rows read from either backend. */
+export function verifyChain(chain: AuditChain, key: CheckpointSigner | null): AuditVerification {
+  const { checkpoints, rows } = chain;
+  const problems: AuditProblem[] = [];
   let prevDigest = GENESIS_HASH;
   let signature: NonNullable<AuditVerification["checkpoint"]>["signature"] = "unsigned";
   for (const checkpoint of checkpoints) {
@@ -52,7 +71,6 @@ export function verifyAudit(db: SyncDb, key: CheckpointSigner | null = null): Au
   }
   const anchor = checkpoints.at(-1);
 
-  const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
   const byHash = new Map(rows.map((row) => [row.hash, row]));
   let expectedSeq = (anchor?.seq ?? 0) + 1;
   let expectedPrev = anchor?.hash ?? GENESIS_HASH;
@@ -90,8 +108,7 @@ export function verifyAudit(db: SyncDb, key: CheckpointSigner | null = null): Au
     previousSound = problems.length === before;
   }
 
-  // AUTOINCREMENT keeps the highest seq ever used, so deleting the newest entries shows too.
-  const highest = db.all<{ seq: number }>(sql`select seq from sqlite_sequence where name = 'audit_log'`)[0]?.seq ?? 0;
+  const highest = chain.highestSeq;
   const lastSeq = rows.at(-1)?.seq ?? anchor?.seq ?? 0;
   if (highest > lastSeq) {
     const range = highest === lastSeq + 1 ? `seq ${highest}` : `seq ${lastSeq + 1}..${highest}`;

@@ -9,7 +9,7 @@ import { configSchema, type Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, type AccountRow, type ApiKeyRow } from "../db/schema";
 import { AuthenticationError, InvalidRequestError, NotFoundError, PermissionDeniedError } from "../errors";
-import { usageTotalsByKey, type UsageTotals } from "../metering/usage-source";
+import type { UsageTotals } from "../metering/usage-source";
 import { assertRegionsWithin, intersectRegions } from "../residency/region-scope";
 import { generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "./api-key-secret";
 import { ipAllowed } from "./ip-allow-list";
@@ -210,11 +210,6 @@ export function createKeyService(deps: KeyServiceDeps) {
         .orderBy(apiKeys.createdAt)
         .all()
         .filter((row) => canSee(visible, row.accountId));
-    },
-
-    /** Lifetime metered totals per key id: request rows and the daily roll-ups of older ones. */
-    usageTotals(keyIds: string[]): Map<string, KeyUsageTotals> {
-      return usageTotalsByKey(db, keyIds);
     },
 
     /**

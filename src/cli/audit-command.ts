@@ -1,6 +1,5 @@
 import { parseInput } from "../validation/parse-input";
-import { AuditQuery, listAudit } from "../audit/list-audit";
-import { verifyAudit } from "../audit/verify-audit";
+import { AuditQuery } from "../audit/list-audit";
 import { openLocalPrivacy } from "./local-privacy";
 import { printTable } from "./local-admin";
 import { UsageError } from "./parse-options";
@@ -32,7 +31,7 @@ const spec = defineCommand({
 
 /** `enclave audit list|verify`: the append-only, hash-chained admin audit log. */
 export async function auditCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values, positionals }) => {
+  return runCommand(spec, args, async ({ values, positionals }) => {
     const [sub, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "list") {
@@ -51,14 +50,14 @@ export async function auditCommand(args: string[]): Promise<number> {
         },
         "query",
       );
-      const rows = listAudit(local.store.db, query);
+      const rows = await local.services.audit.list(query);
       if (values.json) console.log(JSON.stringify({ data: rows }, null, 2));
       else printTable(rows.map((row) => ({ ...row, details: JSON.stringify(row.details) })), ["seq", "at", "actor", "action", "target", "details"]);
       return 0;
     }
     if (sub === "verify") {
       using local = openLocalPrivacy(values);
-      const report = verifyAudit(local.store.db, local.privacy.key);
+      const report = await local.services.audit.verify(local.privacy.key);
       if (values.json) console.log(JSON.stringify(report, null, 2));
       else {
         const from = report.checkpoint ? `retention checkpoint at seq ${report.checkpoint.seq} (signature ${report.checkpoint.signature})` : "the start of the log";

@@ -1,4 +1,3 @@
-import { appendAudit } from "../audit/append-audit";
 import { draftAcceptance, draftPairs } from "../privacy/draft-data";
 import { writePrivateFile } from "./export-command";
 import { openLocalPrivacy } from "./local-privacy";
@@ -26,7 +25,7 @@ const spec = defineCommand({
 
 /** `enclave draft-data export|report`: data for training or judging a draft model. */
 export async function draftDataCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values, positionals }) => {
+  return runCommand(spec, args, async ({ values, positionals }) => {
     const [sub, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "export") {
@@ -35,7 +34,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
       const lines: string[] = [];
       for (const pair of draftPairs(local.store.db, local.privacy.payloads, { now: Date.now(), model: values.model })) lines.push(JSON.stringify(pair));
       writePrivateFile(values.out, lines.length > 0 ? `${lines.join("\n")}\n` : "");
-      appendAudit(local.store.db, { actor: local.actor.id, action: "draft_data.export", target: values.model ?? "*", details: { pairs: lines.length } }, new Date());
+      await local.services.audit.append({ actor: local.actor.id, action: "draft_data.export", target: values.model ?? "*", details: { pairs: lines.length } }, new Date());
       console.error(`wrote ${lines.length} pair(s) to ${values.out}`);
       return 0;
     }

@@ -69,7 +69,7 @@ function limitFields(values: LimitValues, update: boolean): Omit<UpdateKeyInput,
 
 /** `enclave keys create|list|get|update|revoke`: API keys, straight on the store (the way to make the first admin key). */
 export async function keysCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values, positionals }) => {
+  return runCommand(spec, args, async ({ values, positionals }) => {
     const [action, id, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const needsId = action === "get" || action === "update" || action === "revoke";
@@ -99,7 +99,7 @@ export async function keysCommand(args: string[]): Promise<number> {
       case "list": {
         const accountId = values.account != null ? accounts.resolve(actor, values.account).id : undefined;
         const rows = keys.list(actor, { accountId, includeRevoked: values.all === true });
-        const totals = keys.usageTotals(rows.map((row) => row.id));
+        const totals = await local.services.usage.totalsByKey(rows.map((row) => row.id));
         const views = rows.map((row) => toKeyView(row, totals.get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 }));
         if (values.json) console.log(JSON.stringify(views, null, 2));
         else
@@ -111,7 +111,7 @@ export async function keysCommand(args: string[]): Promise<number> {
       }
       case "get": {
         const row = keys.get(actor, id!);
-        const view = toKeyView(row, keys.usageTotals([row.id]).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
+        const view = toKeyView(row, (await local.services.usage.totalsByKey([row.id])).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
         console.log(JSON.stringify(view, null, 2));
         return 0;
       }

@@ -55,6 +55,10 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
   },
   backup: { load: async () => (await import("./backup-command")).backupCommand, summary: "backup --out FILE                 a consistent copy of the store, while serving" },
   restore: { load: async () => (await import("./restore-command")).restoreCommand, summary: "restore --from FILE               replace the store with a backup (server stopped)" },
+  store: {
+    load: async () => (await import("./store-command")).storeCommand,
+    summary: "store migrate | copy --from sqlite:PATH [--to URL]  schema migrations; move a SQLite store into Postgres",
+  },
   version: { load: async () => (await import("./version-command")).versionCommand, summary: "version                           print versions" },
 };
 

@@ -1,5 +1,6 @@
 import { ConfigError, formatProblem } from "../config/config-error";
 import { DataDirError } from "../db/data-dir-error";
+import { SharedStoreError } from "../db/shared-store-error";
 import { storeErrorOf } from "../db/store-error-of";
 import { EnclaveError } from "../errors";
 import type { CommandSpec, OptionSpec } from "./command-spec";
@@ -32,7 +33,7 @@ export async function runCommand<O extends Record<string, OptionSpec>>(
       return 1;
     }
     const known = storeErrorOf(error) ?? error;
-    if (known instanceof EnclaveError || known instanceof DataDirError) {
+    if (known instanceof EnclaveError || known instanceof DataDirError || known instanceof SharedStoreError) {
       console.error(`enclave: ${known.message}`);
       return 1;
     }

@@ -22,7 +22,7 @@ const spec = defineCommand({
 
 /** `enclave usage`: metered usage aggregated by key, account, model and/or day. */
 export async function usageCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values }) => {
+  return runCommand(spec, args, async ({ values }) => {
     using local = openLocalAdmin(values);
     const accountId = values.account != null ? local.accounts.resolve(local.actor, values.account).id : undefined;
     const query = parseInput(
@@ -30,7 +30,7 @@ export async function usageCommand(args: string[]): Promise<number> {
       { group_by: values.by, since: values.since, until: values.until, key_id: values.key, account_id: accountId },
       "query",
     );
-    const rows = usageReport(local.store.db, local.actor, query).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
+    const rows = (await usageReport(local.store.db, local.services.usage, local.actor, query)).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
     if (values.json) console.log(JSON.stringify({ currency: local.config.pricing.currency, data: rows }, null, 2));
     else {
       const names = { key: "key_id", account: "account_id", model: "model", day: "day" } as const;

@@ -8,6 +8,8 @@ import { createPricing } from "../metering/pricing";
 import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy, type Privacy } from "../privacy/create-privacy";
 import { effectiveRegions } from "../residency/residency-violations";
+import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
+import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -31,14 +33,18 @@ export function composeServices(deps: ServicesDeps) {
   const installationRegions = effectiveRegions(config.residency);
   const pricing = createPricing(config.pricing);
   let privacy: Privacy | undefined;
+  const usage = createSqliteUsageRepository(db);
   return {
     store,
     keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
     accounts: createAccountService({ db, now, installationRegions, limits: config.limits }),
     pricing,
-    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, now }),
+    /** The aggregates already behind repositories (Promise-returning, either backend). */
+    audit: createSqliteAuditRepository(db),
+    usage,
+    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, usage, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
-    recorder: createUsageRecorder({ db, health: store.health }),
+    recorder: createUsageRecorder({ usage, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
       return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now, onPurged: deps.onPurged }));

@@ -51,14 +51,16 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const transaction = db.transaction.bind(db);
   db.transaction = ((write, config) => writeWithRetry(() => transaction(write, { behavior: "immediate", ...config }), busyTimeoutMs)) as typeof db.transaction;
   let disposed = false;
+  const health = createStoreHealth();
   return {
     db,
     sqlite,
     path,
-    health: createStoreHealth(),
+    health,
     [Symbol.dispose]() {
       if (disposed) return;
       disposed = true;
+      health[Symbol.dispose]();
       sqlite.close();
     },
   };

@@ -12,7 +12,7 @@ const MIGRATIONS_TABLE = "__drizzle_migrations";
  * transaction: two processes opening a fresh store at once (a server and a CLI command) cannot
  * both decide to apply the same migration.
  */
-export function migrate(store: Store, deadlineMs = 5000): void {
+export function migrate(store: Pick<Store, "sqlite">, deadlineMs = 5000): void {
   const { sqlite } = store;
   writeWithRetry(
     () =>

@@ -1,51 +1,64 @@
 import { StoreUnavailableError } from "../errors";
 
-/** How often a failing store is probed, at most: the probe is a real write, so not on every request. */
+/** How often a failing store is probed: the probe is a real write, so not on every request. */
 export const STORE_PROBE_INTERVAL_MS = 1000;
 
 /**
  * Whether the store takes writes. A writer that must not be skipped (the usage recorder) reports
  * a failed write and registers a probe that retries it; new inference asks `assertWritable()`
  * first and is refused (503 store_unavailable) while the store fails, and /ready reports not
- * ready. Nothing needs restarting: the next check after the interval runs the probe, and the
- * first probe that writes clears the failure.
+ * ready. Nothing needs restarting: while failing, the probe runs every interval on a timer (it
+ * is a write, on Postgres a round trip, so no check waits for it), and the first probe that
+ * writes clears the failure. The timer does not keep the process alive.
  */
-export function createStoreHealth(options: { now?: () => number; probeIntervalMs?: number } = {}) {
-  const now = options.now ?? Date.now;
+export function createStoreHealth(options: { probeIntervalMs?: number } = {}) {
   const interval = options.probeIntervalMs ?? STORE_PROBE_INTERVAL_MS;
-  let failingSince: number | null = null;
-  let lastProbe = 0;
-  let probe: (() => void) | null = null;
+  let failing = false;
+  let probe: (() => Promise<void>) | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let disposed = false;
 
-  const health = {
-    /** A write that had to succeed did not; the probe (if any) will retry it. */
-    failed(): void {
-      failingSince ??= now();
-      lastProbe = now();
-    },
-    /** A write succeeded: the store takes writes again. */
-    recovered(): void {
-      failingSince = null;
-    },
-    /** The write to retry while failing; it throws while the store still cannot write. */
-    setProbe(retry: () => void): void {
-      probe = retry;
-    },
-    /** False while failing; probes first when the interval since the last try has passed. */
-    writable(): boolean {
-      if (failingSince == null) return true;
-      if (now() - lastProbe < interval) return false;
-      lastProbe = now();
+  function schedule(): void {
+    if (timer != null || probe == null || disposed) return;
+    const retry = probe;
+    timer = setTimeout(async () => {
       try {
-        probe?.();
-        failingSince = null;
+        await retry();
+        failing = false;
       } catch {
         // Still failing; the probe's owner keeps what it could not write.
       }
-      return failingSince == null;
+      timer = null;
+      if (failing) schedule();
+    }, interval);
+    timer.unref?.();
+  }
+
+  const health = {
+    /** A write that had to succeed did not; the probe (if any) retries it every interval. */
+    failed(): void {
+      failing = true;
+      schedule();
+    },
+    /** A write succeeded: the store takes writes again. */
+    recovered(): void {
+      failing = false;
+    },
+    /** The write to retry while failing; it rejects while the store still cannot write. */
+    setProbe(retry: () => Promise<void>): void {
+      probe = retry;
+    },
+    writable(): boolean {
+      return !failing;
     },
     assertWritable(): void {
-      if (!health.writable()) throw new StoreUnavailableError();
+      if (failing) throw new StoreUnavailableError();
+    },
+    /** Stops probing: the store is closing. */
+    [Symbol.dispose](): void {
+      disposed = true;
+      if (timer != null) clearTimeout(timer);
+      timer = null;
     },
   };
   return health;

@@ -3,7 +3,8 @@ import { accountSubtree } from "../accounts/account-tree";
 import type { Config } from "../config/schema";
 import type { SyncDb } from "../db/sync-db";
 import type { AccountRow, ApiKeyRow } from "../db/schema";
-import { usageSpent, type UsageFilter } from "../metering/usage-source";
+import type { UsageFilter } from "../metering/usage-source";
+import type { UsageRepository } from "../store/usage-repository";
 import { budgetPeriodBounds, type BudgetPeriod } from "./budget-period";
 import { createConcurrencyLimiter, type ConcurrencyLease, type ConcurrencyLimiter } from "./concurrency-limiter";
 import { RateLimitError } from "./rate-limit-error";
@@ -12,7 +13,10 @@ import { createSlidingWindow, type SlidingWindow } from "./sliding-window";
 export interface AdmissionDeps {
   limits: Config["limits"];
   currency: string;
+  /** Accounts and their tree, still read from the SQLite handle. */
   db: SyncDb;
+  /** What budgets are checked against. */
+  usage: UsageRepository;
   now?: () => number;
   limiter?: ConcurrencyLimiter;
 }
@@ -56,10 +60,10 @@ export function createAdmission(deps: AdmissionDeps) {
   const hasBudget = (owner: Budgeted) => owner.budgetPeriod != null && (owner.budgetTokens != null || owner.budgetCostMicros != null);
 
   /** Spent in the period so far, from request rows and the daily roll-ups alike (periods start at UTC midnight). */
-  function checkBudget(owner: Budgeted, what: string, whose: Pick<UsageFilter, "keyIds" | "accountIds">, at: number) {
+  async function checkBudget(owner: Budgeted, what: string, whose: Pick<UsageFilter, "keyIds" | "accountIds">, at: number) {
     if (!hasBudget(owner)) return;
     const { start, end } = budgetPeriodBounds(owner.budgetPeriod as BudgetPeriod, at);
-    const used = usageSpent(db, { ...whose, since: start });
+    const used = await deps.usage.spent({ ...whose, since: start });
     const retryAfterSeconds = Math.ceil((end - at) / 1000);
     if (owner.budgetTokens != null && used.tokens >= owner.budgetTokens)
       throw new RateLimitError(`${what} has used ${used.tokens} of its ${owner.budgetTokens} tokens for this ${owner.budgetPeriod}; the budget renews at ${new Date(end).toISOString()}`, {
@@ -86,8 +90,8 @@ export function createAdmission(deps: AdmissionDeps) {
             code: "insufficient_quota",
             details: { balance: owner.creditsMicros / 1e6 },
           });
-      checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
-      for (const owner of chain) if (hasBudget(owner)) checkBudget(owner, named(owner), { accountIds: accountSubtree(db, owner.id) }, at);
+      await checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
+      for (const owner of chain) if (hasBudget(owner)) await checkBudget(owner, named(owner), { accountIds: accountSubtree(db, owner.id) }, at);
 
       const rpm = rpmOf(key);
       const requests = windowFor(requestWindows, key.id);

@@ -1,8 +1,7 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
-import type { SyncDb } from "../db/sync-db";
 import type { StoreHealth } from "../db/store-health";
 import { storeErrorOf } from "../db/store-error-of";
-import { accounts, apiKeys, usageEvents, type UsageEventRow } from "../db/schema";
+import type { UsageEventRow } from "../db/schema";
+import type { UsageRepository } from "../store/usage-repository";
 
 export type UsageEvent = UsageEventRow;
 
@@ -19,46 +18,47 @@ const MAX_PENDING = 10_000;
  * marked failing: the gate then refuses new inference. The kept rows are written first on the
  * next record and by the health probe, and the first write that succeeds clears the failure.
  */
-export function createUsageRecorder(deps: { db: SyncDb; health: StoreHealth }) {
-  const { db, health } = deps;
+export function createUsageRecorder(deps: { usage: UsageRepository; health: StoreHealth }) {
+  const { usage, health } = deps;
   const pending: UsageEvent[] = [];
+  let draining: Promise<void> | null = null;
 
-  function write(event: UsageEvent): void {
-    db.transaction((tx) => {
-      tx.insert(usageEvents).values(event).onConflictDoNothing().run();
-      tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId)).run();
-      if (event.costMicros > 0)
-        tx.update(accounts)
-          .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
-          .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)))
-          .run();
-    });
-  }
-
-  /** Writes the kept rows oldest first; throws at the first the store cannot take. */
-  function flush(): void {
+  /** Writes the kept rows oldest first; rejects at the first the store cannot take. */
+  async function drain(): Promise<void> {
     while (pending.length > 0) {
+      const event = pending[0]!;
       try {
-        write(pending[0]!);
+        await usage.record(event);
       } catch (error) {
         if (storeErrorOf(error) != null) {
           health.failed();
           throw error;
         }
-        pending.shift(); // a row the store refuses for itself (not for the store's state) would block every later one
+        // A row the store refuses for itself (not for the store's state) would block every later one.
+        if (pending[0] === event) pending.shift();
         throw error;
       }
-      pending.shift();
+      // The cap may have dropped it while it was being written.
+      if (pending[0] === event) pending.shift();
     }
     health.recovered();
+  }
+
+  /** One drain at a time, however many requests finish at once: kept rows go in order and none twice. */
+  function flush(): Promise<void> {
+    draining ??= drain().finally(() => {
+      draining = null;
+    });
+    return draining;
   }
   health.setProbe(flush);
 
   return {
-    record(event: UsageEvent): void {
+    /** Settles once this row (and every row kept before it) is written, or with the write's error. */
+    record(event: UsageEvent): Promise<void> {
       if (pending.length >= MAX_PENDING) pending.shift();
       pending.push(event);
-      flush();
+      return flush();
     },
   };
 }

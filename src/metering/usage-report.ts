@@ -1,13 +1,14 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { visibleAccounts } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
 import type { SyncDb } from "../db/sync-db";
-import { usageRelation } from "./usage-source";
+import type { UsageRepository } from "../store/usage-repository";
 import { PermissionDeniedError } from "../errors";
 
 const DIMENSIONS = ["key", "account", "model", "day"] as const;
-type Dimension = (typeof DIMENSIONS)[number];
+export type UsageDimension = (typeof DIMENSIONS)[number];
+type Dimension = UsageDimension;
 
 const instant = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
@@ -51,29 +52,42 @@ const names: Record<Dimension, keyof UsageRow> = { key: "key_id", account: "acco
 /**
  * Metered usage aggregated by the chosen dimensions over a time range, from request rows and the
  * daily roll-ups of older ones alike (a rolled-up day counts at its UTC midnight). A manager sees
- * only the accounts in its own tree; a user key sees nothing.
+ * only the accounts in its own tree; a user key sees nothing. The account tree is read from the
+ * SQLite handle, the usage from whichever backend holds it.
  */
-export function usageReport(db: SyncDb, actor: Actor, query: UsageQuery): UsageRow[] {
+export async function usageReport(db: SyncDb, usage: UsageRepository, actor: Actor, query: UsageQuery): Promise<UsageRow[]> {
   if (actor.role === "user") throw new PermissionDeniedError("this key may not read usage; it needs the admin or manager role");
   const visible = visibleAccounts(db, actor);
   const accountIds = [
     ...(visible !== "all" ? [[...visible]] : []),
     ...(query.account_id != null ? [[query.account_id]] : []),
   ].reduce<string[] | undefined>((ids, next) => (ids == null ? next : ids.filter((id) => next.includes(id))), undefined);
-  const relation = usageRelation({
-    accountIds,
-    keyIds: query.key_id != null ? [query.key_id] : undefined,
-    since: query.since != null ? new Date(query.since).getTime() : undefined,
-    until: query.until != null ? new Date(query.until).getTime() : undefined,
-  });
+  return usage.aggregate(
+    {
+      accountIds,
+      keyIds: query.key_id != null ? [query.key_id] : undefined,
+      since: query.since != null ? new Date(query.since).getTime() : undefined,
+      until: query.until != null ? new Date(query.until).getTime() : undefined,
+    },
+    query.group_by,
+  );
+}
+
+/** The aggregate over a usage relation, grouped and ordered by `dimensions`; both dialects. */
+export function usageAggregate(relation: SQL, dimensions: readonly UsageDimension[]): SQL {
   const groups = sql.join(
-    query.group_by.map((dimension) => sql.raw(names[dimension])),
+    dimensions.map((dimension) => sql.raw(names[dimension])),
     sql`, `,
   );
-  return db.all<UsageRow>(sql`
+  // SQLite sorts nulls first and Postgres last; the report reads the same on both.
+  const order = sql.join(
+    dimensions.map((dimension) => sql.raw(`${names[dimension]} nulls first`)),
+    sql`, `,
+  );
+  return sql`
     select ${groups}, sum(requests) as requests, sum(errors) as errors, sum(prompt_tokens) as prompt_tokens,
            sum(completion_tokens) as completion_tokens, sum(cost_micros) as cost_micros
-    from (${relation})
+    from (${relation}) as usage
     group by ${groups}
-    order by ${groups}`);
+    order by ${order}`;
 }

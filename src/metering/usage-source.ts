@@ -22,7 +22,20 @@ export interface UsageTotals {
 const firstDayFrom = (ms: number) => new Date(Math.ceil(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 
 const within = (column: SQL, ids: readonly string[]) =>
-  ids.length === 0 ? sql`0` : sql`${column} in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`;
+  ids.length === 0 ? sql`false` : sql`${column} in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`;
+
+/** Which SQL the relation is written in: started_at is epoch ms in SQLite and a timestamptz in Postgres. */
+export type UsageDialect = "sqlite" | "postgres";
+
+/** An epoch-ms bound as the dialect compares it with started_at (so its index still serves). */
+const instantOf: Record<UsageDialect, (ms: number) => SQL> = {
+  sqlite: (ms) => sql`${ms}`,
+  postgres: (ms) => sql`to_timestamp(${ms}::float8 / 1000)`,
+};
+const startedDay: Record<UsageDialect, SQL> = {
+  sqlite: sql`strftime('%Y-%m-%d', started_at / 1000, 'unixepoch')`,
+  postgres: sql`to_char(started_at at time zone 'UTC', 'YYYY-MM-DD')`,
+};
 
 /**
  * All metering as one relation: the request-level rows (usage_events) and the daily aggregates the
@@ -31,24 +44,24 @@ const within = (column: SQL, ids: readonly string[]) =>
  * errors, prompt_tokens, completion_tokens, cost_micros. A rolled-up day counts at its UTC
  * midnight: `since`/`until` within a day leave it out/in (whole days are exact).
  */
-export function usageRelation(filter: UsageFilter = {}): SQL {
-  const events: SQL[] = [sql`1`];
-  const days: SQL[] = [sql`1`];
+export function usageRelation(filter: UsageFilter = {}, dialect: UsageDialect = "sqlite"): SQL {
+  const events: SQL[] = [sql`true`];
+  const days: SQL[] = [sql`true`];
   for (const [column, ids] of [["key_id", filter.keyIds], ["account_id", filter.accountIds]] as const) {
     if (ids == null) continue;
     events.push(within(sql.raw(column), ids));
     days.push(within(sql.raw(column), ids));
   }
   if (filter.since != null) {
-    events.push(sql`started_at >= ${filter.since}`);
+    events.push(sql`started_at >= ${instantOf[dialect](filter.since)}`);
     days.push(sql`day >= ${firstDayFrom(filter.since)}`);
   }
   if (filter.until != null) {
-    events.push(sql`started_at < ${filter.until}`);
+    events.push(sql`started_at < ${instantOf[dialect](filter.until)}`);
     days.push(sql`day < ${firstDayFrom(filter.until)}`);
   }
   return sql`
-    select key_id, account_id, model, strftime('%Y-%m-%d', started_at / 1000, 'unixepoch') as day, 1 as requests,
+    select key_id, account_id, model, ${startedDay[dialect]} as day, 1 as requests,
            case when status >= 400 then 1 else 0 end as errors, prompt_tokens, completion_tokens, cost_micros
     from usage_events where ${sql.join(events, sql` and `)}
     union all

@@ -350,10 +350,11 @@ export function createMetrics(deps: MetricsDeps) {
     observeUsage(recorder: UsageRecorder): UsageRecorder {
       return {
         record(event: UsageEvent) {
-          recorder.record(event);
+          const written = recorder.record(event);
           if (keyLabels) keyQueueWait.observe({ key_id: event.keyId }, event.queueMs / 1000);
           else keyQueueWait.observe(event.queueMs / 1000);
           keyRequests?.inc({ key_id: event.keyId, status: String(event.status) });
+          return written;
         },
       };
     },

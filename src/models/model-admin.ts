@@ -2,10 +2,9 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ConflictError } from "../accounts/conflict-error";
 import type { Actor } from "../accounts/actor";
-import { appendAudit } from "../audit/append-audit";
 import type { LiveConfig } from "../config/live-config";
 import { modelSchema, type ModelConfig } from "../config/schema";
-import type { SyncDb } from "../db/sync-db";
+import type { AuditRepository } from "../store/audit-repository";
 import { EnclaveError, ModelNotFoundError, PermissionDeniedError } from "../errors";
 import type { ModelPool } from "../inference/model-pool";
 import type { ModelStatus } from "../inference/types";
@@ -26,7 +25,7 @@ export interface ModelAdminDeps {
   live: LiveConfig;
   /** The config file the server was started with; null when it runs on built-in defaults. */
   configFile: string | null;
-  db: SyncDb;
+  audit: AuditRepository;
   logger: Pick<Logger, "info" | "warn" | "error">;
   now?: () => number;
 }
@@ -65,7 +64,7 @@ export class ModelLoadError extends EnclaveError {
  * running config follows each change, so /admin/residency and a later persist see it.
  */
 export function createModelAdmin(deps: ModelAdminDeps) {
-  const { pool, live, db, logger } = deps;
+  const { pool, live, logger } = deps;
   const now = deps.now ?? Date.now;
 
   const requireAdmin = (actor: Actor) => {
@@ -77,9 +76,7 @@ export function createModelAdmin(deps: ModelAdminDeps) {
     return toModelView(config, pool.models().find((status) => status.id === id));
   };
   const audit = (actor: Actor, action: string, target: string, details: Record<string, unknown>) =>
-    db.transaction((tx) => {
-      appendAudit(tx, { actor: actor.id, action, target, details }, new Date(now()));
-    });
+    deps.audit.append({ actor: actor.id, action, target, details }, new Date(now()));
   const followConfig = () => live.replace(Object.freeze({ ...live.current(), models: Object.freeze([...pool.configs()]) as ModelConfig[] }));
   const configFileOrRefuse = (): string => {
     if (deps.configFile == null) throw new ConflictError("the server runs without a config file, so there is none to persist to; start it with --config", "persist");
@@ -123,7 +120,7 @@ export function createModelAdmin(deps: ModelAdminDeps) {
         throw error;
       }
       followConfig();
-      audit(actor, "model.add", model.id, { path, draft_path: draftPath ?? null, persist: shouldPersist });
+      await audit(actor, "model.add", model.id, { path, draft_path: draftPath ?? null, persist: shouldPersist });
       return view(model.id);
     },
 
@@ -136,23 +133,23 @@ export function createModelAdmin(deps: ModelAdminDeps) {
         if (error instanceof EnclaveError) throw error;
         throw new ModelLoadError(id);
       }
-      audit(actor, "model.load", id, {});
+      await audit(actor, "model.load", id, {});
       return view(id);
     },
 
-    unload(actor: Actor, id: string): ModelView {
+    async unload(actor: Actor, id: string): Promise<ModelView> {
       requireAdmin(actor);
       view(id);
       notTheDefault(id, "unload");
       const inflight = pool.models().find((status) => status.id === id)?.busySequences ?? 0;
       // Not awaited: the answer comes at once, the old engine goes when its streams end.
       void pool.unload(id);
-      audit(actor, "model.unload", id, { in_flight: inflight });
+      await audit(actor, "model.unload", id, { in_flight: inflight });
       logger.info({ model: id }, "model unloaded by an admin");
       return view(id);
     },
 
-    remove(actor: Actor, id: string, body: unknown): ModelView {
+    async remove(actor: Actor, id: string, body: unknown): Promise<ModelView> {
       requireAdmin(actor);
       const { persist } = parseInput(PersistInput, body ?? {});
       const removed = view(id);
@@ -160,7 +157,7 @@ export function createModelAdmin(deps: ModelAdminDeps) {
       if (persist) persistModels(configFileOrRefuse(), { remove: id });
       void pool.remove(id);
       followConfig();
-      audit(actor, "model.remove", id, { path: removed.path, persist });
+      await audit(actor, "model.remove", id, { path: removed.path, persist });
       return { ...removed, state: "unloaded" };
     },
   };

@@ -48,7 +48,7 @@ export function reloadOnSignal(deps: ReloadOnSignalDeps): Disposable & { reloadi
       if (error instanceof ResidencyViolationError) return refuse(error.violations);
       throw error;
     }
-    enclave.reload(await deps.resolve(next));
+    await enclave.reload(await deps.resolve(next));
   }
 
   const onSignal = () => {

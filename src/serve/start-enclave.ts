@@ -20,7 +20,6 @@ import { ENCLAVE_VERSION } from "../version";
 import { isLoopback } from "../net/is-loopback";
 import { startPurgeSchedule } from "../privacy/purge-schedule";
 import { residencyReport } from "../residency/residency-report";
-import { appendAudit } from "../audit/append-audit";
 import { createLiveConfig } from "../config/live-config";
 import { createModelAdmin } from "../models/model-admin";
 import { restartOnlyChanges } from "./restart-only-changes";
@@ -56,7 +55,7 @@ export interface RunningEnclave extends AsyncDisposable {
    * pricing, retention windows, models and upstreams. In-flight requests finish as they began.
    * Returns the changed settings that need a restart (they keep their running value).
    */
-  reload(next: Readonly<Config>, actor?: string): { restartNeeded: string[] };
+  reload(next: Readonly<Config>, actor?: string): Promise<{ restartNeeded: string[] }>;
 }
 
 /**
@@ -80,7 +79,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
 
   const built = await deps.createEngine(deps.config);
   const stack = "pool" in built ? built : null;
-  const models = stack != null ? createModelAdmin({ pool: stack.pool, live, configFile: deps.configFile ?? null, db: store.db, logger }) : undefined;
+  const models = stack != null ? createModelAdmin({ pool: stack.pool, live, configFile: deps.configFile ?? null, audit: services.audit, logger }) : undefined;
   const api = composeApi({
     services,
     engine: stack?.engine ?? (built as Engine),
@@ -175,13 +174,11 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       logger.info("stopped");
     })());
 
-  const reload = (next: Readonly<Config>, actor = "signal:SIGHUP") => {
+  const reload = async (next: Readonly<Config>, actor = "signal:SIGHUP") => {
     const restartNeeded = restartOnlyChanges(live.current(), next);
     live.replace(next);
     stack?.reload(next);
-    store.db.transaction((tx) => {
-      appendAudit(tx, { actor, action: "config.reload", target: deps.configFile ?? "(defaults)", details: { restart_needed: restartNeeded } }, new Date());
-    });
+    await services.audit.append({ actor, action: "config.reload", target: deps.configFile ?? "(defaults)", details: { restart_needed: restartNeeded } }, new Date());
     logger.info({ config: deps.configFile ?? null, models: next.models.map((model) => model.id), upstreams: next.upstreams.map((upstream) => upstream.id) }, "config reloaded");
     if (restartNeeded.length > 0)
       logger.warn({ settings: restartNeeded }, `config reloaded, but these settings need a restart and keep their running value: ${restartNeeded.join(", ")}`);

@@ -18,6 +18,7 @@ import { configSchema, type Config } from "../../src/config/schema";
 import { expectedChatReply, forgePair, resolveForgeOptions } from "../../src/forge";
 import { createLlamaEngine } from "../../src/inference/llama-engine";
 import { createUsageRecorder } from "../../src/metering/usage-recorder";
+import { createSqliteUsageRepository } from "../../src/store/sqlite-usage-repository";
 import { createStoreHealth } from "../../src/db/store-health";
 import { startEnclave, type RunningEnclave } from "../../src/serve/start-enclave";
 import { memoryLogger } from "../support/test-app";
@@ -69,11 +70,11 @@ async function startServer(): Promise<void> {
   userSecret = user.secret;
 
   // Two weeks of metered history (metadata only), so the usage chart has something to draw.
-  const recorder = createUsageRecorder({ db, health: createStoreHealth() });
+  const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(db), health: createStoreHealth() });
   const day = 86_400_000;
   for (let daysAgo = 12; daysAgo >= 1; daysAgo--)
     for (let i = 0; i < 1 + (daysAgo % 4); i++)
-      recorder.record({
+      await recorder.record({
         id: `seed-${daysAgo}-${i}`,
         keyId: user.key.id,
         accountId: root.id,

@@ -2,8 +2,8 @@ import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Actor } from "../../accounts/actor";
-import { AuditQuery, listAudit } from "../../audit/list-audit";
-import { verifyAudit } from "../../audit/verify-audit";
+import { AuditQuery } from "../../audit/list-audit";
+import type { AuditRepository } from "../../store/audit-repository";
 import type { KeyService } from "../../auth/key-service";
 import { RecordConsentInput, RetentionOverrideInput } from "../../privacy/consent-input";
 import { toConsentView, toOverrideView } from "../../privacy/consent-service";
@@ -15,6 +15,7 @@ import { PermissionDeniedError } from "../../errors";
 export interface PrivacyRoutesDeps {
   keys: KeyService;
   privacy: Privacy;
+  audit: AuditRepository;
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
 }
 
@@ -41,17 +42,17 @@ export function createPrivacyRoutes(deps: PrivacyRoutesDeps) {
     })
     .get(
       "/audit",
-      ({ actor, query }) => {
+      async ({ actor, query }) => {
         requireAdmin(actor, "read the audit log");
-        return { object: "list", data: listAudit(privacy.db, parseInput(AuditQuery, query, "query")) };
+        return { object: "list", data: await deps.audit.list(parseInput(AuditQuery, query, "query")) };
       },
       { detail: { summary: "Audit log entries (since, until, actor, action or prefix 'key.', target, after_seq, limit, order)" } },
     )
     .get(
       "/audit/verify",
-      ({ actor }) => {
+      async ({ actor }) => {
         requireAdmin(actor, "verify the audit log");
-        return { object: "audit_verification", ...verifyAudit(privacy.db, privacy.key) };
+        return { object: "audit_verification", ...(await deps.audit.verify(privacy.key)) };
       },
       { detail: { summary: "Verify the audit hash chain: which entry was edited, deleted or reordered" } },
     )

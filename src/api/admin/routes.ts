@@ -8,12 +8,14 @@ import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { KeyService } from "../../auth/key-service";
 import { toKeyView } from "../../auth/key-view";
 import type { SyncDb } from "../../db/sync-db";
+import type { UsageRepository } from "../../store/usage-repository";
 import { UsageQuery, usageReport } from "../../metering/usage-report";
 import { createAdminGate } from "./admin-gate";
 import { parseInput } from "../../validation/parse-input";
 
 export interface AdminRoutesDeps {
   db: SyncDb;
+  usage: UsageRepository;
   keys: KeyService;
   accounts: AccountService;
   currency: string;
@@ -66,10 +68,10 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     )
     .get(
       "/keys",
-      ({ actor, query }) => {
+      async ({ actor, query }) => {
         const filter = parseInput(KeyListQuery, query, "query");
         const rows = keys.list(actor, { accountId: filter.account_id, includeRevoked: filter.include_revoked === "true" });
-        const totals = keys.usageTotals(rows.map((row) => row.id));
+        const totals = await deps.usage.totalsByKey(rows.map((row) => row.id));
         const none = { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 };
         return { object: "list", data: rows.map((row) => toKeyView(row, totals.get(row.id) ?? none)) };
       },
@@ -77,9 +79,9 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     )
     .get(
       "/keys/:id",
-      ({ actor, params }) => {
+      async ({ actor, params }) => {
         const row = keys.get(actor, params.id);
-        return toKeyView(row, keys.usageTotals([row.id]).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
+        return toKeyView(row, (await deps.usage.totalsByKey([row.id])).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
       },
       { detail: { summary: "Get a key" } },
     )
@@ -89,8 +91,8 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     .delete("/keys/:id", ({ actor, params }) => toKeyView(keys.revoke(actor, params.id)), { detail: { summary: "Revoke a key" } })
     .get(
       "/usage",
-      ({ actor, query }) => {
-        const rows = usageReport(db, actor, parseInput(UsageQuery, query, "query"));
+      async ({ actor, query }) => {
+        const rows = await usageReport(db, deps.usage, actor, parseInput(UsageQuery, query, "query"));
         return {
           object: "list",
           currency: deps.currency,

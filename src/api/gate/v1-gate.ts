@@ -54,14 +54,15 @@ export function createV1Gate(deps: V1GateDeps) {
   const clientIp = deps.clientIp ?? peerAddress;
   const inFlight = new WeakMap<Caller, InFlight>();
 
-  function record(request: InFlight, caller: Pick<Caller, "key" | "account"> & Partial<Pick<Caller, "meter">>, status: number, errorCode: string | null) {
+  /** Never rejects: a row the store cannot take now is kept by the recorder and logged here. */
+  async function record(request: InFlight, caller: Pick<Caller, "key" | "account"> & Partial<Pick<Caller, "meter">>, status: number, errorCode: string | null) {
     const { meter } = caller;
     const promptTokens = meter?.promptTokens ?? 0;
     const cachedTokens = meter?.cachedTokens ?? 0;
     const completionTokens = meter?.completionTokens ?? 0;
     const model = meter?.model ?? null;
     try {
-      recorder.record({
+      await recorder.record({
         id: request.requestId,
         keyId: caller.key.id,
         accountId: caller.account.id,
@@ -91,7 +92,7 @@ export function createV1Gate(deps: V1GateDeps) {
     inFlight.delete(caller);
     request.admitted?.lease.release();
     request.admitted?.recordTokens(caller.meter.promptTokens + caller.meter.completionTokens);
-    record(request, caller, status, errorCode);
+    void record(request, caller, status, errorCode);
   }
 
   return createCallerGate({
@@ -108,7 +109,7 @@ export function createV1Gate(deps: V1GateDeps) {
         admitted = await admission.admit({ key, account, signal: request.signal });
       } catch (error) {
         Object.assign(headers, admission.headers(key));
-        if (error instanceof EnclaveError) record({ requestId, endpoint, ip, startedAt, queueMs: now() - startedAt }, { key, account }, error.status, error.code);
+        if (error instanceof EnclaveError) void record({ requestId, endpoint, ip, startedAt, queueMs: now() - startedAt }, { key, account }, error.status, error.code);
         throw error;
       }
       Object.assign(headers, admission.headers(key));

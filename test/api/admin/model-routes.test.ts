@@ -16,6 +16,7 @@ import { createModelAdmin } from "../../../src/models/model-admin";
 import { guardedRoutes } from "../../support/guarded-routes";
 import { createTestApp, memoryLogger } from "../../support/test-app";
 import { api } from "../auth/harness";
+import { createSqliteAuditRepository } from "../../../src/store/sqlite-audit-repository";
 
 const root = mkdtempSync(join(tmpdir(), "enclave-models-"));
 let target: string;
@@ -43,7 +44,7 @@ async function modelsApp(toml = "", tokenDelayMs = 0) {
   const live = createLiveConfig(config);
   const store = openStore(join(dir, "data"));
   migrate(store);
-  const models = createModelAdmin({ pool, live, configFile: file, db: store.db, logger });
+  const models = createModelAdmin({ pool, live, configFile: file, audit: createSqliteAuditRepository(store.db), logger });
   const guarded = guardedRoutes({ config: live.view, engine: pool, store, logger, models });
   const { app } = createTestApp({ engine: pool, routes: guarded.routes, logger });
   const cli = cliActor("test");
@@ -165,7 +166,7 @@ describe("/admin/models", () => {
 
   test("Should refuse persist without a config file - 409 before anything changes", async () => {
     await using h = await modelsApp();
-    const admin = createModelAdmin({ pool: h.pool, live: h.live, configFile: null, db: openStore(mkdtempSync(join(root, "nofile-"))).db, logger: memoryLogger().logger });
+    const admin = createModelAdmin({ pool: h.pool, live: h.live, configFile: null, audit: createSqliteAuditRepository(openStore(mkdtempSync(join(root, "nofile-"))).db), logger: memoryLogger().logger });
     await expect(admin.add(cliActor("test"), { id: "tiny", path: target, persist: true })).rejects.toMatchObject({ status: 409, param: "persist" });
     expect(h.pool.configs().map((model) => model.id)).toEqual(["fake"]);
   });

@@ -21,6 +21,7 @@ import { residencyReport } from "../../../src/residency/residency-report";
 import { guardedRoutes } from "../../support/guarded-routes";
 import { checkJsonSchema } from "../../support/json-schema-check";
 import { createTestApp, memoryLogger, request } from "../../support/test-app";
+import { createSqliteAuditRepository } from "../../../src/store/sqlite-audit-repository";
 
 const dataDir = mkdtempSync(join(tmpdir(), "enclave-openapi-"));
 const store = openStore(dataDir);
@@ -46,7 +47,7 @@ const { logger } = memoryLogger("silent");
 // Served as `enclave serve` serves: a model pool, so the /admin/models routes are there to document.
 const engine = createModelPool({ models: config.models, logger, createEngine: (model) => createFakeEngine({ models: [{ id: model.id }] }) });
 const live = createLiveConfig(config);
-const models = createModelAdmin({ pool: engine, live, configFile: null, db: store.db, logger });
+const models = createModelAdmin({ pool: engine, live, configFile: null, audit: createSqliteAuditRepository(store.db), logger });
 const guarded = guardedRoutes({ config: live.view, engine, store, logger, models, residency: () => residencyReport(live.current()) });
 const { app } = createTestApp({ engine, routes: guarded.routes, logger });
 const cli = cliActor("test");

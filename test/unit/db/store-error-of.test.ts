@@ -28,6 +28,27 @@ describe("storeErrorOf", () => {
   });
 });
 
+describe("storeErrorOf on Postgres", () => {
+  const pgError = (code: string, errno?: string) => Object.assign(new Error("server text"), { name: "PostgresError", code, errno });
+
+  test.each([
+    ["ERR_POSTGRES_CONNECTION_REFUSED", undefined, StoreUnavailableError],
+    ["ERR_POSTGRES_CONNECTION_CLOSED", undefined, StoreUnavailableError],
+    ["ERR_POSTGRES_SERVER_ERROR", "08006", StoreUnavailableError],
+    ["ERR_POSTGRES_SERVER_ERROR", "53100", StoreUnavailableError],
+    ["ERR_POSTGRES_SERVER_ERROR", "57P01", StoreUnavailableError],
+    ["ERR_POSTGRES_SERVER_ERROR", "25006", StoreUnavailableError],
+    ["ERR_POSTGRES_SERVER_ERROR", "40001", StoreBusyError],
+    ["ERR_POSTGRES_SERVER_ERROR", "40P01", StoreBusyError],
+  ] as const)("Should map %s %s to a 503 - the shared store failed, so the recorder keeps the row", (code, errno, kind) => {
+    expect(storeErrorOf(new DrizzleQueryError("insert into t values ($1)", ["secret"], pgError(code, errno)))).toBeInstanceOf(kind);
+  });
+
+  test.each(["23505", "22012", "42P01"])("Should not map SQLSTATE %s - a statement's own failure stays what it was", (errno) => {
+    expect(storeErrorOf(pgError("ERR_POSTGRES_SERVER_ERROR", errno))).toBeNull();
+  });
+});
+
 describe("writeWithRetry", () => {
   test("Should retry a write that met SQLITE_BUSY - and return its result once it gets the lock", () => {
     let tries = 0;

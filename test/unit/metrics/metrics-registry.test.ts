@@ -77,7 +77,7 @@ describe("metrics registry", () => {
 
   test("Should observe the gate's usage rows without key ids - unless key_labels is on", async () => {
     const rows: UsageEvent[] = [];
-    const inner = { record: (event: UsageEvent) => void rows.push(event) };
+    const inner = { record: async (event: UsageEvent) => void rows.push(event) };
     const plain = metricsWith();
     plain.observeUsage(inner).record(usage("key_a", 1500));
     let samples = await samplesOf(plain);

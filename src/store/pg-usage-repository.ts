@@ -1,0 +1,55 @@
+import { and, eq, isNotNull, sql } from "drizzle-orm";
+import type { PgDb } from "../db/pg-client";
+import { accounts, apiKeys, usageEvents } from "../db/pg-schema";
+import { usageAggregate, type UsageRow } from "../metering/usage-report";
+import { usageRelation, type UsageTotals } from "../metering/usage-source";
+import type { UsageRepository } from "./usage-repository";
+
+/** Postgres sums bigints into numeric, which the client hands over as text. */
+const SUMS = ["requests", "errors", "prompt_tokens", "completion_tokens", "cost_micros"] as const;
+
+/** The usage aggregate on the shared Postgres store. */
+export function createPgUsageRepository(db: PgDb): UsageRepository {
+  return {
+    record: (event) =>
+      db.transaction(async (tx) => {
+        const inserted = await tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id });
+        if (inserted.length === 0) return false;
+        await tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId));
+        if (event.costMicros > 0)
+          // One UPDATE with the subtraction in SQL: nodes charging the same account at once serialise on its row lock.
+          await tx
+            .update(accounts)
+            .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
+            .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)));
+        return true;
+      }),
+    async aggregate(filter, groupBy) {
+      const rows = await db.execute<Record<string, unknown>>(usageAggregate(usageRelation(filter, "postgres"), groupBy));
+      return rows.map((row) => {
+        const out: Record<string, unknown> = { ...row };
+        for (const column of SUMS) out[column] = Number(row[column]);
+        return out as unknown as UsageRow;
+      });
+    },
+    async spent(filter) {
+      const [row] = await db.execute<{ tokens: string; cost_micros: string }>(sql`
+        select coalesce(sum(prompt_tokens + completion_tokens), 0) as tokens, coalesce(sum(cost_micros), 0) as cost_micros
+        from (${usageRelation(filter, "postgres")}) as usage`);
+      return { tokens: Number(row?.tokens ?? 0), costMicros: Number(row?.cost_micros ?? 0) };
+    },
+    async totalsByKey(keyIds) {
+      if (keyIds.length === 0) return new Map();
+      const rows = await db.execute<{ key_id: string; requests: string; prompt_tokens: string; completion_tokens: string; cost_micros: string }>(sql`
+        select key_id, sum(requests) as requests, sum(prompt_tokens) as prompt_tokens,
+               sum(completion_tokens) as completion_tokens, sum(cost_micros) as cost_micros
+        from (${usageRelation({ keyIds }, "postgres")}) as usage group by key_id`);
+      return new Map<string, UsageTotals>(
+        rows.map((row) => [
+          row.key_id,
+          { requests: Number(row.requests), promptTokens: Number(row.prompt_tokens), completionTokens: Number(row.completion_tokens), costMicros: Number(row.cost_micros) },
+        ]),
+      );
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { and, eq, isNotNull, sql } from "drizzle-orm";
+import type { SyncDb } from "../db/sync-db";
+import { accounts, apiKeys, usageEvents } from "../db/schema";
+import type { UsageEvent } from "../metering/usage-recorder";
+import { usageAggregate, type UsageRow } from "../metering/usage-report";
+import { usageRelation, usageSpent, usageTotalsByKey } from "../metering/usage-source";
+import type { UsageRepository } from "./usage-repository";
+
+/**
+ * The metering row and its consequences, inside the caller's transaction. A request id already
+ * recorded (a retried write that had landed, a row copied in twice) changes nothing: its credits
+ * were taken with the row. Returns whether the row was new.
+ */
+function writeUsageEvent(tx: SyncDb, event: UsageEvent): boolean {
+  const inserted = tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id }).all();
+  if (inserted.length === 0) return false;
+  tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId)).run();
+  if (event.costMicros > 0)
+    tx.update(accounts)
+      .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
+      .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)))
+      .run();
+  return true;
+}
+
+/** The usage aggregate on the embedded SQLite store. */
+export function createSqliteUsageRepository(db: SyncDb): UsageRepository {
+  return {
+    async record(event) {
+      return db.transaction((tx) => writeUsageEvent(tx, event));
+    },
+    async aggregate(filter, groupBy) {
+      return db.all<UsageRow>(usageAggregate(usageRelation(filter), groupBy));
+    },
+    async spent(filter) {
+      return usageSpent(db, filter);
+    },
+    async totalsByKey(keyIds) {
+      return usageTotalsByKey(db, keyIds);
+    },
+  };
+}

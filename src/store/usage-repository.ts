@@ -1,0 +1,19 @@
+import type { UsageDimension, UsageRow } from "../metering/usage-report";
+import type { UsageEvent } from "../metering/usage-recorder";
+import type { UsageFilter, UsageTotals } from "../metering/usage-source";
+
+/** The usage aggregate: metering rows, their daily roll-ups, and what they charge, on either backend. */
+export interface UsageRepository {
+  /**
+   * Stores one metering row, the key's last-used time and, for a prepaid account, the cost taken
+   * from its credits, all or nothing. A request id already stored changes nothing; returns whether
+   * the row was new.
+   */
+  record(event: UsageEvent): Promise<boolean>;
+  /** Sums grouped by `groupBy`, over request rows and roll-ups alike. */
+  aggregate(filter: UsageFilter, groupBy: readonly UsageDimension[]): Promise<UsageRow[]>;
+  /** Tokens (prompt + completion) and cost spent under `filter`. */
+  spent(filter: UsageFilter): Promise<{ tokens: number; costMicros: number }>;
+  /** Lifetime totals per key id (keys without usage are absent). */
+  totalsByKey(keyIds: readonly string[]): Promise<Map<string, UsageTotals>>;
+}
