@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { nodeLlamaCppRootGlobal } from "../src/bundle/node-llama-cpp-root";
 import { embeddedUiFilesPath, embeddedUiModule } from "../src/ui/build-ui";
+import { buildAddon } from "./build-addon";
 
 const root = path.resolve(import.meta.dir, "..");
 const outfile = path.join(root, "dist", "enclave");
@@ -74,8 +75,12 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-/** Maps each file to embed to its path relative to node-llama-cpp's package root. */
-async function collectRuntimeFiles(gpu: Gpu): Promise<Map<string, string>> {
+/**
+ * Maps each file to embed to its path relative to node-llama-cpp's package root. The CPU addon is
+ * the one scripts/build-addon.ts rebuilt, when it could; the GPU variants keep their prebuilt addon,
+ * which links GPU libraries under other names and has no toolkit here to rebuild against.
+ */
+async function collectRuntimeFiles(gpu: Gpu, cpuAddon: string | null): Promise<Map<string, string>> {
   const version: string = (await Bun.file(path.join(nodeLlamaCppDir, "package.json")).json()).version;
   const files = new Map<string, string>();
   for (const name of prebuiltPackages[gpu]) {
@@ -89,6 +94,7 @@ async function collectRuntimeFiles(gpu: Gpu): Promise<Map<string, string>> {
       files.set(path.relative(packageDir, file), file);
     }
   }
+  if (cpuAddon != null) files.set("bins/linux-x64/llama-addon.node", cpuAddon);
   files.set("package.json", path.join(nodeLlamaCppDir, "package.json"));
   for (const file of await listFiles(path.join(nodeLlamaCppDir, "llama"))) {
     const relative = path.relative(nodeLlamaCppDir, file);
@@ -147,7 +153,8 @@ function enclavePlugin(embeddedRuntimePath: string, appliedEdits: Set<string>, u
 async function build(gpu: Gpu): Promise<void> {
   const started = performance.now();
   const enclaveVersion: string = (await Bun.file(path.join(root, "package.json")).json()).version;
-  const files = await collectRuntimeFiles(gpu);
+  const cpuAddon = await buildAddon();
+  const files = await collectRuntimeFiles(gpu, cpuAddon);
   const runtimeId = `${enclaveVersion}-${await hashFiles(files)}`;
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), "enclave-build-"));
@@ -205,7 +212,7 @@ async function build(gpu: Gpu): Promise<void> {
 
   const size = Bun.file(outfile).size / 2 ** 20;
   const seconds = (performance.now() - started) / 1000;
-  const built = `${path.relative(root, outfile)} (${gpu}, runtime ${runtimeId})`;
+  const built = `${path.relative(root, outfile)} (${gpu}, runtime ${runtimeId}, ${cpuAddon != null ? "rebuilt" : "prebuilt"} CPU addon)`;
   console.log(`built ${built}: ${size.toFixed(0)} MiB in ${seconds.toFixed(1)} s`);
 }
 

@@ -1,0 +1,179 @@
+/**
+ * Rebuilds node-llama-cpp's native addon (llama-addon.node) from its patched source against the
+ * prebuilt llama.cpp libraries of @node-llama-cpp/linux-x64, and installs both in node-llama-cpp's
+ * own bins/linux-x64/, the first place it looks for a binary.
+ *
+ *   bun scripts/build-addon.ts        (postinstall; `bun run build` calls it too)
+ *
+ * Only the addon is rebuilt because only it changes (patches/node-llama-cpp@3.21.1.patch attaches a
+ * persistent ggml threadpool to each context), so this takes seconds instead of the many minutes a
+ * llama.cpp build takes on a small machine. The result is cached in .cache/addon/ by a hash of
+ * everything it is built from. Without a compiler, git or headers it warns once and leaves the
+ * prebuilt addon in place: an install never fails for this.
+ */
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, realpath, rename, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dir, "..");
+const cacheDir = path.join(root, ".cache");
+const prebuiltFolder = "linux-x64";
+
+/** The llama.cpp directories the addon's includes reach: public headers, common/, and src/ internals. */
+const headerDirs = ["include", "ggml/include", "common", "src", "vendor"];
+/** The libraries the prebuilt addon links, found in its own directory at run time ($ORIGIN). */
+const linkedLibraries = ["libllama-common.so", "libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"];
+/** As node-llama-cpp's CMakeLists.txt compiles the addon in its Release build. */
+const compileFlags = ["-std=c++17", "-O3", "-DNDEBUG", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_SHARED"];
+
+export interface AddonPaths {
+  /** node-llama-cpp's package directory. */
+  nodeLlamaCpp: string;
+  /** The prebuilt binaries this addon is linked against. */
+  prebuilt: string;
+  /** Where node-llama-cpp looks first: the prebuilt libraries beside the rebuilt addon. */
+  installed: string;
+}
+
+export async function addonPaths(): Promise<AddonPaths> {
+  const nodeLlamaCpp = await realpath(path.join(root, "node_modules", "node-llama-cpp"));
+  return {
+    nodeLlamaCpp,
+    prebuilt: path.join(root, "node_modules", "@node-llama-cpp", prebuiltFolder, "bins", prebuiltFolder),
+    installed: path.join(nodeLlamaCpp, "bins", prebuiltFolder),
+  };
+}
+
+async function run(command: string[], cwd = root): Promise<string> {
+  let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    child = Bun.spawn(command, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  } catch {
+    throw new Error(`${command[0]} is not installed`);
+  }
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  if (code !== 0) {
+    const firstError = stderr.split("\n").find((line) => /error/i.test(line)) ?? stderr.trim().split("\n")[0] ?? "";
+    throw new Error(`${path.basename(command[0]!)} exited with ${code}: ${firstError.trim()}`);
+  }
+  return stdout;
+}
+
+async function listFiles(dir: string, pattern: RegExp): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && pattern.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** Writes a directory under a temporary name and renames it into place, so no reader sees it half made. */
+async function writeDirectory(dir: string, fill: (staging: string) => Promise<void>): Promise<void> {
+  const staging = `${dir}.partial-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    await fill(staging);
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The llama.cpp headers of the exact commit node-llama-cpp ships, from its git bundle. */
+async function llamaCppHeaders(paths: AddonPaths, commit: string): Promise<string> {
+  const dir = path.join(cacheDir, "llama.cpp-headers", commit);
+  if (await Bun.file(path.join(dir, "include", "llama.h")).exists()) return dir;
+  const bundle = path.join(paths.nodeLlamaCpp, "llama", "gitRelease.bundle");
+  await writeDirectory(dir, async (staging) => {
+    const clone = path.join(staging, ".git-clone");
+    await run(["git", "clone", "--quiet", "--no-checkout", bundle, clone]);
+    await run(["git", "-C", clone, "checkout", "--quiet", commit, "--", ...headerDirs]);
+    for (const headerDir of headerDirs) {
+      await mkdir(path.dirname(path.join(staging, headerDir)), { recursive: true });
+      await rename(path.join(clone, headerDir), path.join(staging, headerDir));
+    }
+    await rm(clone, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+async function compile(paths: AddonPaths, headers: string, sources: string[], output: string): Promise<void> {
+  const includes = [
+    ...["include", "ggml/include", "", "common", "src", "vendor"].map((dir) => `-I${path.join(headers, dir)}`),
+    `-I${path.join(root, "node_modules", "node-addon-api")}`,
+    `-I${path.join(root, "node_modules", "node-api-headers", "include")}`,
+  ];
+  const objectsDir = path.join(path.dirname(output), "obj");
+  await mkdir(objectsDir, { recursive: true });
+  const objects = sources.map((source, i) => path.join(objectsDir, `${i}-${path.basename(source)}.o`));
+  const queue = sources.map((source, i) => ["g++", ...compileFlags, ...includes, "-c", source, "-o", objects[i]!]);
+  const worker = async () => {
+    for (let command = queue.shift(); command != null; command = queue.shift()) await run(command);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+  // Node-API symbols stay undefined: the runtime that loads the addon (Bun) provides them.
+  await run(["g++", "-shared", "-o", output, ...objects, `-L${paths.prebuilt}`, ...linkedLibraries.map((lib) => `-l:${lib}`), "-Wl,-rpath,$ORIGIN"]);
+  await rm(objectsDir, { recursive: true, force: true });
+}
+
+/** A hash of everything the addon is built from: its source, the llama.cpp commit, the libraries, the compiler and flags. */
+async function buildKey(sources: string[], commit: string, paths: AddonPaths, compiler: string): Promise<string> {
+  const hash = createHash("sha256");
+  hash.update(`${commit}\0${compiler}\0${compileFlags.join(" ")}\0`);
+  for (const file of [...sources, ...(await listFiles(path.join(paths.nodeLlamaCpp, "llama", "addon"), /\.h$/))]) {
+    hash.update(`${path.relative(paths.nodeLlamaCpp, file)}\0`);
+    hash.update(await Bun.file(file).bytes());
+  }
+  for (const lib of linkedLibraries) hash.update(await Bun.file(path.join(paths.prebuilt, lib)).bytes());
+  return hash.digest("hex").slice(0, 16);
+}
+
+async function buildAndInstall(paths: AddonPaths): Promise<string> {
+  if (process.platform !== "linux" || process.arch !== "x64") throw new Error(`no rebuild for ${process.platform}-${process.arch}`);
+  if (!(await Bun.file(path.join(paths.prebuilt, "llama-addon.node")).exists())) throw new Error(`${paths.prebuilt} has no prebuilt addon`);
+  const bundle = path.join(paths.nodeLlamaCpp, "llama", "gitRelease.bundle");
+  const commit = (await run(["git", "bundle", "list-heads", bundle])).split(/\s/)[0]!;
+  const compiler = (await run(["g++", "--version"])).split("\n")[0]!;
+  const sources = await listFiles(path.join(paths.nodeLlamaCpp, "llama", "addon"), /\.cpp$/);
+  const key = await buildKey(sources, commit, paths, compiler);
+
+  const built = path.join(cacheDir, "addon", key, "llama-addon.node");
+  if (!(await Bun.file(built).exists())) {
+    const started = performance.now();
+    const headers = await llamaCppHeaders(paths, commit);
+    await writeDirectory(path.dirname(built), (staging) => compile(paths, headers, sources, path.join(staging, "llama-addon.node")));
+    console.log(`enclave: rebuilt llama-addon.node with a persistent threadpool in ${((performance.now() - started) / 1000).toFixed(1)} s (${path.relative(root, built)})`);
+  }
+
+  const installedAddon = path.join(paths.installed, "llama-addon.node");
+  const current = await Bun.file(installedAddon).exists() ? Bun.hash(await Bun.file(installedAddon).bytes()) : null;
+  if (current !== Bun.hash(await Bun.file(built).bytes())) {
+    await writeDirectory(paths.installed, async (staging) => {
+      await cp(paths.prebuilt, staging, { recursive: true });
+      await cp(built, path.join(staging, "llama-addon.node"));
+    });
+  }
+  return built;
+}
+
+/**
+ * Builds (or finds in the cache) and installs the rebuilt addon; returns its path, or null after one
+ * warning when it cannot be built, with node-llama-cpp's prebuilt addon left to load instead.
+ */
+export async function buildAddon(): Promise<string | null> {
+  const paths = await addonPaths();
+  try {
+    return await buildAndInstall(paths);
+  } catch (error) {
+    // A stale rebuild from other sources must not stay where node-llama-cpp looks first.
+    await rm(paths.installed, { recursive: true, force: true });
+    const reason = error instanceof Error ? error.message : String(error);
+    console.warn(`enclave: warning: using node-llama-cpp's prebuilt addon (${reason}); with threads > 1 each token then costs milliseconds more; the rebuild needs g++ and git`);
+    return null;
+  }
+}
+
+if (import.meta.main) await buildAddon();
