@@ -116,6 +116,14 @@ export const modelSchema = z.strictObject({
     .describe(
       "reuse a sequence's KV cache for a later prompt sharing its prefix, only within this scope: the caller's account, its API key, or off (every prompt evaluated from scratch); another scope's tokens are erased before a sequence is reused",
     ),
+  prompt_cache_mb: z
+    .number()
+    .int()
+    .min(0)
+    .default(2048)
+    .describe(
+      "MiB of RAM for cached prefixes evicted from the sequences, restored for a later request of the same scope; in memory only, never on disk; 0 turns it off",
+    ),
 })
   // Here rather than on the config, so a model added at run time is held to the same rules.
   .superRefine((model, ctx) => {

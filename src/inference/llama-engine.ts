@@ -27,6 +27,7 @@ import { createLogprobCapture } from "./logprob-capture";
 import { loadedModelSummary } from "./loaded-model-summary";
 import { loadModelRuntime, type ModelRuntime, type ThreadPlan } from "./model-runtime";
 import { requestDeadline } from "./request-deadline";
+import { createRamPromptCache, type RamPromptCache } from "./ram-prompt-cache";
 import { createScheduler, type Lease, type Scheduler } from "./scheduler";
 import { runPhases } from "./run-phases";
 import { createSpeculativeController, type SpeculativeController, type SpeculativeControllerOptions } from "./speculative-controller";
@@ -54,6 +55,8 @@ interface ModelEntry {
   controller: SpeculativeController;
   state: ModelState;
   runtime: ModelRuntime | null;
+  /** The runtime's `prompt_cache_mb` store; null when off, or the addon cannot copy states. */
+  ramCache: RamPromptCache | null;
   loading: Promise<ModelRuntime> | null;
   idleTimer: ReturnType<typeof setTimeout> | null;
 }
@@ -90,8 +93,10 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         queueSize: model.queue_size,
         // An unloaded model's sequences are gone, and with them every cached prefix.
         cachedTokens: (slot) => entries.get(model.id)?.runtime?.sequences[slot]?.contextTokens ?? [],
-        clearSlot: async (slot) => {
-          const runtime = entries.get(model.id)?.runtime;
+        clearSlot: async (slot, evictedScope) => {
+          const entry = entries.get(model.id);
+          if (evictedScope != null) await entry?.ramCache?.evict(slot, evictedScope);
+          const runtime = entry?.runtime;
           await runtime?.sequences[slot]?.clearHistory();
           // The draft keeps its own copy of the prompt's KV: it goes too, or the draft would propose from another account's prompt.
           await runtime?.draftSequences[slot]?.clearHistory();
@@ -113,6 +118,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         controller,
         state: "unloaded",
         runtime: null,
+        ramCache: null,
         loading: null,
         idleTimer: null,
       };
@@ -127,7 +133,21 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       const tokens = sequences[slot]?.contextTokens.length ?? 0;
       return scope == null || tokens === 0 ? [] : [tokens];
     });
-    return { scope: entry.config.prompt_cache, sequences: held.length, tokens: held.reduce((sum, tokens) => sum + tokens, 0) };
+    return {
+      scope: entry.config.prompt_cache,
+      sequences: held.length,
+      tokens: held.reduce((sum, tokens) => sum + tokens, 0),
+      ramPrefixes: entry.ramCache?.entries ?? 0,
+      ramBytes: entry.ramCache?.bytes ?? 0,
+    };
+  }
+
+  function ramPromptCache(model: ModelConfig, runtime: ModelRuntime): RamPromptCache | null {
+    if (model.prompt_cache === "off" || model.prompt_cache_mb === 0) return null;
+    const cache = createRamPromptCache({ runtime, budgetBytes: model.prompt_cache_mb * 1024 * 1024, model: model.id, logger });
+    if (cache == null)
+      logger.warn({ model: model.id }, "prompt_cache_mb is ignored: this llama.cpp addon cannot copy sequence states to memory (node-llama-cpp's prebuilt one; `bun install` rebuilds it where g++ and git are installed)");
+    return cache;
   }
 
   function getLlamaOnce(): Promise<Llama> {
@@ -158,6 +178,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
           throw new Error("engine disposed while the model loaded");
         }
         entry.runtime = runtime;
+        entry.ramCache = ramPromptCache(entry.config, runtime);
         entry.state = "ready";
         logger.info(summary.fields, summary.message);
         scheduleUnload(entry);
@@ -181,6 +202,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       if (entry.scheduler.busy > 0 || entry.runtime == null) return;
       const runtime = entry.runtime;
       entry.runtime = null;
+      entry.ramCache?.clear();
+      entry.ramCache = null;
       entry.state = "unloaded";
       logger.info({ model: entry.config.id }, "model unloaded after keep-alive");
       void runtime[Symbol.asyncDispose]();
@@ -220,6 +243,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     const sequence = runtime.sequences[lease.slot];
     const predictor = runtime.predictors[lease.slot];
     if (sequence == null) throw new Error(`no sequence for slot ${lease.slot}`);
+    const scope = cacheScopeOf(entry.config.prompt_cache, request.caller);
+    if (scope != null) await entry.ramCache?.prepare(lease.slot, scope, plan.cacheTokens);
     // A request that chooses for itself is not one of the controller's requests (no probe counted).
     // A grammar slows sampling and a draft cannot join it midway: such a run is neither sliced nor measured.
     const measurable = plan.grammar == null && plan.functions == null;
@@ -449,11 +474,15 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
     promptCache: {
       scopes() {
         const scopes = new Set<string>();
-        for (const entry of entries.values()) for (const scope of entry.scheduler.scopes()) if (scope != null) scopes.add(scope);
+        for (const entry of entries.values()) {
+          for (const scope of entry.scheduler.scopes()) if (scope != null) scopes.add(scope);
+          for (const scope of entry.ramCache?.scopes() ?? []) scopes.add(scope);
+        }
         return [...scopes];
       },
       async forget(owner) {
         const matches = ownedBy(owner);
+        for (const entry of entries.values()) entry.ramCache?.forget(matches);
         await Promise.all([...entries.values()].map((entry) => entry.scheduler.forget(matches)));
       },
     },
@@ -471,6 +500,8 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       for (const entry of all) {
         const runtime = entry.runtime ?? (await entry.loading?.catch(() => null)) ?? null;
         entry.runtime = null;
+        entry.ramCache?.clear();
+        entry.ramCache = null;
         entry.state = "unloaded";
         await runtime?.[Symbol.asyncDispose]();
       }

@@ -17,8 +17,12 @@ export interface SchedulerOptions {
   retryAfterSeconds?: number;
   /** The tokens a slot's KV cache holds now; default none (a pool without a cache). */
   cachedTokens?: (slot: number) => readonly number[];
-  /** Erases a slot's KV cache (and its draft's); the slot is held by nobody meanwhile. */
-  clearSlot?: (slot: number) => Promise<void>;
+  /**
+   * Erases a slot's KV cache (and its draft's); the slot is held by nobody meanwhile. `evictedScope`
+   * names the scope whose cache goes because another scope's request takes the slot (the engine may
+   * save it for that scope); null when the cache is forgotten, which must leave no copy.
+   */
+  clearSlot?: (slot: number, evictedScope: string | null) => Promise<void>;
 }
 
 export interface Scheduler extends Disposable {
@@ -103,16 +107,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   /** Erases a slot no one holds; a failed erase leaves it marked so that its next user erases it again. */
   async function erase(slot: number) {
     states[slot]!.scope = null;
-    await clearSlot(slot).catch(() => {});
+    await clearSlot(slot, null).catch(() => {});
   }
 
   /** Gives a held slot to `identity`'s request once it holds nothing that request may not see. */
   async function grant(slot: number, identity: CacheIdentity | undefined, signal: AbortSignal): Promise<Lease> {
     const state = states[slot]!;
     if (mustClear({ scope: state.scope, tokens: cachedTokens(slot) }, identity)) {
+      const evicted = state.scope;
       state.scope = null;
       try {
-        await clearSlot(slot);
+        await clearSlot(slot, evicted);
       } catch (error) {
         handOver(slot);
         throw error;

@@ -170,6 +170,9 @@ export interface PromptCacheStatus {
   sequences: number;
   /** KV cells those sequences hold: the cache lives inside the context's preallocated KV cache, so cells are its memory. */
   tokens: number;
+  /** Prefixes pushed out of the sequences and kept in RAM (`prompt_cache_mb`), and the bytes their KV states take. */
+  ramPrefixes: number;
+  ramBytes: number;
 }
 
 export interface ModelStatus {

@@ -190,6 +190,8 @@ export function createMetrics(deps: MetricsDeps) {
   perModel("enclave_queue_depth", "Requests waiting for a free sequence", (model) => model.queueDepth);
   perModel("enclave_prompt_cache_sequences", "Sequences holding an account's (or key's) cached prompt prefix", (model) => model.promptCache?.sequences ?? null);
   perModel("enclave_prompt_cache_tokens", "KV cells filled by cached prompt prefixes: the prompt cache's memory, inside the preallocated KV cache", (model) => model.promptCache?.tokens ?? null);
+  perModel("enclave_prompt_cache_ram_prefixes", "Cached prompt prefixes pushed out of the sequences and kept in RAM (prompt_cache_mb)", (model) => model.promptCache?.ramPrefixes ?? null);
+  perModel("enclave_prompt_cache_ram_bytes", "Bytes of RAM the prompt cache's saved KV states take", (model) => model.promptCache?.ramBytes ?? null);
   perModel("enclave_speculative_acceptance_ratio", "Accepted draft tokens / generated tokens over the recent window", (model) => model.speculative.acceptance);
   new Gauge({
     name: "enclave_speculative_drafting",

@@ -31,7 +31,7 @@ function deletedOpenFiles(pid: number): string[] {
 }
 
 describe("zero data retention with the prompt cache on, real model", () => {
-  test("Should keep a cached prompt off disk - data dir, WAL, temp dir and deleted-but-open files hold no byte of it after a cache hit", async () => {
+  test("Should keep a cached prompt off disk - data dir, WAL, temp dir and deleted-but-open files hold no byte of it after a hit restored from RAM", async () => {
     const models = join(dir, "models");
     await forgePair(presets.tiny, models);
     const dataDir = join(dir, "data");
@@ -40,7 +40,7 @@ describe("zero data retention with the prompt cache on, real model", () => {
     const config = join(dir, "enclave.toml");
     writeFileSync(
       config,
-      `[server]\nport = 0\n[storage]\ndata_dir = "${dataDir}"\n[engine]\ngpu = "cpu"\n[[models]]\nid = "tiny"\npath = "${join(models, "tiny-target.gguf")}"\ncontext_size = 512\nparallel = 2\nprompt_cache = "account"\n[models.draft]\npath = "${join(models, "tiny-draft.gguf")}"\n`,
+      `[server]\nport = 0\n[storage]\ndata_dir = "${dataDir}"\n[engine]\ngpu = "cpu"\n[[models]]\nid = "tiny"\npath = "${join(models, "tiny-target.gguf")}"\ncontext_size = 512\nparallel = 1\nprompt_cache = "account"\nprompt_cache_mb = 64\n[models.draft]\npath = "${join(models, "tiny-draft.gguf")}"\n`,
     );
     const env = { ...process.env, TMPDIR: temp, ENCLAVE_CONFIG: config };
     const created = Bun.spawnSync(["bun", main, "keys", "create", "--role", "admin", "--name", "zdr", "--init"], { env, cwd: dir });
@@ -70,16 +70,22 @@ describe("zero data retention with the prompt cache on, real model", () => {
       })();
 
       const canary = `zdr canary ${crypto.randomUUID().replaceAll("-", "")} the quick brown fox jumps over the lazy dog`;
-      const ask = () =>
+      const ask = (content: string) =>
         fetch(`${url}/chat/completions`, {
           method: "POST",
           headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
-          body: JSON.stringify({ model: "tiny", max_tokens: 8, messages: [{ role: "system", content: canary }, { role: "user", content: canary }] }),
+          body: JSON.stringify({ model: "tiny", max_tokens: 8, messages: [{ role: "system", content }, { role: "user", content }] }),
         }).then((response) => response.json() as Promise<{ usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } } }>);
-      await ask();
-      const again = await ask();
-      // The scan below is of a prompt the cache really holds.
+      await ask(canary);
+      // Another conversation on the only sequence pushes the canary's KV state out to RAM.
+      await ask("a different conversation about ships sailing over a silver sea at night under a full moon");
+      const again = await ask(canary);
+      // The scan below is of a prompt the cache really holds, and held in RAM between the two asks.
       expect(again.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(again.usage.prompt_tokens / 2);
+      const metrics = await fetch(`${url.replace(/\/v1$/, "")}/metrics`, { headers: { authorization: `Bearer ${secret}` } }).then((response) => response.text());
+      expect(metrics).toMatch(/enclave_prompt_cache_ram_bytes\{model="tiny"\} [1-9]/);
+      // No state file beside the store: the saved KV state lives in memory only.
+      expect(filesUnder(dataDir).map((file) => file.slice(dataDir.length + 1)).sort()).toEqual(["enclave.lock", "enclave.sqlite", "enclave.sqlite-shm", "enclave.sqlite-wal"]);
 
       const needle = Buffer.from(canary.split(" ")[2]!);
       const holding = [...filesUnder(dataDir), ...filesUnder(temp), ...deletedOpenFiles(child.pid)].filter((file) => readFileSync(file).includes(needle));

@@ -94,9 +94,17 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
         draft_tokens_proposed: model.speculative.draftTokensProposed,
         draft_tokens_accepted: model.speculative.draftTokensAccepted,
       },
-      /** Sequences holding a scope's cached prefix and the KV cells they fill; null where the model keeps no cache (an upstream). */
+      /** Sequences holding a scope's cached prefix and the KV cells they fill, and the prefixes kept in RAM; null where the model keeps no cache (an upstream). */
       prompt_cache:
-        model.promptCache == null ? null : { scope: model.promptCache.scope, cached_sequences: model.promptCache.sequences, cached_tokens: model.promptCache.tokens },
+        model.promptCache == null
+          ? null
+          : {
+              scope: model.promptCache.scope,
+              cached_sequences: model.promptCache.sequences,
+              cached_tokens: model.promptCache.tokens,
+              ram_prefixes: model.promptCache.ramPrefixes,
+              ram_bytes: model.promptCache.ramBytes,
+            },
     })),
     recent: {
       window_seconds: RECENT_WINDOW_SECONDS,

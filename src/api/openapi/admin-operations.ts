@@ -105,7 +105,7 @@ const Status = z.looseObject({
   uptime_seconds: int,
   caller: z.looseObject({ key_id: z.string().nullable(), role: z.string(), account_id: z.string().nullable() }),
   models: z.array(
-    z.looseObject({ id: z.string(), default: z.boolean(), state: z.enum(["unloaded", "loading", "ready", "failed"]), context_size: int.nullable(), parallel: int, busy_sequences: int, queue_depth: int, speculative: z.looseObject({ mode: z.string(), active: z.boolean() }), prompt_cache: z.looseObject({ scope: z.enum(["account", "key", "off"]), cached_sequences: int, cached_tokens: int }).nullable() }),
+    z.looseObject({ id: z.string(), default: z.boolean(), state: z.enum(["unloaded", "loading", "ready", "failed"]), context_size: int.nullable(), parallel: int, busy_sequences: int, queue_depth: int, speculative: z.looseObject({ mode: z.string(), active: z.boolean() }), prompt_cache: z.looseObject({ scope: z.enum(["account", "key", "off"]), cached_sequences: int, cached_tokens: int, ram_prefixes: int, ram_bytes: int }).nullable() }),
   ),
   recent: z.looseObject({ window_seconds: int, requests: int, errors: int }),
 });

@@ -85,8 +85,8 @@ describe("prompt cache", () => {
     expect(again.cachedTokens === again.promptTokens - 1 || again.cachedTokens === 0).toBe(true);
   });
 
-  test("Should reuse nothing with one sequence shared by two accounts - the sequence is erased before the other account runs on it", async () => {
-    const single = engine({ parallel: 1 });
+  test("Should reuse nothing with one sequence shared by two accounts and no RAM cache - the sequence is erased before the other account runs on it", async () => {
+    const single = engine({ parallel: 1, prompt_cache_mb: 0 });
     await single.start();
     const a = await run(single, text(history, caller("acct_a")));
     const b = await run(single, text(history, caller("acct_b")));
@@ -161,8 +161,8 @@ describe("prompt cache", () => {
 });
 
 describe("prompt cache status and timing", () => {
-  test("Should evict the least recently used account's prefix when every sequence holds one - the others keep theirs", async () => {
-    const pool = engine({});
+  test("Should evict the least recently used account's prefix when every sequence holds one and there is no RAM cache - the others keep theirs", async () => {
+    const pool = engine({ prompt_cache_mb: 0 });
     await pool.start();
     await run(pool, text(history, caller("acct_lru_a")));
     await run(pool, text(history, caller("acct_lru_b")));
@@ -174,7 +174,7 @@ describe("prompt cache status and timing", () => {
   });
 
   test("Should give the cold text after another prompt of the account partly overwrote the sequence - only the surviving prefix is reused", async () => {
-    const single = engine({ parallel: 1 });
+    const single = engine({ parallel: 1, prompt_cache_mb: 0 });
     await single.start();
     const who = caller("acct_overwrite");
     const common = "alpha beta gamma delta epsilon zeta eta theta iota kappa ";
@@ -190,13 +190,13 @@ describe("prompt cache status and timing", () => {
   test("Should show the cache per model - sequences holding a scope and the KV cells they fill, none after it is forgotten", async () => {
     const status = engine({});
     await status.start();
-    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0 });
+    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0, ramPrefixes: 0, ramBytes: 0 });
     const first = await run(status, text(history, caller("acct_status")));
     const held = status.models()[0]!.promptCache!;
     expect(held.sequences).toBe(1);
     expect(held.tokens).toBeGreaterThanOrEqual(first.promptTokens);
     await status.promptCache?.forget({ accountId: "acct_status" });
-    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0 });
+    expect(status.models()[0]!.promptCache).toEqual({ scope: "account", sequences: 0, tokens: 0, ramPrefixes: 0, ramBytes: 0 });
   });
 
   test("Should answer another account's copy of a prompt as slowly as a cold one - no timing side channel, while the owner's repeat is fast", async () => {

@@ -107,19 +107,33 @@ describe("scheduler", () => {
     function cachedPool(parallel: number) {
       const caches: number[][] = Array.from({ length: parallel }, () => []);
       const cleared: number[] = [];
+      const evicted: (string | null)[] = [];
       const scheduler = createScheduler({
         name: "m",
         parallel,
         queueSize: 4,
         cachedTokens: (slot) => caches[slot]!,
-        clearSlot: async (slot) => {
+        clearSlot: async (slot, evictedScope) => {
           cleared.push(slot);
+          evicted.push(evictedScope);
           caches[slot] = [];
         },
       });
-      return { scheduler, caches, cleared };
+      return { scheduler, caches, cleared, evicted };
     }
     const history = [1, 2, 3, 4, 5, 6, 7, 8];
+
+    test("Should name the evicted scope when another scope takes the slot, and none when a scope is forgotten - only an eviction may be saved", async () => {
+      const { scheduler, caches, evicted } = cachedPool(1);
+      const a = await scheduler.acquire(never, { scope: "account:a", tokens: history });
+      caches[a.slot] = history;
+      a.release();
+      const b = await scheduler.acquire(never, { scope: "account:b", tokens: history });
+      caches[b.slot] = history;
+      b.release();
+      await scheduler.forget((scope) => scope === "account:b");
+      expect(evicted).toEqual(["account:a", null]);
+    });
 
     test("Should hand a repeat of the same scope the slot holding its prefix - not the next free one", async () => {
       const { scheduler, caches, cleared } = cachedPool(2);
