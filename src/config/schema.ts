@@ -52,6 +52,10 @@ const storageSchema = z.strictObject({
   database_url: secret(
     "postgres://USER:PASSWORD@HOST:PORT/DB of the store a fleet of nodes shares (`enclave store migrate` creates its tables, `enclave store copy` moves a SQLite store into it); `enclave serve` refuses to start while it is set, since keys and accounts are served from the SQLite store; set it with ENCLAVE_STORAGE_DATABASE_URL rather than in the file",
   ),
+  database_region: z
+    .string()
+    .default("")
+    .describe("region the database_url server runs in; required when [residency] names regions and the server is not on this machine (loopback or a unix socket)"),
 });
 
 const engineSchema = z.strictObject({

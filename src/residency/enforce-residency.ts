@@ -3,6 +3,7 @@ import type { Logger } from "../logging/logger";
 import { type EgressGuard, installEgressGuard } from "./egress-guard";
 import { confineTempFiles, writtenPaths } from "./residency-paths";
 import { residencyViolations, type ResidencyViolation } from "./residency-violations";
+import { storeEndpoint } from "./store-endpoint";
 
 export class ResidencyViolationError extends Error {
   constructor(readonly violations: ResidencyViolation[]) {
@@ -24,7 +25,11 @@ export function refuseResidencyViolations(config: Readonly<Config>): void {
 export function enforceResidency(config: Readonly<Config>, logger: Logger): EgressGuard {
   refuseResidencyViolations(config);
   const tempDir = confineTempFiles(config);
-  const allowedHosts = config.residency.egress === "allow-listed" ? config.upstreams.map((upstream) => new URL(upstream.url).hostname) : [];
+  const store = storeEndpoint(config.storage);
+  const allowedHosts =
+    config.residency.egress === "allow-listed"
+      ? [...config.upstreams.map((upstream) => new URL(upstream.url).hostname), ...(store.kind === "postgres" && store.host != null ? [store.host] : [])]
+      : [];
   const guard = installEgressGuard({
     allowedHosts,
     onRefused: (host) => logger.warn({ host }, "outbound connection refused by the residency egress policy"),

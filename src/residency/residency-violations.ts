@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { Config } from "../config/schema";
+import { storeEndpoint } from "./store-endpoint";
 
 /** One way the configuration would break the residency promise; `key` is the config key at fault. */
 export interface ResidencyViolation {
@@ -36,6 +37,7 @@ export function residencyViolations(config: Pick<Config, "residency" | "storage"
       violations.push({ key, message: `${real} is outside allowed_paths (${roots.join(", ")})` });
   };
   checkPath("storage.data_dir", config.storage.data_dir);
+  violations.push(...storeViolations(config, allowedRegions));
   for (const { key, path } of paths.written) checkPath(key, path);
 
   config.models.forEach((model, index) => {
@@ -56,6 +58,29 @@ export function residencyViolations(config: Pick<Config, "residency" | "storage"
     if (allowedRegions != null && !allowedRegions.includes(upstream.region))
       violations.push({ key: `${key}.region`, message: `upstream '${upstream.id}' is in region '${upstream.region}', not in the allowed regions (${allowedRegions.join(", ")})` });
   });
+  return violations;
+}
+
+/**
+ * A Postgres store off this machine is an outbound connection that carries metadata (and, where
+ * retention keeps them, encrypted payloads): it needs egress, and a declared region inside the
+ * allowed ones. A store on this machine stays in the installation's region.
+ */
+function storeViolations(config: Pick<Config, "residency" | "storage">, allowedRegions: string[] | null): ResidencyViolation[] {
+  const store = storeEndpoint(config.storage);
+  if (store.kind === "sqlite" || store.local) return [];
+  const violations: ResidencyViolation[] = [];
+  if (config.residency.egress === "deny")
+    violations.push({
+      key: "storage.database_url",
+      message: `the store at '${store.host}' is off this machine, but egress is "deny"; set egress = "allow-listed" (the store's host is then allowed) or use a database on this machine`,
+    });
+  const region = config.storage.database_region;
+  if (allowedRegions == null) return violations;
+  if (region === "")
+    violations.push({ key: "storage.database_region", message: `the store at '${store.host}' has no declared region; set database_region to the region its server runs in (allowed: ${allowedRegions.join(", ")})` });
+  else if (!allowedRegions.includes(region))
+    violations.push({ key: "storage.database_region", message: `the store at '${store.host}' is in region '${region}', not in the allowed regions (${allowedRegions.join(", ")})` });
   return violations;
 }
 

@@ -42,4 +42,18 @@ describe("residency from the command line", () => {
     expect(report.config_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(run(["residency", "report", "--config", config], dir).stdout).toContain(report.config_hash);
   });
+
+  test("Should list the shared store in the report - its host without the password, and refuse one outside the allowed regions", () => {
+    const config = join(dir, "store.toml");
+    writeFileSync(config, `[storage]\ndata_dir = "${join(allowed, "data")}"\ndatabase_region = "us-1"\n[residency]\nregion = "eu-1"\negress = "allow-listed"\n`);
+    const env = { ENCLAVE_STORAGE_DATABASE_URL: "postgres://enclave:hunter2@db.example.internal:5432/enclave" };
+    const result = Bun.spawnSync(["bun", main, "residency", "report", "--config", config], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env, ENCLAVE_LOGGING_LEVEL: "error" } });
+    const stdout = result.stdout.toString();
+    expect(result.exitCode).toBe(1);
+    expect(stdout).not.toContain("hunter2");
+    const report = JSON.parse(stdout);
+    expect(report.paths.store).toContain("db.example.internal:5432/enclave");
+    expect(report.store).toEqual({ kind: "postgres", region: "us-1", on_this_machine: false });
+    expect(report.violations.map((violation: { key: string }) => violation.key)).toEqual(["storage.database_region"]);
+  });
 });

@@ -134,6 +134,7 @@ const Residency = z.looseObject({
   allowed_regions: z.array(z.string()).nullable(),
   allowed_paths: z.array(z.string()),
   egress: z.enum(["deny", "allow-listed"]),
+  store: z.looseObject({ kind: z.enum(["sqlite", "postgres"]), region: z.string().nullable(), on_this_machine: z.boolean() }),
   paths: z.looseObject({ data_dir: z.string(), store: z.string(), temp_dir: z.string(), runtime_dir: z.string().nullable(), models: z.array(z.looseObject({ id: z.string(), path: z.string(), draft: z.string().nullable() })) }),
   backends: z.array(z.looseObject({ id: z.string(), kind: z.enum(["local", "upstream"]), region: z.string().nullable(), models: z.array(z.string()) })),
   config_hash: z.string(),

@@ -133,7 +133,7 @@ function Residency({ report }: { report: ResidencyReport }) {
           <code>{report.paths.data_dir}</code>
         </Row>
         <Row term="Store">
-          <code>{report.paths.store}</code>
+          <code>{report.paths.store}</code> ({report.store.kind === "sqlite" ? "SQLite, this machine" : `Postgres, ${report.store.on_this_machine ? "this machine" : `region ${report.store.region ?? "not declared"}`}`})
         </Row>
         <Row term="Temporary files">
           <code>{report.paths.temp_dir}</code>
