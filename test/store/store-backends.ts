@@ -45,7 +45,7 @@ const pgNode = (db: Parameters<typeof createPgAuditRepository>[0]): Node => ({
 export interface StoreBackend extends Node, AsyncDisposable {
   /** A second handle on the same store, as another node (or the CLI beside the server) has. */
   otherNode(): Node;
-  seedAccount(row: { id: string; creditsMicros: number | null }): Promise<void>;
+  seedAccount(row: { id: string; creditsMicros: number | null; parentId?: string }): Promise<void>;
   seedKey(row: { id: string; accountId: string }): Promise<void>;
   seedDaily(row: typeof lite.usageDaily.$inferInsert): Promise<void>;
   credits(accountId: string): Promise<number | null>;
@@ -54,7 +54,7 @@ export interface StoreBackend extends Node, AsyncDisposable {
   exec(statement: string): Promise<void>;
 }
 
-const accountRow = (id: string, creditsMicros: number | null) => ({ id, name: id, creditsMicros, createdAt: new Date(0), updatedAt: new Date(0) });
+const accountRow = (id: string, creditsMicros: number | null, parentId: string | null = null) => ({ id, name: id, parentId, creditsMicros, createdAt: new Date(0), updatedAt: new Date(0) });
 const keyRow = (id: string, accountId: string) => ({
   id,
   accountId,
@@ -79,8 +79,8 @@ export function sqliteBackend(): StoreBackend {
       others.push(other);
       return sqliteNode(other.db);
     },
-    async seedAccount({ id, creditsMicros }) {
-      db.insert(lite.accounts).values(accountRow(id, creditsMicros)).run();
+    async seedAccount({ id, creditsMicros, parentId }) {
+      db.insert(lite.accounts).values(accountRow(id, creditsMicros, parentId)).run();
     },
     async seedKey({ id, accountId }) {
       db.insert(lite.apiKeys).values(keyRow(id, accountId)).run();
@@ -117,8 +117,8 @@ export async function postgresBackend(serverUrl: string): Promise<StoreBackend> 
       others.push(other);
       return pgNode(other.db);
     },
-    async seedAccount({ id, creditsMicros }) {
-      await db.insert(pg.accounts).values(accountRow(id, creditsMicros));
+    async seedAccount({ id, creditsMicros, parentId }) {
+      await db.insert(pg.accounts).values(accountRow(id, creditsMicros, parentId));
     },
     async seedKey({ id, accountId }) {
       await db.insert(pg.apiKeys).values(keyRow(id, accountId));
