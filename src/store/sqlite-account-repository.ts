@@ -1,15 +1,17 @@
 import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
-import { accountChain } from "../accounts/account-chain";
 import { accountSubtree, visibleAccounts } from "../accounts/account-tree";
 import { appendAudit } from "../audit/append-audit";
 import { accounts, apiKeys, type AccountRow } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
+import { ancestorIds, walkChain } from "./account-tree-sql";
 import { changedId, type AccountChange, type AccountRepository, type AccountScene, type AccountTarget } from "./account-repository";
 
-/** An account (deleted or not) and those above it, nearest first; empty when there is none. */
+/** An account (deleted or not) and those above it, nearest first, in one query; empty when there is none. */
 export function sqliteChainOf(db: SyncDb, id: string | null | undefined): AccountRow[] {
-  const row = id == null ? undefined : db.select().from(accounts).where(eq(accounts.id, id)).get();
-  return row == null ? [] : accountChain(db, row);
+  if (id == null) return [];
+  const rows = db.select().from(accounts).where(sql`${accounts.id} in (${ancestorIds(id)})`).all();
+  const start = rows.find((row) => row.id === id);
+  return start == null ? [] : walkChain(start, rows);
 }
 
 function below(tx: SyncDb, id: string): NonNullable<AccountScene["below"]> {
@@ -77,7 +79,7 @@ export function createSqliteAccountRepository(db: SyncDb): AccountRepository {
       return live().orderBy(accounts.createdAt).all();
     },
     async chain(account) {
-      return accountChain(db, account);
+      return account.parentId == null ? [account] : walkChain(account, sqliteChainOf(db, account.parentId));
     },
     async subtree(rootId) {
       return accountSubtree(db, rootId);

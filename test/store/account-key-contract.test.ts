@@ -141,6 +141,7 @@ for (const { name, open } of backends) {
       await seedTree(store);
       const leaf = (await store.accounts.byId("leaf"))!;
       expect((await store.accounts.chain(leaf)).map((row) => row.id)).toEqual(["leaf", "mid", "top"]);
+      expect((await store.accounts.chain((await store.accounts.byId("top"))!)).map((row) => row.id)).toEqual(["top"]);
       expect((await store.accounts.subtree("top")).sort()).toEqual(["leaf", "mid", "side", "top"]);
       expect(await store.accounts.visible(manager("mid", "key_mgr"))).toEqual(new Set(["mid", "leaf"]));
       expect(await store.accounts.visible({ ...cli, role: "user" })).toEqual(new Set());
