@@ -59,7 +59,7 @@ const logger = createLogger({ logging: { level: "info" } }, { write() {} });
 const guarded = guardedRoutes({ config, engine, store, logger });
 const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [...guarded.routes, createMetricsRoutes({ config, metrics })] });
 const cli = cliActor("bench");
-const { secret } = guarded.keys.create(cli, { name: "bench", account_id: guarded.accounts.ensureDefault(cli).id });
+const { secret } = await guarded.keys.create(cli, { name: "bench", account_id: (await guarded.accounts.ensureDefault(cli)).id });
 const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
 const url = `http://127.0.0.1:${server.port}/v1/completions`;
 const awake = setInterval(() => {}, 1);

@@ -50,12 +50,12 @@ const awake = setInterval(() => {}, 1);
 
 type Handle = (request: Request) => Promise<Response>;
 
-function stacks(engine: Engine, dataDir: string) {
+async function stacks(engine: Engine, dataDir: string) {
   const store = openStore(dataDir);
   migrate(store);
   const guarded = guardedRoutes({ config, engine, store, logger });
   const cli = cliActor("bench");
-  const { secret } = guarded.keys.create(cli, { name: "bench", account_id: guarded.accounts.ensureDefault(cli).id });
+  const { secret } = await guarded.keys.create(cli, { name: "bench", account_id: (await guarded.accounts.ensureDefault(cli)).id });
   const shell = { config, engine, logger, version: "bench", storeIsOpen: () => true };
   const plain = createApp({ ...shell, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] });
   const withGate = createApp({ ...shell, routes: guarded.routes });
@@ -101,7 +101,7 @@ const engines: [string, Engine][] = [
 for (const [name, engine] of engines) {
   await engine.start();
   const dataDir = mkdtempSync(join(tmpdir(), "enclave-bench-"));
-  const app = stacks(engine, dataDir);
+  const app = await stacks(engine, dataDir);
   await load(app.plain, null);
   await load(app.guarded, app.secret);
   const totals = { plain: { requests: 0, failures: 0, latencies: [] as number[] }, guarded: { requests: 0, failures: 0, latencies: [] as number[] } };

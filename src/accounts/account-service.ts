@@ -1,24 +1,21 @@
-import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { configSchema, type Config } from "../config/schema";
 import { newId } from "../db/random-base62";
-import { appendAudit } from "../audit/append-audit";
-import type { SyncDb } from "../db/sync-db";
-import { accounts, apiKeys, type AccountRow } from "../db/schema";
+import type { AccountRow } from "../db/schema";
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from "../errors";
 import { assertRegionsWithin } from "../residency/region-scope";
+import type { AccountRepository, AccountScene, RegionList } from "../store/account-repository";
 import type { CreateAccountInput, UpdateAccountInput } from "./account-input";
-import { configSchema, type Config } from "../config/schema";
-import { accountChain } from "./account-chain";
 import { accountRegions } from "./account-regions";
-import { assertBudgetWithin, exceedsCaller } from "./caller-bound";
-import { accountSubtree, canSee, visibleAccounts } from "./account-tree";
+import { canSee } from "./account-tree";
 import type { Actor } from "./actor";
+import { assertBudgetWithin, exceedsCaller } from "./caller-bound";
 import { ConflictError } from "./conflict-error";
 import { toMicros } from "./limits-input";
 
 export const DEFAULT_ACCOUNT_NAME = "default";
 
 export interface AccountServiceDeps {
-  db: SyncDb;
+  accounts: AccountRepository;
   now?: () => number;
   /** The regions `[residency]` allows (effectiveRegions); an account's allowed_regions must lie within them. null: not restricted. */
   installationRegions?: readonly string[] | null;
@@ -39,38 +36,44 @@ const DEFAULT_LIMITS = configSchema.parse({}).limits;
  * above it anyway.
  */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { db } = deps;
+  const { accounts } = deps;
   const now = () => new Date((deps.now ?? Date.now)());
 
   function requireManager(actor: Actor) {
     if (actor.role === "user") throw new PermissionDeniedError("this key may not manage accounts; it needs the admin or manager role");
   }
 
-  function find(tx: SyncDb, actor: Actor, id: string): AccountRow {
-    const row = tx.select().from(accounts).where(and(eq(accounts.id, id), isNull(accounts.deletedAt))).get();
-    if (row == null || !canSee(visibleAccounts(tx, actor), row.id)) throw new NotFoundError(`no account '${id}'`);
+  function visibleLive(row: AccountRow | null | undefined, visible: "all" | Set<string>, id: string): AccountRow {
+    if (row == null || row.deletedAt != null || !canSee(visible, row.id)) throw new NotFoundError(`no account '${id}'`);
     return row;
   }
 
+  async function find(actor: Actor, id: string): Promise<AccountRow> {
+    return visibleLive(await accounts.liveById(id), await accounts.visible(actor), id);
+  }
+
+  /** The scene's target: the first of its chain. */
+  const target = (scene: AccountScene, id: string) => visibleLive(scene.chain[0], scene.visible, id);
+
   /** Managers change accounts strictly below their own; their own account's limits are set above them. */
-  function findChangeable(tx: SyncDb, actor: Actor, id: string): AccountRow {
-    const row = find(tx, actor, id);
+  function findChangeable(scene: AccountScene, actor: Actor, id: string): AccountRow {
+    const row = target(scene, id);
     if (actor.role !== "admin" && row.id === actor.accountId)
       throw new PermissionDeniedError("a manager key may not change its own account; ask an admin or the manager above it");
     return row;
   }
 
-  function assertNameFree(tx: SyncDb, name: string, exceptId?: string) {
-    const clash = tx.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.name, name), isNull(accounts.deletedAt))).get();
-    if (clash != null && clash.id !== exceptId) throw new ConflictError(`an account named '${name}' already exists`, "name");
+  /** The scene's nameHolder is the live account with the name the change gives. */
+  function assertNameFree(scene: AccountScene, name: string, exceptId?: string) {
+    if (scene.nameHolder != null && scene.nameHolder !== exceptId) throw new ConflictError(`an account named '${name}' already exists`, "name");
   }
 
   /** 403 exceeds_caller_limit when a non-admin sets a limit beyond its own account's chain. */
-  function checkWithinCaller(tx: SyncDb, actor: Actor, row: Pick<AccountRow, "concurrency" | "budgetPeriod" | "budgetTokens" | "budgetCostMicros">) {
+  function checkWithinCaller(scene: AccountScene, actor: Actor, row: Pick<AccountRow, "concurrency" | "budgetPeriod" | "budgetTokens" | "budgetCostMicros">) {
     if (actor.role === "admin") return;
-    const own = actor.accountId == null ? undefined : tx.select().from(accounts).where(eq(accounts.id, actor.accountId)).get();
+    const chain = scene.own;
+    const own = chain[0];
     if (own == null) throw new PermissionDeniedError("this key may not manage accounts; it needs the admin or manager role");
-    const chain = accountChain(tx, own);
     const whose = `the calling key's account '${own.id}'`;
     if (row.concurrency != null) {
       const explicit = chain.map((owner) => owner.concurrency).filter((value): value is number => value != null);
@@ -90,35 +93,27 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   /**
    * An account's own allowed_regions must lie within [residency] and within what its parent may
-   * use; when it narrows, every list below it (sub-accounts, live keys) must still lie within it.
+   * use (`parentChain`: the parent and those above it); when it narrows, every list below it
+   * (sub-accounts, live keys) must still lie within it.
    */
-  function checkRegions(tx: SyncDb, account: Pick<AccountRow, "id" | "parentId">, regions: string[] | null | undefined) {
+  function checkRegions(account: Pick<AccountRow, "parentId">, regions: string[] | null | undefined, parentChain: readonly AccountRow[], below: readonly RegionList[]) {
     if (regions == null) return;
     assertRegionsWithin(regions, deps.installationRegions ?? null, "this installation's allowed regions ([residency])");
-    if (account.parentId != null) assertRegionsWithin(regions, accountRegions(tx, account.parentId), `the allowed regions of parent account '${account.parentId}'`);
-    const below = accountSubtree(tx, account.id).filter((id) => id !== account.id);
-    const subAccounts = tx
-      .select({ id: accounts.id, regions: accounts.allowedRegions })
-      .from(accounts)
-      .where(and(inArray(accounts.id, below), isNull(accounts.deletedAt), isNotNull(accounts.allowedRegions)))
-      .all();
-    const liveKeys = tx
-      .select({ id: apiKeys.id, regions: apiKeys.allowedRegions })
-      .from(apiKeys)
-      .where(and(inArray(apiKeys.accountId, [account.id, ...below]), isNull(apiKeys.revokedAt), isNotNull(apiKeys.allowedRegions)))
-      .all();
-    const lists = [
-      ...subAccounts.map((row) => ({ what: `sub-account '${row.id}'`, regions: row.regions })),
-      ...liveKeys.map((row) => ({ what: `key '${row.id}'`, regions: row.regions })),
-    ];
-    for (const { what, regions: theirs } of lists) {
-      const outside = theirs?.find((region) => !regions.includes(region));
+    if (account.parentId != null) assertRegionsWithin(regions, accountRegions(parentChain), `the allowed regions of parent account '${account.parentId}'`);
+    for (const { what, regions: theirs } of below) {
+      const outside = theirs.find((region) => !regions.includes(region));
       if (outside !== undefined)
         throw new InvalidRequestError(`allowed_regions: ${what} allows region '${outside}', which this list leaves out; narrow or clear its allowed_regions first`, {
           param: "allowed_regions",
           code: "region_not_allowed",
         });
     }
+  }
+
+  /** What a change that asked for it sees below its target. */
+  function belowOf(scene: AccountScene): NonNullable<AccountScene["below"]> {
+    if (scene.below == null) throw new Error("this change needs what lies below its account");
+    return scene.below;
   }
 
   function limitFields(input: CreateAccountInput | UpdateAccountInput) {
@@ -132,19 +127,19 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   const service = {
-    create(actor: Actor, input: CreateAccountInput): AccountRow {
+    async create(actor: Actor, input: CreateAccountInput): Promise<AccountRow> {
       requireManager(actor);
-      return db.transaction((tx) => {
-        const parentId = input.parent_id ?? actor.accountId ?? null;
+      const parentId = input.parent_id ?? actor.accountId ?? null;
+      return accounts.change({ actor, accountId: parentId, name: input.name }, (scene) => {
         if (parentId != null) {
           try {
-            find(tx, actor, parentId);
+            target(scene, parentId);
           } catch (error) {
             if (error instanceof NotFoundError) throw new NotFoundError(`no account '${parentId}' (parent_id)`);
             throw error;
           }
         } else if (actor.role !== "admin") throw new PermissionDeniedError("only an admin may create a top-level account");
-        assertNameFree(tx, input.name);
+        assertNameFree(scene, input.name);
         const at = now();
         const row: AccountRow = {
           id: newId("acct"),
@@ -162,96 +157,85 @@ export function createAccountService(deps: AccountServiceDeps) {
           ...limitFields(input),
         };
         checkBudget(row);
-        checkWithinCaller(tx, actor, row);
-        checkRegions(tx, row, row.allowedRegions);
-        tx.insert(accounts).values(row).run();
-        appendAudit(tx, { actor: actor.id, action: "account.create", target: row.id, details: { name: row.name, parent_id: parentId, ...limitFields(input) } }, at);
-        return row;
+        checkWithinCaller(scene, actor, row);
+        // Nothing lies below an account not yet written; the scene's chain is the parent's.
+        checkRegions(row, row.allowedRegions, scene.chain, []);
+        return {
+          at,
+          write: { insert: row },
+          audit: () => ({ actor: actor.id, action: "account.create", target: row.id, details: { name: row.name, parent_id: parentId, ...limitFields(input) } }),
+        };
       });
     },
 
-    list(actor: Actor): AccountRow[] {
+    async list(actor: Actor): Promise<AccountRow[]> {
       requireManager(actor);
-      const visible = visibleAccounts(db, actor);
-      return db
-        .select()
-        .from(accounts)
-        .where(isNull(accounts.deletedAt))
-        .orderBy(accounts.createdAt)
-        .all()
-        .filter((row) => canSee(visible, row.id));
+      const visible = await accounts.visible(actor);
+      return (await accounts.listLive()).filter((row) => canSee(visible, row.id));
     },
 
-    get(actor: Actor, id: string): AccountRow {
+    async get(actor: Actor, id: string): Promise<AccountRow> {
       requireManager(actor);
-      return find(db, actor, id);
+      return find(actor, id);
     },
 
-    update(actor: Actor, id: string, input: UpdateAccountInput): AccountRow {
+    async update(actor: Actor, id: string, input: UpdateAccountInput): Promise<AccountRow> {
       requireManager(actor);
-      return db.transaction((tx) => {
-        const row = findChangeable(tx, actor, id);
-        if (input.name !== undefined) assertNameFree(tx, input.name, row.id);
+      return accounts.change({ actor, accountId: id, name: input.name, below: input.allowed_regions !== undefined }, (scene) => {
+        const row = findChangeable(scene, actor, id);
+        if (input.name !== undefined) assertNameFree(scene, input.name, row.id);
         const at = now();
         const changes = { ...(input.name !== undefined && { name: input.name }), ...limitFields(input) };
         const next: AccountRow = { ...row, ...changes, updatedAt: at };
         checkBudget(next);
         // Only what this change sets is bounded: a limit an admin set earlier stays as it is.
         const budgetTouched = changes.budgetPeriod !== undefined || changes.budgetTokens !== undefined || changes.budgetCostMicros !== undefined;
-        checkWithinCaller(tx, actor, {
+        checkWithinCaller(scene, actor, {
           concurrency: changes.concurrency === undefined ? null : next.concurrency,
           budgetPeriod: budgetTouched ? next.budgetPeriod : null,
           budgetTokens: next.budgetTokens,
           budgetCostMicros: next.budgetCostMicros,
         });
-        if (changes.allowedRegions !== undefined) checkRegions(tx, row, changes.allowedRegions);
-        tx.update(accounts).set({ ...changes, updatedAt: at }).where(eq(accounts.id, row.id)).run();
-        appendAudit(tx, { actor: actor.id, action: "account.update", target: row.id, details: changes }, at);
-        return next;
+        if (changes.allowedRegions !== undefined) checkRegions(row, changes.allowedRegions, scene.chain.slice(1), belowOf(scene).regionLists);
+        return { at, write: { update: changes }, audit: () => ({ actor: actor.id, action: "account.update", target: row.id, details: changes }) };
       });
     },
 
     /** Marks the account deleted and revokes its keys; refused while it has live sub-accounts. */
-    delete(actor: Actor, id: string): AccountRow {
+    async delete(actor: Actor, id: string): Promise<AccountRow> {
       requireManager(actor);
-      return db.transaction((tx) => {
-        const row = findChangeable(tx, actor, id);
-        if (actor.accountId != null && accountSubtree(tx, row.id).includes(actor.accountId))
-          throw new ConflictError("the account holding the key making this request cannot be deleted");
-        const child = tx.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.parentId, row.id), isNull(accounts.deletedAt))).get();
-        if (child != null) throw new ConflictError(`account '${row.id}' still has sub-accounts (e.g. '${child.id}'); delete them first`);
-        const at = now();
-        tx.update(apiKeys).set({ revokedAt: at, updatedAt: at }).where(and(eq(apiKeys.accountId, row.id), isNull(apiKeys.revokedAt))).run();
-        tx.update(accounts).set({ deletedAt: at, updatedAt: at }).where(eq(accounts.id, row.id)).run();
-        appendAudit(tx, { actor: actor.id, action: "account.delete", target: row.id, details: { name: row.name } }, at);
-        return { ...row, deletedAt: at, updatedAt: at };
+      return accounts.change({ actor, accountId: id, below: true }, (scene) => {
+        const row = findChangeable(scene, actor, id);
+        const below = belowOf(scene);
+        if (actor.accountId != null && below.subtree.includes(actor.accountId)) throw new ConflictError("the account holding the key making this request cannot be deleted");
+        if (below.liveChild != null) throw new ConflictError(`account '${row.id}' still has sub-accounts (e.g. '${below.liveChild}'); delete them first`);
+        return { at: now(), write: { delete: true }, audit: () => ({ actor: actor.id, action: "account.delete", target: row.id, details: { name: row.name } }) };
       });
     },
 
     /** Adds to the prepaid balance (admins only: managers must not mint money for their own tree). */
-    addCredits(actor: Actor, id: string, amount: number): AccountRow {
+    async addCredits(actor: Actor, id: string, amount: number): Promise<AccountRow> {
       if (actor.role !== "admin") throw new PermissionDeniedError("only an admin may add credits");
-      return db.transaction((tx) => {
-        const row = find(tx, actor, id);
-        const added = toMicros(amount) ?? 0;
-        const at = now();
-        const creditsMicros = (row.creditsMicros ?? 0) + added;
-        tx.update(accounts).set({ creditsMicros, updatedAt: at }).where(eq(accounts.id, row.id)).run();
-        appendAudit(tx, { actor: actor.id, action: "account.credits", target: row.id, details: { added_micros: added, balance_micros: creditsMicros } }, at);
-        return { ...row, creditsMicros, updatedAt: at };
+      const added = toMicros(amount) ?? 0;
+      return accounts.change({ actor, accountId: id }, (scene) => {
+        const row = target(scene, id);
+        return {
+          at: now(),
+          write: { credit: added },
+          audit: (written) => ({ actor: actor.id, action: "account.credits", target: row.id, details: { added_micros: added, balance_micros: written.creditsMicros } }),
+        };
       });
     },
 
     /** The account the CLI puts keys in when none is named; created on first use. */
-    ensureDefault(actor: Actor): AccountRow {
-      const existing = db.select().from(accounts).where(and(eq(accounts.name, DEFAULT_ACCOUNT_NAME), isNull(accounts.deletedAt))).get();
-      return existing ?? service.create(actor, { name: DEFAULT_ACCOUNT_NAME });
+    async ensureDefault(actor: Actor): Promise<AccountRow> {
+      return (await accounts.liveByName(DEFAULT_ACCOUNT_NAME)) ?? service.create(actor, { name: DEFAULT_ACCOUNT_NAME });
     },
 
     /** Resolves an id or a live account's name (for the CLI). */
-    resolve(actor: Actor, idOrName: string): AccountRow {
-      const byName = db.select().from(accounts).where(and(eq(accounts.name, idOrName), isNull(accounts.deletedAt))).get();
-      return find(db, actor, byName?.id ?? idOrName);
+    async resolve(actor: Actor, idOrName: string): Promise<AccountRow> {
+      const byName = await accounts.liveByName(idOrName);
+      return find(actor, byName?.id ?? idOrName);
     },
   };
   return service;

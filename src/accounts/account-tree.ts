@@ -1,17 +1,10 @@
-import { sql } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
+import { subtreeIds } from "../store/account-tree-sql";
 import type { Actor } from "./actor";
 
 /** An account and every account below it, deleted ones included (their usage stays visible). */
 export function accountSubtree(db: SyncDb, rootId: string): string[] {
-  const rows = db.all<{ id: string }>(sql`
-    with recursive tree(id) as (
-      select id from accounts where id = ${rootId}
-      union
-      select accounts.id from accounts join tree on accounts.parent_id = tree.id
-    )
-    select id from tree`);
-  return rows.map((row) => row.id);
+  return db.all<{ id: string }>(subtreeIds(rootId)).map((row) => row.id);
 }
 
 /** The accounts an actor may see and manage: all for an admin, its own tree for a manager, none for a user. */

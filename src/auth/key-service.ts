@@ -1,24 +1,25 @@
-import { and, eq, isNull } from "drizzle-orm";
 import { accountRegions } from "../accounts/account-regions";
-import { canSee, visibleAccounts } from "../accounts/account-tree";
+import { canSee } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
 import { ConflictError } from "../accounts/conflict-error";
 import { toMicros } from "../accounts/limits-input";
-import { appendAudit } from "../audit/append-audit";
 import { configSchema, type Config } from "../config/schema";
-import type { SyncDb } from "../db/sync-db";
-import { accounts, apiKeys, type AccountRow, type ApiKeyRow } from "../db/schema";
+import { newId } from "../db/random-base62";
+import type { AccountRow, ApiKeyRow } from "../db/schema";
 import { AuthenticationError, InvalidRequestError, NotFoundError, PermissionDeniedError } from "../errors";
 import type { UsageTotals } from "../metering/usage-source";
 import { assertRegionsWithin, intersectRegions } from "../residency/region-scope";
+import type { AccountRepository } from "../store/account-repository";
+import type { KeyFilter, KeyRepository, KeyScene } from "../store/key-repository";
 import { generateKeySecret, hashesEqual, hashKeySecret, keyLookup } from "./api-key-secret";
 import { ipAllowed } from "./ip-allow-list";
 import { CreateKeyInput, type UpdateKeyInput } from "./key-input";
 import { assertKeyWithinCaller, inheritedFromCaller, KEY_FIELDS, type KeyBoundsContext, type KeyField } from "./key-within-caller";
-import { newId } from "../db/random-base62";
 
 export interface KeyServiceDeps {
-  db: SyncDb;
+  keys: KeyRepository;
+  /** Where a key's account and the accounts above it are read. */
+  accounts: AccountRepository;
   /** `[auth] pepper`: mixed into every stored hash. */
   pepper: string;
   now?: () => number;
@@ -52,18 +53,18 @@ export interface Authenticated {
  * manager key can at most narrow its creator. Admin keys and the CLI are unbounded.
  */
 export function createKeyService(deps: KeyServiceDeps) {
-  const { db, pepper } = deps;
+  const { keys, accounts, pepper } = deps;
   const now = () => new Date((deps.now ?? Date.now)());
 
   /** The key a non-admin actor calls with and what bounds it; null for an admin or the CLI. */
-  function callerBounds(tx: SyncDb, actor: Actor, targetAccountId: string): { caller: ApiKeyRow; ctx: KeyBoundsContext } | null {
+  function callerBounds(scene: KeyScene, actor: Actor): { caller: ApiKeyRow; ctx: KeyBoundsContext } | null {
     if (actor.role === "admin") return null;
-    const caller = actor.keyId == null ? undefined : tx.select().from(apiKeys).where(eq(apiKeys.id, actor.keyId)).get();
+    const { caller } = scene;
     if (caller == null) throw new PermissionDeniedError("this key may not manage keys; it needs the admin or manager role");
     const ctx: KeyBoundsContext = {
       limits: deps.limits ?? DEFAULT_LIMITS,
-      callerRegions: intersectRegions(caller.allowedRegions, accountRegions(tx, caller.accountId)),
-      targetAccountRegions: accountRegions(tx, targetAccountId),
+      callerRegions: intersectRegions(caller.allowedRegions, accountRegions(scene.callerChain)),
+      targetAccountRegions: accountRegions(scene.chain),
     };
     return { caller, ctx };
   }
@@ -79,32 +80,27 @@ export function createKeyService(deps: KeyServiceDeps) {
     if (actor.role === "user") throw new PermissionDeniedError("this key may not manage keys; it needs the admin or manager role");
   }
 
-  function find(tx: SyncDb, actor: Actor, id: string): ApiKeyRow {
-    const row = tx.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-    if (row == null || !canSee(visibleAccounts(tx, actor), row.accountId)) throw new NotFoundError(`no key '${id}'`);
+  function visibleKey(row: ApiKeyRow | null | undefined, visible: "all" | Set<string>, id: string): ApiKeyRow {
+    if (row == null || !canSee(visible, row.accountId)) throw new NotFoundError(`no key '${id}'`);
     return row;
   }
 
-  function findChangeable(tx: SyncDb, actor: Actor, id: string): ApiKeyRow {
-    const row = find(tx, actor, id);
+  function findChangeable(scene: KeyScene, actor: Actor, id: string): ApiKeyRow {
+    const row = visibleKey(scene.key, scene.visible, id);
     if (actor.role !== "admin" && row.role === "admin") throw new PermissionDeniedError("only an admin may change an admin key");
     if (actor.role !== "admin" && row.id === actor.keyId) throw new PermissionDeniedError("a manager key may not change itself; ask an admin or the manager above it");
     return row;
   }
 
-  function liveAccount(tx: SyncDb, actor: Actor, id: string): AccountRow {
-    const row = tx.select().from(accounts).where(and(eq(accounts.id, id), isNull(accounts.deletedAt))).get();
-    if (row == null || !canSee(visibleAccounts(tx, actor), row.id)) throw new NotFoundError(`no account '${id}' (account_id)`);
+  function liveAccount(scene: KeyScene, id: string): AccountRow {
+    const row = scene.chain[0];
+    if (row == null || row.deletedAt != null || !canSee(scene.visible, row.id)) throw new NotFoundError(`no account '${id}' (account_id)`);
     return row;
   }
 
-  function assertNameFree(tx: SyncDb, accountId: string, name: string, exceptId?: string) {
-    const clash = tx
-      .select({ id: apiKeys.id })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.accountId, accountId), eq(apiKeys.name, name), isNull(apiKeys.revokedAt)))
-      .get();
-    if (clash != null && clash.id !== exceptId) throw new ConflictError(`account '${accountId}' already has a live key named '${name}'`, "name");
+  /** The scene's nameHolder is the target account's live key with the name the change gives. */
+  function assertNameFree(scene: KeyScene, accountId: string, name: string, exceptId?: string) {
+    if (scene.nameHolder != null && scene.nameHolder !== exceptId) throw new ConflictError(`account '${accountId}' already has a live key named '${name}'`, "name");
   }
 
   function parseExpiry(value: string | null | undefined, at: Date): Date | null | undefined {
@@ -120,10 +116,10 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   /** A key's own allowed_regions must lie within [residency] and within its account's (and the accounts' above it). */
-  function checkRegions(tx: SyncDb, accountId: string, regions: string[] | null | undefined) {
+  function checkRegions(scene: KeyScene, accountId: string, regions: string[] | null | undefined) {
     if (regions == null) return;
     assertRegionsWithin(regions, deps.installationRegions ?? null, "this installation's allowed regions ([residency])");
-    assertRegionsWithin(regions, accountRegions(tx, accountId), `the allowed regions of account '${accountId}'`);
+    assertRegionsWithin(regions, accountRegions(scene.chain), `the allowed regions of account '${accountId}'`);
   }
 
   function changedFields(input: UpdateKeyInput, at: Date) {
@@ -148,23 +144,25 @@ export function createKeyService(deps: KeyServiceDeps) {
   }
 
   return {
-    create(actor: Actor, raw: CreateKeyInput): { key: ApiKeyRow; secret: string } {
+    async create(actor: Actor, raw: CreateKeyInput): Promise<{ key: ApiKeyRow; secret: string }> {
       requireManager(actor);
       const input = CreateKeyInput.parse(raw);
       if (actor.role !== "admin" && input.role === "admin") throw new PermissionDeniedError("only an admin may create an admin key", { param: "role" });
       const accountId = input.account_id ?? actor.accountId;
       if (accountId == null) throw new InvalidRequestError("account_id is required", { param: "account_id" });
-      return db.transaction((tx) => {
-        const account = liveAccount(tx, actor, accountId);
-        assertNameFree(tx, account.id, input.name);
+      // Made before the change: a retried transaction stores the hash of the secret returned here.
+      const id = newId("key");
+      const secret = generateKeySecret();
+      const key = await keys.change({ actor, accountId, name: input.name }, (scene) => {
+        const account = liveAccount(scene, accountId);
+        assertNameFree(scene, account.id, input.name);
         const at = now();
-        const secret = generateKeySecret();
         const fields = changedFields(input, at);
-        const bounds = callerBounds(tx, actor, account.id);
+        const bounds = callerBounds(scene, actor);
         // Only the limits the caller holds: a field it lacks stays at the row's default below.
         const inherited = bounds == null ? {} : Object.fromEntries(Object.entries(inheritedFromCaller(bounds.caller, bounds.ctx)).filter(([, value]) => value != null));
         const key: ApiKeyRow = {
-          id: newId("key"),
+          id,
           accountId: account.id,
           name: input.name,
           role: input.role,
@@ -189,74 +187,63 @@ export function createKeyService(deps: KeyServiceDeps) {
         };
         checkBudget(key);
         if (bounds != null) assertKeyWithinCaller(key, bounds.caller, new Set(KEY_FIELDS), bounds.ctx);
-        checkRegions(tx, account.id, key.allowedRegions);
-        tx.insert(apiKeys).values(key).run();
-        appendAudit(tx, { actor: actor.id, action: "key.create", target: key.id, details: auditDetails({ account_id: account.id, role: key.role, ...inherited, ...fields }) }, at);
-        return { key, secret };
+        checkRegions(scene, account.id, key.allowedRegions);
+        return {
+          at,
+          write: { insert: key },
+          audit: { actor: actor.id, action: "key.create", target: key.id, details: auditDetails({ account_id: account.id, role: key.role, ...inherited, ...fields }) },
+        };
       });
+      return { key, secret };
     },
 
-    list(actor: Actor, filter: { accountId?: string; includeRevoked?: boolean } = {}): ApiKeyRow[] {
+    async list(actor: Actor, filter: KeyFilter = {}): Promise<ApiKeyRow[]> {
       requireManager(actor);
-      const visible = visibleAccounts(db, actor);
-      const conditions = [
-        ...(filter.accountId != null ? [eq(apiKeys.accountId, filter.accountId)] : []),
-        ...(filter.includeRevoked ? [] : [isNull(apiKeys.revokedAt)]),
-      ];
-      return db
-        .select()
-        .from(apiKeys)
-        .where(and(...conditions))
-        .orderBy(apiKeys.createdAt)
-        .all()
-        .filter((row) => canSee(visible, row.accountId));
+      const visible = await accounts.visible(actor);
+      return (await keys.list(filter)).filter((row) => canSee(visible, row.accountId));
     },
 
     /**
      * Where an authenticated key's requests may be processed beyond `[residency]`: its own
      * allowed_regions narrowed by its account's and every account above; null when none narrows.
      */
-    regionScope(key: Pick<ApiKeyRow, "allowedRegions">, account: Pick<AccountRow, "id">): RegionScope | null {
-      const regions = intersectRegions(key.allowedRegions, accountRegions(db, account.id));
+    async regionScope(key: Pick<ApiKeyRow, "allowedRegions">, account: AccountRow): Promise<RegionScope | null> {
+      const regions = intersectRegions(key.allowedRegions, accountRegions(await accounts.chain(account)));
       if (regions == null) return null;
       return { regions, rule: key.allowedRegions != null ? "key.allowed_regions" : "account.allowed_regions" };
     },
 
-    get(actor: Actor, id: string): ApiKeyRow {
+    async get(actor: Actor, id: string): Promise<ApiKeyRow> {
       requireManager(actor);
-      return find(db, actor, id);
+      return visibleKey(await keys.byId(id), await accounts.visible(actor), id);
     },
 
-    update(actor: Actor, id: string, input: UpdateKeyInput): ApiKeyRow {
+    async update(actor: Actor, id: string, input: UpdateKeyInput): Promise<ApiKeyRow> {
       requireManager(actor);
-      return db.transaction((tx) => {
-        const row = findChangeable(tx, actor, id);
+      return keys.change({ actor, keyId: id, name: input.name }, (scene) => {
+        const row = findChangeable(scene, actor, id);
         if (row.revokedAt != null) throw new ConflictError(`key '${id}' is revoked`);
-        if (input.name !== undefined) assertNameFree(tx, row.accountId, input.name, row.id);
+        if (input.name !== undefined) assertNameFree(scene, row.accountId, input.name, row.id);
         const at = now();
         const fields = changedFields(input, at);
         const next: ApiKeyRow = { ...row, ...fields, updatedAt: at };
         checkBudget(next);
-        const bounds = callerBounds(tx, actor, row.accountId);
+        const bounds = callerBounds(scene, actor);
         if (bounds != null) assertKeyWithinCaller(next, bounds.caller, touchedFields(input), bounds.ctx);
-        if (fields.allowedRegions !== undefined) checkRegions(tx, row.accountId, fields.allowedRegions);
-        tx.update(apiKeys).set({ ...fields, updatedAt: at }).where(eq(apiKeys.id, row.id)).run();
-        appendAudit(tx, { actor: actor.id, action: "key.update", target: row.id, details: auditDetails(fields) }, at);
-        return next;
+        if (fields.allowedRegions !== undefined) checkRegions(scene, row.accountId, fields.allowedRegions);
+        return { at, write: { update: fields }, audit: { actor: actor.id, action: "key.update", target: row.id, details: auditDetails(fields) } };
       });
     },
 
     /** Revokes at once (the next request with it gets 401); revoking a revoked key changes nothing. */
-    revoke(actor: Actor, id: string): ApiKeyRow {
+    async revoke(actor: Actor, id: string): Promise<ApiKeyRow> {
       requireManager(actor);
-      return db.transaction((tx) => {
-        const row = find(tx, actor, id);
-        if (row.revokedAt != null) return row;
+      return keys.change({ actor, keyId: id }, (scene) => {
+        const row = visibleKey(scene.key, scene.visible, id);
+        if (row.revokedAt != null) return { unchanged: row };
         if (actor.role !== "admin" && row.role === "admin") throw new PermissionDeniedError("only an admin may revoke an admin key");
         const at = now();
-        tx.update(apiKeys).set({ revokedAt: at, updatedAt: at }).where(eq(apiKeys.id, row.id)).run();
-        appendAudit(tx, { actor: actor.id, action: "key.revoke", target: row.id, details: { name: row.name } }, at);
-        return { ...row, revokedAt: at, updatedAt: at };
+        return { at, write: { update: { revokedAt: at } }, audit: { actor: actor.id, action: "key.revoke", target: row.id, details: { name: row.name } } };
       });
     },
 
@@ -264,21 +251,16 @@ export function createKeyService(deps: KeyServiceDeps) {
      * The key and account a presented secret belongs to, or AuthenticationError. Rows are found by
      * the non-secret lookup prefix; every candidate's hash is compared in constant time.
      */
-    authenticate(secret: string | null, clientIp: string | null = null): Authenticated {
+    async authenticate(secret: string | null, clientIp: string | null = null): Promise<Authenticated> {
       if (secret == null) throw new AuthenticationError("missing");
       const lookup = keyLookup(secret);
       if (lookup == null) throw new AuthenticationError("invalid");
       const hash = hashKeySecret(secret, pepper);
-      const key = db
-        .select()
-        .from(apiKeys)
-        .where(eq(apiKeys.lookup, lookup))
-        .all()
-        .find((candidate) => hashesEqual(candidate.keyHash, hash));
+      const key = (await keys.byLookup(lookup)).find((candidate) => hashesEqual(candidate.keyHash, hash));
       if (key == null) throw new AuthenticationError("invalid");
       if (key.revokedAt != null) throw new AuthenticationError("revoked");
       if (key.expiresAt != null && key.expiresAt.getTime() <= now().getTime()) throw new AuthenticationError("expired");
-      const account = db.select().from(accounts).where(eq(accounts.id, key.accountId)).get();
+      const account = await accounts.byId(key.accountId);
       if (account == null || account.deletedAt != null) throw new AuthenticationError("account_deleted");
       if (key.allowedIps != null && !ipAllowed(key.allowedIps, clientIp)) throw new PermissionDeniedError("this API key may not be used from this address", { code: "ip_not_allowed" });
       return { key, account };

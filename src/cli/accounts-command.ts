@@ -38,7 +38,7 @@ const spec = defineCommand({
 
 /** `enclave accounts create|list|update|delete|credits`, straight on the store. */
 export async function accountsCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values, positionals }) => {
+  return runCommand(spec, args, async ({ values, positionals }) => {
     const [action, target, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     const needsTarget = action === "update" || action === "delete" || action === "credits";
@@ -65,28 +65,28 @@ export async function accountsCommand(args: string[]): Promise<number> {
     switch (action) {
       case "create": {
         if (values.name == null) throw new UsageError("accounts create needs --name");
-        const parent = values.parent != null ? accounts.resolve(actor, values.parent).id : undefined;
-        show([toAccountView(accounts.create(actor, parseInput(CreateAccountInput, { name: values.name, ...(parent && { parent_id: parent }), ...limits(false) })))]);
+        const parent = values.parent != null ? (await accounts.resolve(actor, values.parent)).id : undefined;
+        show([toAccountView(await accounts.create(actor, parseInput(CreateAccountInput, { name: values.name, ...(parent && { parent_id: parent }), ...limits(false) })))]);
         return 0;
       }
       case "list":
-        show(accounts.list(actor).map(toAccountView));
+        show((await accounts.list(actor)).map(toAccountView));
         return 0;
       case "update": {
         const input = parseInput(UpdateAccountInput, { ...(values.name != null && { name: values.name }), ...limits(true) });
         if (Object.keys(input).length === 0) throw new InvalidRequestError("nothing to update: give --name or a limit");
-        show([toAccountView(accounts.update(actor, accounts.resolve(actor, target!).id, input))]);
+        show([toAccountView(await accounts.update(actor, (await accounts.resolve(actor, target!)).id, input))]);
         return 0;
       }
       case "delete": {
-        const row = accounts.delete(actor, accounts.resolve(actor, target!).id);
+        const row = await accounts.delete(actor, (await accounts.resolve(actor, target!)).id);
         console.log(`deleted account ${row.id} '${row.name}'; its keys are revoked`);
         return 0;
       }
       case "credits": {
         const amount = numberFlag("add", values.add);
         if (amount == null) throw new UsageError("accounts credits needs --add AMOUNT");
-        show([toAccountView(accounts.addCredits(actor, accounts.resolve(actor, target!).id, parseInput(CreditsInput, { amount }).amount))]);
+        show([toAccountView(await accounts.addCredits(actor, (await accounts.resolve(actor, target!)).id, parseInput(CreditsInput, { amount }).amount))]);
         return 0;
       }
       default:

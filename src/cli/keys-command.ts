@@ -83,9 +83,9 @@ export async function keysCommand(args: string[]): Promise<number> {
     switch (action) {
       case "create": {
         if (values.name == null) throw new UsageError("keys create needs --name");
-        const account = values.account != null ? accounts.resolve(actor, values.account) : accounts.ensureDefault(actor);
+        const account = values.account != null ? await accounts.resolve(actor, values.account) : await accounts.ensureDefault(actor);
         const input: CreateKeyInput = parseInput(CreateKeySchema, { name: values.name, account_id: account.id, ...(values.role != null && { role: values.role }), ...limitFields(values, false) });
-        const { key, secret } = keys.create(actor, input);
+        const { key, secret } = await keys.create(actor, input);
         if (values.json) console.log(JSON.stringify({ ...toKeyView(key), secret }, null, 2));
         else {
           console.log(`created ${key.role} key ${key.id} '${key.name}' in account '${account.name}' (${account.id})`);
@@ -97,8 +97,8 @@ export async function keysCommand(args: string[]): Promise<number> {
         return 0;
       }
       case "list": {
-        const accountId = values.account != null ? accounts.resolve(actor, values.account).id : undefined;
-        const rows = keys.list(actor, { accountId, includeRevoked: values.all === true });
+        const accountId = values.account != null ? (await accounts.resolve(actor, values.account)).id : undefined;
+        const rows = await keys.list(actor, { accountId, includeRevoked: values.all === true });
         const totals = await local.services.usage.totalsByKey(rows.map((row) => row.id));
         const views = rows.map((row) => toKeyView(row, totals.get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 }));
         if (values.json) console.log(JSON.stringify(views, null, 2));
@@ -110,7 +110,7 @@ export async function keysCommand(args: string[]): Promise<number> {
         return 0;
       }
       case "get": {
-        const row = keys.get(actor, id!);
+        const row = await keys.get(actor, id!);
         const view = toKeyView(row, (await local.services.usage.totalsByKey([row.id])).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
         console.log(JSON.stringify(view, null, 2));
         return 0;
@@ -118,11 +118,11 @@ export async function keysCommand(args: string[]): Promise<number> {
       case "update": {
         const input = parseInput(UpdateKeySchema, { ...(values.name != null && { name: values.name }), ...limitFields(values, true) });
         if (Object.keys(input).length === 0) throw new InvalidRequestError("nothing to update: give --name or a limit");
-        show(toKeyView(keys.update(actor, id!, input)));
+        show(toKeyView(await keys.update(actor, id!, input)));
         return 0;
       }
       case "revoke": {
-        const row = keys.revoke(actor, id!);
+        const row = await keys.revoke(actor, id!);
         console.log(`revoked key ${row.id} '${row.name}' at ${row.revokedAt?.toISOString()}`);
         return 0;
       }

@@ -16,9 +16,9 @@ export function openLocalPrivacy(options: LocalAdminOptions) {
 }
 
 /** An account by id or live name; an id also finds a deleted (e.g. erased) account. */
-export function resolveAccountId(local: ReturnType<typeof openLocalAdmin>, actor: Actor, idOrName: string): string {
+export async function resolveAccountId(local: ReturnType<typeof openLocalAdmin>, actor: Actor, idOrName: string): Promise<string> {
   try {
-    return local.accounts.resolve(actor, idOrName).id;
+    return (await local.accounts.resolve(actor, idOrName)).id;
   } catch (error) {
     if (error instanceof NotFoundError) return idOrName;
     throw error;

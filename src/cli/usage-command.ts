@@ -24,7 +24,7 @@ const spec = defineCommand({
 export async function usageCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
     using local = openLocalAdmin(values);
-    const accountId = values.account != null ? local.accounts.resolve(local.actor, values.account).id : undefined;
+    const accountId = values.account != null ? (await local.accounts.resolve(local.actor, values.account)).id : undefined;
     const query = parseInput(
       UsageQuery,
       { group_by: values.by, since: values.since, until: values.until, key_id: values.key, account_id: accountId },

@@ -8,7 +8,9 @@ import { createPricing } from "../metering/pricing";
 import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy, type Privacy } from "../privacy/create-privacy";
 import { effectiveRegions } from "../residency/residency-violations";
+import { createSqliteAccountRepository } from "../store/sqlite-account-repository";
 import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
+import { createSqliteKeyRepository } from "../store/sqlite-key-repository";
 import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
@@ -34,15 +36,16 @@ export function composeServices(deps: ServicesDeps) {
   const pricing = createPricing(config.pricing);
   let privacy: Privacy | undefined;
   const usage = createSqliteUsageRepository(db);
+  const accountRepository = createSqliteAccountRepository(db);
   return {
     store,
-    keys: createKeyService({ db, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
-    accounts: createAccountService({ db, now, installationRegions, limits: config.limits }),
+    keys: createKeyService({ keys: createSqliteKeyRepository(db), accounts: accountRepository, pepper: config.auth.pepper, now, installationRegions, limits: config.limits }),
+    accounts: createAccountService({ accounts: accountRepository, now, installationRegions, limits: config.limits }),
     pricing,
     /** The aggregates already behind repositories (Promise-returning, either backend). */
     audit: createSqliteAuditRepository(db),
     usage,
-    admission: createAdmission({ limits: config.limits, currency: pricing.currency, db, usage, now }),
+    admission: createAdmission({ limits: config.limits, currency: pricing.currency, accounts: accountRepository, usage, now }),
     // A usage row not written marks the store failing: the gate then refuses new inference.
     recorder: createUsageRecorder({ usage, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */

@@ -18,8 +18,8 @@ export function forgetCachedPrompts<T extends Forgetting>(services: T, cache: Pr
     ...services,
     keys: {
       ...keys,
-      revoke(...args: Parameters<typeof keys.revoke>) {
-        const row = keys.revoke(...args);
+      async revoke(...args: Parameters<typeof keys.revoke>) {
+        const row = await keys.revoke(...args);
         // Account scope: the account's prefixes go, the key's requests wrote into them; key scope: only that key's.
         forget({ accountId: row.accountId, keyId: row.id });
         return row;
@@ -27,8 +27,8 @@ export function forgetCachedPrompts<T extends Forgetting>(services: T, cache: Pr
     },
     accounts: {
       ...accounts,
-      delete(...args: Parameters<typeof accounts.delete>) {
-        const row = accounts.delete(...args);
+      async delete(...args: Parameters<typeof accounts.delete>) {
+        const row = await accounts.delete(...args);
         forget({ accountId: row.id });
         return row;
       },

@@ -1,9 +1,7 @@
-import { accountChain } from "../accounts/account-chain";
-import { accountSubtree } from "../accounts/account-tree";
 import type { Config } from "../config/schema";
-import type { SyncDb } from "../db/sync-db";
 import type { AccountRow, ApiKeyRow } from "../db/schema";
 import type { UsageFilter } from "../metering/usage-source";
+import type { AccountRepository } from "../store/account-repository";
 import type { UsageRepository } from "../store/usage-repository";
 import { budgetPeriodBounds, type BudgetPeriod } from "./budget-period";
 import { createConcurrencyLimiter, type ConcurrencyLease, type ConcurrencyLimiter } from "./concurrency-limiter";
@@ -13,8 +11,8 @@ import { createSlidingWindow, type SlidingWindow } from "./sliding-window";
 export interface AdmissionDeps {
   limits: Config["limits"];
   currency: string;
-  /** Accounts and their tree, still read from the SQLite handle. */
-  db: SyncDb;
+  /** Where a request's account chain and each budgeted account's subtree are read. */
+  accounts: AccountRepository;
   /** What budgets are checked against. */
   usage: UsageRepository;
   now?: () => number;
@@ -42,7 +40,7 @@ type Budgeted = Pick<ApiKeyRow, "budgetPeriod" | "budgetTokens" | "budgetCostMic
  * account's own keys only; an account's explicit concurrency caps its subtree.
  */
 export function createAdmission(deps: AdmissionDeps) {
-  const { limits, db } = deps;
+  const { limits, accounts } = deps;
   const now = deps.now ?? Date.now;
   const limiter = deps.limiter ?? createConcurrencyLimiter({ now });
   const requestWindows = new Map<string, SlidingWindow>();
@@ -82,7 +80,7 @@ export function createAdmission(deps: AdmissionDeps) {
     async admit(request: { key: ApiKeyRow; account: AccountRow; signal?: AbortSignal }): Promise<Admitted> {
       const { key, account } = request;
       const at = now();
-      const chain = accountChain(db, account);
+      const chain = await accounts.chain(account);
       const named = (owner: AccountRow) => (owner.id === account.id ? `account '${owner.id}'` : `account '${owner.id}' (above account '${account.id}')`);
       for (const owner of chain)
         if (owner.creditsMicros != null && owner.creditsMicros <= 0)
@@ -91,7 +89,7 @@ export function createAdmission(deps: AdmissionDeps) {
             details: { balance: owner.creditsMicros / 1e6 },
           });
       await checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
-      for (const owner of chain) if (hasBudget(owner)) await checkBudget(owner, named(owner), { accountIds: accountSubtree(db, owner.id) }, at);
+      for (const owner of chain) if (hasBudget(owner)) await checkBudget(owner, named(owner), { accountIds: await accounts.subtree(owner.id) }, at);
 
       const rpm = rpmOf(key);
       const requests = windowFor(requestWindows, key.id);

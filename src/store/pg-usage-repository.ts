@@ -3,6 +3,7 @@ import type { PgDb } from "../db/pg-client";
 import { accounts, apiKeys, usageEvents } from "../db/pg-schema";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
 import { usageRelation, type UsageTotals } from "../metering/usage-source";
+import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
 /** Postgres sums bigints into numeric, which the client hands over as text. */
@@ -17,11 +18,12 @@ export function createPgUsageRepository(db: PgDb): UsageRepository {
         if (inserted.length === 0) return false;
         await tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId));
         if (event.costMicros > 0)
-          // One UPDATE with the subtraction in SQL: nodes charging the same account at once serialise on its row lock.
+          // One UPDATE with the subtraction in SQL, on the account and every wallet above it:
+          // nodes charging the same accounts at once serialise on their row locks.
           await tx
             .update(accounts)
             .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
-            .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)));
+            .where(and(sql`${accounts.id} in (${ancestorIds(event.accountId)})`, isNotNull(accounts.creditsMicros)));
         return true;
       }),
     async aggregate(filter, groupBy) {

@@ -4,12 +4,15 @@ import { accounts, apiKeys, usageEvents } from "../db/schema";
 import type { UsageEvent } from "../metering/usage-recorder";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
 import { usageRelation, usageSpent, usageTotalsByKey } from "../metering/usage-source";
+import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
 /**
- * The metering row and its consequences, inside the caller's transaction. A request id already
- * recorded (a retried write that had landed, a row copied in twice) changes nothing: its credits
- * were taken with the row. Returns whether the row was new.
+ * The metering row and its consequences, inside the caller's transaction: the cost comes off the
+ * balance of the account and of every account above it that has a wallet (a parent's credits
+ * bound its subtree). A request id already recorded (a retried write that had landed, a row
+ * copied in twice) changes nothing: its credits were taken with the row. Returns whether the row
+ * was new.
  */
 function writeUsageEvent(tx: SyncDb, event: UsageEvent): boolean {
   const inserted = tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id }).all();
@@ -18,7 +21,7 @@ function writeUsageEvent(tx: SyncDb, event: UsageEvent): boolean {
   if (event.costMicros > 0)
     tx.update(accounts)
       .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
-      .where(and(eq(accounts.id, event.accountId), isNotNull(accounts.creditsMicros)))
+      .where(and(sql`${accounts.id} in (${ancestorIds(event.accountId)})`, isNotNull(accounts.creditsMicros)))
       .run();
   return true;
 }

@@ -59,8 +59,8 @@ function body(random: () => number): string {
 
 describe("fuzz: hostile requests against every /v1 and /admin route", () => {
   test(`Should never answer 5xx, always answer errors in the OpenAI shape without a stack or a path, stay responsive, and leave no sequence busy - seed ${SEED}`, async () => {
-    using h = guardedApp({ config: { limits: { concurrency: 64, queue_size: 64 } }, fake: { naturalLength: 4 } });
-    const user = h.keys.create(h.cli, { name: "fuzz-user", account_id: h.root.id }).secret;
+    using h = await guardedApp({ config: { limits: { concurrency: 64, queue_size: 64 } }, fake: { naturalLength: 4 } });
+    const user = (await h.keys.create(h.cli, { name: "fuzz-user", account_id: h.root.id })).secret;
     const routes = h.app.routes
       .filter((route) => /^\/(v1|admin)\b/.test(route.path) && route.method !== "ALL")
       .map((route) => ({ method: route.method, path: route.path }));

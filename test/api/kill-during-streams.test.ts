@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliActor } from "../../src/accounts/actor";
-import { createAccountService } from "../../src/accounts/account-service";
 import { verifyAudit } from "../../src/audit/verify-audit";
-import { createKeyService } from "../../src/auth/key-service";
 import { openStore } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
+import { sqliteAccountServices } from "../support/sqlite-account-services";
 
 const script = join(import.meta.dir, "../support/serve-fake.ts");
 
@@ -33,8 +32,9 @@ describe("kill -9 during streams", () => {
         using store = openStore(dataDir);
         migrate(store);
         const cli = cliActor("test");
-        const account = createAccountService({ db: store.db }).ensureDefault(cli);
-        secret = createKeyService({ db: store.db, pepper: "kill-test-pepper" }).create(cli, { name: "streams", account_id: account.id }).secret;
+        const seed = sqliteAccountServices(store.db, "kill-test-pepper");
+        const account = await seed.accounts.ensureDefault(cli);
+        secret = (await seed.keys.create(cli, { name: "streams", account_id: account.id })).secret;
       }
       let finished = 0;
       for (let round = 0; round < 3; round++) {

@@ -24,7 +24,7 @@ export interface MetricsAppOptions {
  * The app as `enclave serve` wires it with metrics: the fake engine behind the metrics decorator,
  * the guarded /v1 and /admin routes over it, GET /metrics, and the app shell's request hook.
  */
-export function metricsApp(options: MetricsAppOptions = {}) {
+export async function metricsApp(options: MetricsAppOptions = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "enclave-metrics-"));
   const store = openStore(dataDir);
   migrate(store);
@@ -36,8 +36,8 @@ export function metricsApp(options: MetricsAppOptions = {}) {
   const guarded = guardedRoutes({ config, engine, store, logger });
   const { app } = createTestApp({ engine, logger, metrics, routes: [...guarded.routes, createMetricsRoutes({ config, metrics })] });
   const cli = cliActor("test");
-  const root = guarded.accounts.ensureDefault(cli);
-  const { secret } = guarded.keys.create(cli, { name: "app", account_id: root.id });
+  const root = await guarded.accounts.ensureDefault(cli);
+  const { secret } = await guarded.keys.create(cli, { name: "app", account_id: root.id });
   return {
     app,
     engine,

@@ -11,7 +11,7 @@ const requestLines = (lines: string[]) => parsed(lines).filter((line) => line.ms
 
 describe("request log", () => {
   test("Should write one JSON line per request with its request id, method, route pattern, status and duration", async () => {
-    using h = metricsApp({ logLevel: "info" });
+    using h = await metricsApp({ logLevel: "info" });
     await h.engine.start();
     const response = await h.app.handle(request("/v1/models/fake?include=secret-query", { headers: bearer(h.secret) }));
     expect(response.status).toBe(200);
@@ -23,7 +23,7 @@ describe("request log", () => {
   });
 
   test("Should carry the error code of an error answer, and only a marker and the path's length when no route matched - the path is client input", async () => {
-    using h = metricsApp({ logLevel: "info" });
+    using h = await metricsApp({ logLevel: "info" });
     await h.app.handle(request("/v1/chat/completions", { method: "POST", json: {} }));
     await h.app.handle(request("/no/such/route?token=abc"));
     const [unauthorized, unmatched] = requestLines(h.logLines);
@@ -34,7 +34,7 @@ describe("request log", () => {
   });
 
   test("Should log a stream when its last byte is read - its duration covers the whole stream", async () => {
-    using h = metricsApp({ logLevel: "info", fake: { tokenDelayMs: 15 } });
+    using h = await metricsApp({ logLevel: "info", fake: { tokenDelayMs: 15 } });
     await h.engine.start();
     const response = await h.app.handle(post("/v1/completions", h.secret, { model: "fake", prompt: "1", max_tokens: 6, stream: true }));
     expect(requestLines(h.logLines)).toEqual([]);
@@ -45,7 +45,7 @@ describe("request log", () => {
   });
 
   test("Should log a stream the client abandoned", async () => {
-    using h = metricsApp({ logLevel: "info", fake: { tokenDelayMs: 10 } });
+    using h = await metricsApp({ logLevel: "info", fake: { tokenDelayMs: 10 } });
     await h.engine.start();
     const response = await h.app.handle(post("/v1/completions", h.secret, { model: "fake", prompt: "1", max_tokens: 50, stream: true }));
     const reader = response.body!.getReader();
@@ -55,7 +55,7 @@ describe("request log", () => {
   });
 
   test("Should never log a prompt, completion, tool payload or API key - a debug-level run of canary requests", async () => {
-    using h = metricsApp({ logLevel: "trace", fake: { fault: (r) => (r.input.kind === "text" && r.input.prompt.includes("fail") ? "stream" : undefined) } });
+    using h = await metricsApp({ logLevel: "trace", fake: { fault: (r) => (r.input.kind === "text" && r.input.prompt.includes("fail") ? "stream" : undefined) } });
     await h.engine.start();
     const secretKey = h.secret;
     const canaryTool = { type: "function", function: { name: "lookup", description: CANARY, parameters: { type: "object", properties: { q: { type: "string", description: CANARY } } } } };

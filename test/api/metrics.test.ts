@@ -7,7 +7,7 @@ const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 const chatBody = (extra: Record<string, unknown> = {}) => ({ model: "fake", messages: [{ role: "user", content: "count 1 2 3" }], max_tokens: 5, ...extra });
 const post = (path: string, secret: string, json: unknown) => request(path, { method: "POST", headers: bearer(secret), json });
 
-async function scrape(app: ReturnType<typeof metricsApp>["app"], headers: Record<string, string> = {}) {
+async function scrape(app: Awaited<ReturnType<typeof metricsApp>>["app"], headers: Record<string, string> = {}) {
   const response = await app.handle(request("/metrics", { headers }));
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
@@ -16,7 +16,7 @@ async function scrape(app: ReturnType<typeof metricsApp>["app"], headers: Record
 
 describe("GET /metrics", () => {
   test("Should be valid Prometheus exposition - every line a comment, blank, or a sample, every family typed", async () => {
-    using h = metricsApp();
+    using h = await metricsApp();
     await h.engine.start();
     await h.app.handle(post("/v1/chat/completions", h.secret, chatBody()));
     const { samples, types } = await scrape(h.app);
@@ -28,7 +28,7 @@ describe("GET /metrics", () => {
   });
 
   test("Should move request, token and latency series after requests through the fake engine", async () => {
-    using h = metricsApp();
+    using h = await metricsApp();
     await h.engine.start();
     const before = (await scrape(h.app)).samples;
     expect(valueOf(before, "enclave_time_to_first_token_seconds_count", { model: "fake" })).toBeUndefined();
@@ -65,7 +65,7 @@ describe("GET /metrics", () => {
   });
 
   test("Should show busy sequences and queue depth while streams hold the model", async () => {
-    using h = metricsApp({ fake: { models: [{ id: "fake", parallel: 1, queueSize: 4 }], tokenDelayMs: 20 } });
+    using h = await metricsApp({ fake: { models: [{ id: "fake", parallel: 1, queueSize: 4 }], tokenDelayMs: 20 } });
     await h.engine.start();
     const first = h.app.handle(post("/v1/completions", h.secret, { model: "fake", prompt: "1", max_tokens: 10 }));
     const second = h.app.handle(post("/v1/completions", h.secret, { model: "fake", prompt: "1", max_tokens: 10 }));
@@ -78,7 +78,7 @@ describe("GET /metrics", () => {
   });
 
   test("Should count 429s by limit reason - rpm here", async () => {
-    using h = metricsApp({ config: { limits: { rpm: 1 } } });
+    using h = await metricsApp({ config: { limits: { rpm: 1 } } });
     await h.engine.start();
     expect((await h.app.handle(post("/v1/chat/completions", h.secret, chatBody()))).status).toBe(200);
     expect((await h.app.handle(post("/v1/chat/completions", h.secret, chatBody()))).status).toBe(429);
@@ -89,7 +89,7 @@ describe("GET /metrics", () => {
   });
 
   test("Should count an unknown path under route 'unmatched' - not one series per path", async () => {
-    using h = metricsApp();
+    using h = await metricsApp();
     await h.app.handle(request("/nothing/here/1?x=2"));
     await h.app.handle(request("/nothing/here/2"));
     const { samples } = await scrape(h.app);
@@ -97,7 +97,7 @@ describe("GET /metrics", () => {
   });
 
   test("Should not authorize - a token is configured and the scrape sends none or a wrong one", async () => {
-    using h = metricsApp({ config: { metrics: { token: "scrape-token" } } });
+    using h = await metricsApp({ config: { metrics: { token: "scrape-token" } } });
     const none = await h.app.handle(request("/metrics"));
     expect(none.status).toBe(401);
     expect((await none.json()).error.type).toBe("authentication_error");
@@ -107,10 +107,10 @@ describe("GET /metrics", () => {
   });
 
   test("Should serve metrics at the configured path, and not at all when disabled", async () => {
-    using moved = metricsApp({ config: { metrics: { path: "/internal/prom" } } });
+    using moved = await metricsApp({ config: { metrics: { path: "/internal/prom" } } });
     expect((await moved.app.handle(request("/internal/prom"))).status).toBe(200);
     expect((await moved.app.handle(request("/metrics"))).status).toBe(404);
-    using off = metricsApp({ config: { metrics: { enabled: false } } });
+    using off = await metricsApp({ config: { metrics: { enabled: false } } });
     expect((await off.app.handle(request("/metrics"))).status).toBe(404);
   });
 });

@@ -35,8 +35,8 @@ describe("residency report and GET /admin/residency", () => {
     const enclave = await startEnclave({ config, logger: memoryLogger("warn").logger, createEngine: async () => createFakeEngine({ models: [{ id: "demo" }] }) });
     try {
       const actor = cliActor("test");
-      const account = enclave.services.accounts.ensureDefault(actor);
-      const { secret } = enclave.services.keys.create(actor, parseInput(CreateKeyInput, { name: "auditor", role: "admin", account_id: account.id }));
+      const account = await enclave.services.accounts.ensureDefault(actor);
+      const { secret } = await enclave.services.keys.create(actor, parseInput(CreateKeyInput, { name: "auditor", role: "admin", account_id: account.id }));
       const response = await fetch(new URL("/admin/residency", enclave.url), { headers: { authorization: `Bearer ${secret}` } });
       expect(response.status).toBe(200);
       const served = await response.json();

@@ -71,7 +71,7 @@ describe("startEnclave", () => {
     await enclave.ready;
     const cli = cliActor("test");
     const { keys, accounts } = composeServices({ config, store: enclave.store, logger });
-    const { secret } = keys.create(cli, { name: "drain", account_id: accounts.ensureDefault(cli).id });
+    const { secret } = await keys.create(cli, { name: "drain", account_id: (await accounts.ensureDefault(cli)).id });
     const inFlight = fetch(new URL("/v1/completions", enclave.url), {
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },

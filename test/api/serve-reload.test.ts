@@ -73,7 +73,7 @@ describe("SIGHUP", () => {
       const store = openStore(dataDir);
       const { keys, accounts } = composeServices({ config, store, logger: memoryLogger().logger });
       const cli = cliActor("test");
-      const { secret } = keys.create(cli, { name: "reload", role: "admin", account_id: accounts.ensureDefault(cli).id });
+      const { secret } = await keys.create(cli, { name: "reload", role: "admin", account_id: (await accounts.ensureDefault(cli)).id });
       store[Symbol.dispose]();
       const complete = (body: Record<string, unknown>) =>
         fetch(new URL("/v1/completions", url), {

@@ -26,7 +26,7 @@ async function startAndRead(dataDir: string, withKey = false) {
   const enclave = await startEnclave({ config, logger, createEngine: async () => engine });
   if (withKey) {
     const cli = cliActor("test");
-    enclave.services.keys.create(cli, { name: "admin", account_id: enclave.services.accounts.ensureDefault(cli).id, role: "admin" });
+    await enclave.services.keys.create(cli, { name: "admin", account_id: (await enclave.services.accounts.ensureDefault(cli)).id, role: "admin" });
   }
   await enclave.stop();
   return { url: enclave.url, records: lines.map((line) => JSON.parse(line) as Record<string, unknown>) };

@@ -22,7 +22,7 @@ describe("a store that cannot write", () => {
     try {
       await enclave.ready;
       const cli = cliActor("test");
-      const { secret } = enclave.services.keys.create(cli, { name: "user", account_id: enclave.services.accounts.ensureDefault(cli).id });
+      const { secret } = await enclave.services.keys.create(cli, { name: "user", account_id: (await enclave.services.accounts.ensureDefault(cli)).id });
       const chat = () =>
         fetch(new URL("/v1/chat/completions", enclave.url), {
           method: "POST",

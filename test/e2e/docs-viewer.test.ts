@@ -17,7 +17,7 @@ const inCi = process.env.CI === "true" || process.env.CI === "1";
 if (!haveChromium && !inCi) console.warn(`test/e2e/docs-viewer.test.ts skipped: no ${CHROMIUM}; install it with: apt-get install -y chromium`);
 const artifacts = resolve(import.meta.dir, "..", "..", "test-artifacts", "docs");
 
-const guarded = guardedApp();
+const guarded = await guardedApp();
 const { app } = guarded;
 let server: ReturnType<typeof Bun.serve>;
 let browser: Browser;

@@ -11,9 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { createAccountService } from "../../src/accounts/account-service";
 import { cliActor } from "../../src/accounts/actor";
-import { createKeyService } from "../../src/auth/key-service";
 import { configSchema, type Config } from "../../src/config/schema";
 import { expectedChatReply, forgePair, resolveForgeOptions } from "../../src/forge";
 import { createLlamaEngine } from "../../src/inference/llama-engine";
@@ -23,6 +21,7 @@ import { createStoreHealth } from "../../src/db/store-health";
 import { startEnclave, type RunningEnclave } from "../../src/serve/start-enclave";
 import { memoryLogger } from "../support/test-app";
 import { sharedLlama } from "../model/inference/tiny-pair";
+import { sqliteAccountServices } from "../support/sqlite-account-services";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -63,10 +62,10 @@ async function startServer(): Promise<void> {
   // The bootstrap the README describes (`enclave keys create --role admin`), on the same store.
   const cli = cliActor("e2e");
   const db = enclave.store.db;
-  const root = createAccountService({ db }).ensureDefault(cli);
-  const keys = createKeyService({ db, pepper: config.auth.pepper });
-  adminSecret = keys.create(cli, { name: "console-admin", role: "admin", account_id: root.id }).secret;
-  const user = keys.create(cli, { name: "batch-jobs", role: "user", account_id: root.id });
+  const { keys, accounts } = sqliteAccountServices(db, config.auth.pepper);
+  const root = await accounts.ensureDefault(cli);
+  adminSecret = (await keys.create(cli, { name: "console-admin", role: "admin", account_id: root.id })).secret;
+  const user = await keys.create(cli, { name: "batch-jobs", role: "user", account_id: root.id });
   userSecret = user.secret;
 
   // Two weeks of metered history (metadata only), so the usage chart has something to draw.

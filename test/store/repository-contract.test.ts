@@ -88,6 +88,14 @@ for (const { name, open } of backends) {
       expect((await store.usage.aggregate({}, ["key"])).map((row) => row.requests)).toEqual([1]);
     });
 
+    test("Should take a sub-account's cost from every wallet above it too - a parent's credits bound its subtree", async () => {
+      await store.seedAccount({ id: "acct_mid", creditsMicros: null, parentId: "acct_a" });
+      await store.seedAccount({ id: "acct_leaf", creditsMicros: 500, parentId: "acct_mid" });
+      await store.seedKey({ id: "key_leaf", accountId: "acct_leaf" });
+      await store.usage.record(usageEvent("req_leaf", { keyId: "key_leaf", accountId: "acct_leaf", costMicros: 200 }));
+      expect([await store.credits("acct_a"), await store.credits("acct_mid"), await store.credits("acct_leaf"), await store.credits("acct_b")]).toEqual([800, null, 300, null]);
+    });
+
     test("Should take no credits from an account without a wallet - null stays null", async () => {
       await store.usage.record(usageEvent("req_b", { keyId: "key_b", accountId: "acct_b", costMicros: 300 }));
       expect(await store.credits("acct_b")).toBeNull();

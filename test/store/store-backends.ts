@@ -5,10 +5,16 @@ import { openPgStore } from "../../src/db/pg-client";
 import { migratePg } from "../../src/db/pg-migrate";
 import * as pg from "../../src/db/pg-schema";
 import * as lite from "../../src/db/schema";
+import type { AccountRepository } from "../../src/store/account-repository";
 import type { AuditRepository } from "../../src/store/audit-repository";
+import type { KeyRepository } from "../../src/store/key-repository";
+import { createPgAccountRepository } from "../../src/store/pg-account-repository";
 import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
+import { createPgKeyRepository } from "../../src/store/pg-key-repository";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
+import { createSqliteAccountRepository } from "../../src/store/sqlite-account-repository";
 import { createSqliteAuditRepository } from "../../src/store/sqlite-audit-repository";
+import { createSqliteKeyRepository } from "../../src/store/sqlite-key-repository";
 import { createSqliteUsageRepository } from "../../src/store/sqlite-usage-repository";
 import type { UsageRepository } from "../../src/store/usage-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
@@ -17,13 +23,29 @@ import { tempStore } from "../support/temp-store";
 export interface Node {
   audit: AuditRepository;
   usage: UsageRepository;
+  accounts: AccountRepository;
+  keys: KeyRepository;
 }
+
+const sqliteNode = (db: Parameters<typeof createSqliteAuditRepository>[0]): Node => ({
+  audit: createSqliteAuditRepository(db),
+  usage: createSqliteUsageRepository(db),
+  accounts: createSqliteAccountRepository(db),
+  keys: createSqliteKeyRepository(db),
+});
+
+const pgNode = (db: Parameters<typeof createPgAuditRepository>[0]): Node => ({
+  audit: createPgAuditRepository(db),
+  usage: createPgUsageRepository(db),
+  accounts: createPgAccountRepository(db),
+  keys: createPgKeyRepository(db),
+});
 
 /** One backend under the repository contract, with what a test needs to arrange and inspect rows below the repositories. */
 export interface StoreBackend extends Node, AsyncDisposable {
   /** A second handle on the same store, as another node (or the CLI beside the server) has. */
   otherNode(): Node;
-  seedAccount(row: { id: string; creditsMicros: number | null }): Promise<void>;
+  seedAccount(row: { id: string; creditsMicros: number | null; parentId?: string }): Promise<void>;
   seedKey(row: { id: string; accountId: string }): Promise<void>;
   seedDaily(row: typeof lite.usageDaily.$inferInsert): Promise<void>;
   credits(accountId: string): Promise<number | null>;
@@ -32,7 +54,7 @@ export interface StoreBackend extends Node, AsyncDisposable {
   exec(statement: string): Promise<void>;
 }
 
-const accountRow = (id: string, creditsMicros: number | null) => ({ id, name: id, creditsMicros, createdAt: new Date(0), updatedAt: new Date(0) });
+const accountRow = (id: string, creditsMicros: number | null, parentId: string | null = null) => ({ id, name: id, parentId, creditsMicros, createdAt: new Date(0), updatedAt: new Date(0) });
 const keyRow = (id: string, accountId: string) => ({
   id,
   accountId,
@@ -50,16 +72,15 @@ export function sqliteBackend(): StoreBackend {
   const dir = store.path.slice(0, store.path.lastIndexOf("/"));
   const others: ReturnType<typeof openStore>[] = [];
   return {
-    audit: createSqliteAuditRepository(db),
-    usage: createSqliteUsageRepository(db),
+    ...sqliteNode(db),
     otherNode() {
       const other = openStore(dir);
       migrate(other);
       others.push(other);
-      return { audit: createSqliteAuditRepository(other.db), usage: createSqliteUsageRepository(other.db) };
+      return sqliteNode(other.db);
     },
-    async seedAccount({ id, creditsMicros }) {
-      db.insert(lite.accounts).values(accountRow(id, creditsMicros)).run();
+    async seedAccount({ id, creditsMicros, parentId }) {
+      db.insert(lite.accounts).values(accountRow(id, creditsMicros, parentId)).run();
     },
     async seedKey({ id, accountId }) {
       db.insert(lite.apiKeys).values(keyRow(id, accountId)).run();
@@ -90,15 +111,14 @@ export async function postgresBackend(serverUrl: string): Promise<StoreBackend> 
   const { db } = store;
   const others: ReturnType<typeof openPgStore>[] = [];
   return {
-    audit: createPgAuditRepository(db),
-    usage: createPgUsageRepository(db),
+    ...pgNode(db),
     otherNode() {
       const other = openPgStore(database.url);
       others.push(other);
-      return { audit: createPgAuditRepository(other.db), usage: createPgUsageRepository(other.db) };
+      return pgNode(other.db);
     },
-    async seedAccount({ id, creditsMicros }) {
-      await db.insert(pg.accounts).values(accountRow(id, creditsMicros));
+    async seedAccount({ id, creditsMicros, parentId }) {
+      await db.insert(pg.accounts).values(accountRow(id, creditsMicros, parentId));
     },
     async seedKey({ id, accountId }) {
       await db.insert(pg.apiKeys).values(keyRow(id, accountId));

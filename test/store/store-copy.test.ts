@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { cliActor } from "../../src/accounts/actor";
-import { createAccountService } from "../../src/accounts/account-service";
-import { createKeyService } from "../../src/auth/key-service";
 import { openPgStore, type PgStore } from "../../src/db/pg-client";
 import { migratePg } from "../../src/db/pg-migrate";
 import * as pg from "../../src/db/pg-schema";
@@ -16,6 +14,7 @@ import { copySqliteToPg } from "../../src/store/copy-store";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
 import { tempStore } from "../support/temp-store";
+import { sqliteAccountServices } from "../support/sqlite-account-services";
 
 const serverUrl = await reachablePostgres();
 const cli = cliActor("ann");
@@ -26,13 +25,12 @@ const CIPHERTEXT = Buffer.from([0, 255, 128, 0xc3, 0x28, 10, 13, 0, 7]);
 /** A one-node install with an account tree, prepaid credits, keys (one revoked), metering and the audit entries all of that wrote. */
 async function oneNodeInstall(): Promise<{ store: Store; secret: string; keyId: string }> {
   const store = tempStore("enclave-copy-");
-  const accounts = createAccountService({ db: store.db });
-  const keys = createKeyService({ db: store.db, pepper: "pepper" });
-  const team = accounts.create(cli, { name: "team" });
-  const sub = accounts.create(cli, { name: "sub", parent_id: team.id });
-  accounts.addCredits(cli, sub.id, 5);
-  const { key, secret } = keys.create(cli, { name: "app", account_id: sub.id });
-  keys.revoke(cli, keys.create(cli, { name: "old", account_id: team.id }).key.id);
+  const { keys, accounts } = sqliteAccountServices(store.db, "pepper");
+  const team = await accounts.create(cli, { name: "team" });
+  const sub = await accounts.create(cli, { name: "sub", parent_id: team.id });
+  await accounts.addCredits(cli, sub.id, 5);
+  const { key, secret } = await keys.create(cli, { name: "app", account_id: sub.id });
+  await keys.revoke(cli, (await keys.create(cli, { name: "old", account_id: team.id })).key.id);
   const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health: createStoreHealth() });
   for (let i = 0; i < 1_200; i++)
     await recorder.record({

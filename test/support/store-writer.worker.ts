@@ -3,10 +3,9 @@
  * and updates an account for `durationMs`, as fast as it can, and reports what it wrote and
  * every error it met (by class and code only).
  */
-import { createAccountService } from "../../src/accounts/account-service";
 import { cliActor } from "../../src/accounts/actor";
-import { createKeyService } from "../../src/auth/key-service";
 import { openStore } from "../../src/db/client";
+import { sqliteAccountServices } from "./sqlite-account-services";
 
 declare const self: Worker;
 
@@ -24,19 +23,18 @@ export interface StoreWriterReport {
   errors: string[];
 }
 
-self.onmessage = (event: MessageEvent<StoreWriterJob>) => {
+self.onmessage = async (event: MessageEvent<StoreWriterJob>) => {
   const job = event.data;
   const store = openStore(job.dataDir);
   const actor = cliActor("worker");
-  const keys = createKeyService({ db: store.db, pepper: job.pepper });
-  const accounts = createAccountService({ db: store.db });
+  const { keys, accounts } = sqliteAccountServices(store.db, job.pepper);
   const report: StoreWriterReport = { keysCreated: 0, lastBudget: 0, errors: [] };
   const until = Date.now() + job.durationMs;
   for (let round = 1; Date.now() < until; round++) {
     try {
-      keys.create(actor, { name: `${job.prefix}-${round}`, account_id: job.accountId });
+      await keys.create(actor, { name: `${job.prefix}-${round}`, account_id: job.accountId });
       report.keysCreated++;
-      accounts.update(actor, job.accountId, { budget_period: "month", budget_tokens: round });
+      await accounts.update(actor, job.accountId, { budget_period: "month", budget_tokens: round });
       report.lastBudget = round;
     } catch (error) {
       report.errors.push(`${(error as Error).name}:${(error as { code?: string }).code ?? ""}`);

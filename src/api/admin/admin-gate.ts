@@ -18,8 +18,8 @@ export interface AdminGateDeps {
 export function createAdminGate(deps: AdminGateDeps) {
   const { keys } = deps;
   const clientIp = deps.clientIp ?? peerAddress;
-  return new Elysia().resolve({ as: "scoped" }, ({ request, server }): { actor: Actor } => {
-    const { key } = keys.authenticate(bearerSecret(request.headers), clientIp(request, server ?? null));
+  return new Elysia().resolve({ as: "scoped" }, async ({ request, server }): Promise<{ actor: Actor }> => {
+    const { key } = await keys.authenticate(bearerSecret(request.headers), clientIp(request, server ?? null));
     if (key.role === "user") throw new PermissionDeniedError("the admin API needs an admin or manager key; this is a user key");
     return { actor: keyActor(key) };
   });

@@ -39,27 +39,28 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     .use(createAdminGate(deps))
     .post(
       "/accounts",
-      ({ actor, body, set }) => {
+      async ({ actor, body, set }) => {
+        const row = await accounts.create(actor, parseInput(CreateAccountInput, body));
         set.status = 201;
-        return toAccountView(accounts.create(actor, parseInput(CreateAccountInput, body)));
+        return toAccountView(row);
       },
       { detail: { summary: "Create an account" } },
     )
-    .get("/accounts", ({ actor }) => ({ object: "list", data: accounts.list(actor).map(toAccountView) }), { detail: { summary: "List accounts" } })
-    .get("/accounts/:id", ({ actor, params }) => toAccountView(accounts.get(actor, params.id)), { detail: { summary: "Get an account" } })
-    .patch("/accounts/:id", ({ actor, params, body }) => toAccountView(accounts.update(actor, params.id, parseInput(UpdateAccountInput, body))), {
+    .get("/accounts", async ({ actor }) => ({ object: "list", data: (await accounts.list(actor)).map(toAccountView) }), { detail: { summary: "List accounts" } })
+    .get("/accounts/:id", async ({ actor, params }) => toAccountView(await accounts.get(actor, params.id)), { detail: { summary: "Get an account" } })
+    .patch("/accounts/:id", async ({ actor, params, body }) => toAccountView(await accounts.update(actor, params.id, parseInput(UpdateAccountInput, body))), {
       detail: { summary: "Update an account's name or limits" },
     })
-    .delete("/accounts/:id", ({ actor, params }) => toAccountView(accounts.delete(actor, params.id)), {
+    .delete("/accounts/:id", async ({ actor, params }) => toAccountView(await accounts.delete(actor, params.id)), {
       detail: { summary: "Delete an account (revokes its keys)" },
     })
-    .post("/accounts/:id/credits", ({ actor, params, body }) => toAccountView(accounts.addCredits(actor, params.id, parseInput(CreditsInput, body).amount)), {
+    .post("/accounts/:id/credits", async ({ actor, params, body }) => toAccountView(await accounts.addCredits(actor, params.id, parseInput(CreditsInput, body).amount)), {
       detail: { summary: "Add prepaid credits (admin only)" },
     })
     .post(
       "/keys",
-      ({ actor, body, set }) => {
-        const { key, secret } = keys.create(actor, parseInput(CreateKeyInput, body));
+      async ({ actor, body, set }) => {
+        const { key, secret } = await keys.create(actor, parseInput(CreateKeyInput, body));
         set.status = 201;
         set.headers["cache-control"] = "no-store";
         return { ...toKeyView(key), secret };
@@ -70,7 +71,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
       "/keys",
       async ({ actor, query }) => {
         const filter = parseInput(KeyListQuery, query, "query");
-        const rows = keys.list(actor, { accountId: filter.account_id, includeRevoked: filter.include_revoked === "true" });
+        const rows = await keys.list(actor, { accountId: filter.account_id, includeRevoked: filter.include_revoked === "true" });
         const totals = await deps.usage.totalsByKey(rows.map((row) => row.id));
         const none = { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 };
         return { object: "list", data: rows.map((row) => toKeyView(row, totals.get(row.id) ?? none)) };
@@ -80,15 +81,15 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     .get(
       "/keys/:id",
       async ({ actor, params }) => {
-        const row = keys.get(actor, params.id);
+        const row = await keys.get(actor, params.id);
         return toKeyView(row, (await deps.usage.totalsByKey([row.id])).get(row.id) ?? { requests: 0, promptTokens: 0, completionTokens: 0, costMicros: 0 });
       },
       { detail: { summary: "Get a key" } },
     )
-    .patch("/keys/:id", ({ actor, params, body }) => toKeyView(keys.update(actor, params.id, parseInput(UpdateKeyInput, body))), {
+    .patch("/keys/:id", async ({ actor, params, body }) => toKeyView(await keys.update(actor, params.id, parseInput(UpdateKeyInput, body))), {
       detail: { summary: "Update a key's name, scope or limits" },
     })
-    .delete("/keys/:id", ({ actor, params }) => toKeyView(keys.revoke(actor, params.id)), { detail: { summary: "Revoke a key" } })
+    .delete("/keys/:id", async ({ actor, params }) => toKeyView(await keys.revoke(actor, params.id)), { detail: { summary: "Revoke a key" } })
     .get(
       "/usage",
       async ({ actor, query }) => {

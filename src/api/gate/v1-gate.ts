@@ -101,7 +101,7 @@ export function createV1Gate(deps: V1GateDeps) {
       const requestId = String(headers["x-request-id"] ?? crypto.randomUUID());
       const endpoint = `${request.method} ${route}`;
       const ip = clientIp(request, server);
-      const { key, account } = keys.authenticate(requestSecret(request.headers), ip);
+      const { key, account } = await keys.authenticate(requestSecret(request.headers), ip);
       // Unmetered inference would escape budgets and credits.
       deps.storeHealth.assertWritable();
       let admitted: Admitted;
@@ -113,7 +113,7 @@ export function createV1Gate(deps: V1GateDeps) {
         throw error;
       }
       Object.assign(headers, admission.headers(key));
-      const caller: Caller = { key, account, regions: keys.regionScope(key, account), meter: createRequestMeter(now()) };
+      const caller: Caller = { key, account, regions: await keys.regionScope(key, account), meter: createRequestMeter(now()) };
       inFlight.set(caller, { requestId, endpoint, ip, startedAt, queueMs: admitted.lease.queuedMs, admitted });
       return caller;
     },

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 async function call(h: Harness, secret: string, method: string, path: string, json?: unknown) {
   const response = await h.app.handle(api(path, secret, { method, ...(json !== undefined && { json }) }));
@@ -17,7 +17,7 @@ function snapshot(h: Harness) {
 
 describe("/admin accounts and keys", () => {
   test("Should create, list, get, update and revoke a key - each change in the audit log", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const created = await call(h, h.adminSecret, "POST", "/admin/keys", { name: "svc", role: "user", models: ["fake"], rpm: 10 });
     expect(created.status).toBe(201);
     expect(created.headers.get("cache-control")).toBe("no-store");
@@ -53,7 +53,7 @@ describe("/admin accounts and keys", () => {
   });
 
   test("Should create, list, update, top up and delete an account - deleting revokes its keys", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const created = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "acme", concurrency: 5 });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ object: "account", name: "acme", parent_id: h.root.id, concurrency: 5, credits: null });
@@ -115,7 +115,7 @@ describe("/admin accounts and keys", () => {
   ];
   for (const c of bad)
     test(`Should refuse a ${c.name} with ${c.status} and a clear message - and write nothing`, async () => {
-      using h = guardedApp();
+      using h = await guardedApp();
       const parent = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "taken" });
       await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "child", parent_id: parent.body.id });
       const key = await call(h, h.adminSecret, "POST", "/admin/keys", { name: "existing", budget_period: "day", budget_tokens: 10 });
@@ -131,7 +131,7 @@ describe("/admin accounts and keys", () => {
     });
 
   test("Should answer malformed JSON on an admin route with 400 - and write nothing", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const before = snapshot(h);
     const response = await h.app.handle(api("/admin/keys", h.adminSecret, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name": "x"' }));
     expect(response.status).toBe(400);
@@ -139,7 +139,7 @@ describe("/admin accounts and keys", () => {
   });
 
   test("Should refuse every admin route without a key - 401, nothing written", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const before = snapshot(h);
     for (const [method, path] of [["GET", "/admin/keys"], ["POST", "/admin/keys"], ["GET", "/admin/accounts"], ["POST", "/admin/accounts"], ["GET", "/admin/usage"], ["DELETE", `/admin/accounts/${h.root.id}`]]) {
       const response = await h.app.handle(api(path!, null, { method, ...(method === "POST" && { json: { name: "x" } }) }));

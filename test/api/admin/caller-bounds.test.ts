@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { api, guardedApp, type GuardedAppOptions } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 async function call(h: Harness, secret: string, method: string, path: string, json?: unknown) {
   const response = await h.app.handle(api(path, secret, { method, ...(json !== undefined && { json }) }));
@@ -9,10 +9,10 @@ async function call(h: Harness, secret: string, method: string, path: string, js
 }
 
 /** A tenant account with a manager key whose limits and scope an admin set. */
-function tenant(options: GuardedAppOptions, account: Record<string, unknown>, manager: Record<string, unknown>) {
-  const h = guardedApp(options);
-  const acme = h.accounts.create(h.cli, { name: "acme", ...account });
-  const key = h.keys.create(h.cli, { name: "manager", role: "manager", account_id: acme.id, ...manager });
+async function tenant(options: GuardedAppOptions, account: Record<string, unknown>, manager: Record<string, unknown>) {
+  const h = await guardedApp(options);
+  const acme = await h.accounts.create(h.cli, { name: "acme", ...account });
+  const key = await h.keys.create(h.cli, { name: "manager", role: "manager", account_id: acme.id, ...manager });
   return { h, acme, manager: key };
 }
 
@@ -27,18 +27,18 @@ function expectExceeds(result: { status: number; body: any }, param: string) {
 
 describe("a manager grants no more than it holds", () => {
   test("Should refuse a twin manager key raising its creator's limits - it may only narrow them", async () => {
-    const { h, manager } = tenant({}, {}, { rpm: 60 });
+    const { h, manager } = await tenant({}, {}, { rpm: 60 });
     using _ = h;
     const twin = await call(h, manager.secret, "POST", "/admin/keys", { name: "twin", role: "manager" });
     expect(twin.status).toBe(201);
     expectExceeds(await call(h, twin.body.secret, "PATCH", `/admin/keys/${manager.key.id}`, { concurrency: 10000 }), "concurrency");
     expectExceeds(await call(h, twin.body.secret, "PATCH", `/admin/keys/${manager.key.id}`, { rpm: 0 }), "rpm");
-    expect(h.keys.get(h.cli, manager.key.id)).toMatchObject({ concurrency: null, rpm: 60 });
+    expect(await h.keys.get(h.cli, manager.key.id)).toMatchObject({ concurrency: null, rpm: 60 });
     expect((await call(h, twin.body.secret, "PATCH", `/admin/keys/${manager.key.id}`, { concurrency: 1 })).status).toBe(200);
   });
 
   test("Should refuse limits above the caller key's own - on create and on update", async () => {
-    const { h, manager } = tenant({}, {}, { concurrency: 2, rpm: 60, tpm: 1000, budget_period: "day", budget_tokens: 500 });
+    const { h, manager } = await tenant({}, {}, { concurrency: 2, rpm: 60, tpm: 1000, budget_period: "day", budget_tokens: 500 });
     using _ = h;
     const m = manager.secret;
     expectExceeds(await call(h, m, "POST", "/admin/keys", { name: "a", concurrency: 3 }), "concurrency");
@@ -56,7 +56,7 @@ describe("a manager grants no more than it holds", () => {
   });
 
   test("Should refuse a key with wider model, IP or region scope than the caller's - unset means unrestricted, so wider", async () => {
-    const { h, manager } = tenant(
+    const { h, manager } = await tenant(
       { clientIp: () => "10.1.2.3", config: { residency: { region: "eu-1", allowed_regions: ["eu-1", "eu-2"] } } },
       {},
       { models: ["fake"], allowed_ips: ["10.0.0.0/8"], allowed_regions: ["eu-1"], expires_at: "2099-01-01T00:00:00Z" },
@@ -74,11 +74,11 @@ describe("a manager grants no more than it holds", () => {
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ models: ["fake"], allowed_ips: ["10.1.0.0/16"], allowed_regions: ["eu-1"], expires_at: "2099-01-01T00:00:00.000Z" });
     expectExceeds(await call(h, m, "PATCH", `/admin/keys/${made.body.id}`, { models: null }), "models");
-    expect(h.keys.list(h.cli).length).toBe(3);
+    expect((await h.keys.list(h.cli)).length).toBe(3);
   });
 
   test("Should refuse a sub-account's limits beyond the manager's own account - unset stays bounded by it", async () => {
-    const { h, manager } = tenant({}, { concurrency: 2, budget_period: "month", budget_tokens: 1000 }, {});
+    const { h, manager } = await tenant({}, { concurrency: 2, budget_period: "month", budget_tokens: 1000 }, {});
     using _ = h;
     const m = manager.secret;
     expectExceeds(await call(h, m, "POST", "/admin/accounts", { name: "team", concurrency: 3 }), "concurrency");
@@ -92,7 +92,7 @@ describe("a manager grants no more than it holds", () => {
   });
 
   test("Should leave admin keys unbounded - an admin grants any limit", async () => {
-    const { h, acme } = tenant({}, { concurrency: 1 }, {});
+    const { h, acme } = await tenant({}, { concurrency: 1 }, {});
     using _ = h;
     expect((await call(h, h.adminSecret, "POST", "/admin/keys", { name: "big", account_id: acme.id, concurrency: 10000, rpm: 0 })).status).toBe(201);
     expect((await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "big", parent_id: acme.id, concurrency: 10000 })).status).toBe(201);

@@ -20,7 +20,7 @@ const cleanup: (() => void)[] = [];
 afterEach(() => cleanup.splice(0).forEach((dispose) => dispose()));
 
 /** The guarded app over a store in a fresh data dir, a TOML config for the CLI on the same dir, and an admin key. */
-function setup(busyTimeoutMs?: number) {
+async function setup(busyTimeoutMs?: number) {
   const dir = mkdtempSync(join(tmpdir(), "enclave-writers-"));
   const dataDir = join(dir, "data");
   const store = openStore(dataDir, { busyTimeoutMs });
@@ -31,8 +31,8 @@ function setup(busyTimeoutMs?: number) {
   const guarded = guardedRoutes({ config, engine, store, logger });
   const { app } = createTestApp({ engine, routes: guarded.routes, logger });
   const cli = cliActor("test");
-  const account = guarded.accounts.ensureDefault(cli);
-  const admin = guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: account.id });
+  const account = await guarded.accounts.ensureDefault(cli);
+  const admin = await guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: account.id });
   const configPath = join(dir, "enclave.toml");
   writeFileSync(configPath, `[storage]\ndata_dir = ${JSON.stringify(dataDir)}\n[auth]\npepper = ${JSON.stringify(PEPPER)}\n`);
   cleanup.push(() => {
@@ -59,8 +59,8 @@ async function cli(args: string[]) {
 
 describe("the store under concurrent writers", () => {
   test("Should answer every admin API write and lose none - while a second connection and CLI processes write the same store", async () => {
-    const { app, store, dataDir, configPath, guarded, cli: actor, account, adminSecret } = setup();
-    const other = guarded.accounts.create(actor, { name: "worker-account" });
+    const { app, store, dataDir, configPath, guarded, cli: actor, account, adminSecret } = await setup();
+    const other = await guarded.accounts.create(actor, { name: "worker-account" });
     const writer = runWorker({ dataDir, pepper: PEPPER, accountId: other.id, prefix: "worker", durationMs: 2500 });
     const cliRuns = Promise.all(Array.from({ length: 3 }, (_, index) => cli(["keys", "create", "--name", `cli-${index}`, "--config", configPath])));
 
@@ -89,13 +89,13 @@ describe("the store under concurrent writers", () => {
     expect(report.keysCreated).toBeGreaterThan(0);
     const count = (prefix: string) => (store.sqlite.query("select count(*) as n from api_keys where name like ?").get(`${prefix}-%`) as { n: number }).n;
     expect({ api: count("api"), worker: count("worker"), cli: count("cli") }).toEqual({ api: apiKeys, worker: report.keysCreated, cli: 3 });
-    expect(guarded.accounts.get(actor, account.id).budgetTokens).toBe(lastBudget);
-    expect(guarded.accounts.get(actor, other.id).budgetTokens).toBe(report.lastBudget);
+    expect((await guarded.accounts.get(actor, account.id)).budgetTokens).toBe(lastBudget);
+    expect((await guarded.accounts.get(actor, other.id)).budgetTokens).toBe(report.lastBudget);
     expect(verifyAudit(store.db).ok).toBe(true);
   }, 30_000);
 
   test("Should answer 503 store_busy with Retry-After - when another writer holds the lock past the deadline", async () => {
-    const { app, store, account, adminSecret } = setup(200);
+    const { app, store, account, adminSecret } = await setup(200);
     const holder = new Database(join(store.path, "..", STORE_FILE_NAME));
     holder.exec("BEGIN IMMEDIATE");
     try {
@@ -112,7 +112,7 @@ describe("the store under concurrent writers", () => {
   });
 
   test("Should wait its turn, then print one line and exit 1 - when a CLI write cannot get the lock within its deadline", async () => {
-    const { store, configPath } = setup();
+    const { store, configPath } = await setup();
     const holder = new Database(store.path);
     holder.exec("BEGIN IMMEDIATE");
     const released = Bun.sleep(1000).then(() => holder.exec("COMMIT"));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 async function call(h: Harness, secret: string, method: string, path: string, json?: unknown) {
   const response = await h.app.handle(api(path, secret, { method, ...(json !== undefined && { json }) }));
@@ -10,12 +10,12 @@ async function call(h: Harness, secret: string, method: string, path: string, js
 
 /** Two customer accounts under the root, each with a manager key, a sub-account and a user key that has made one request. */
 async function twoTenants() {
-  const h = guardedApp();
+  const h = await guardedApp();
   const tenant = async (name: string) => {
-    const account = h.accounts.create(h.cli, { name });
-    const sub = h.accounts.create(h.cli, { name: `${name}-sub`, parent_id: account.id });
-    const manager = h.keys.create(h.cli, { name: "manager", role: "manager", account_id: account.id });
-    const user = h.keys.create(h.cli, { name: "user", account_id: sub.id });
+    const account = await h.accounts.create(h.cli, { name });
+    const sub = await h.accounts.create(h.cli, { name: `${name}-sub`, parent_id: account.id });
+    const manager = await h.keys.create(h.cli, { name: "manager", role: "manager", account_id: account.id });
+    const user = await h.keys.create(h.cli, { name: "user", account_id: sub.id });
     await h.app.handle(api("/v1/chat/completions", user.secret, { method: "POST", json: chatBody() }));
     return { account, sub, manager, user };
   };
@@ -86,6 +86,6 @@ describe("manager isolation", () => {
       expect({ path, status: [403, 404].includes(status) }).toEqual({ path, status: true });
       expect(["permission_error", "not_found_error"]).toContain(body.error.type);
     }
-    expect(h.keys.list(h.cli).filter((key) => key.role === "admin").length).toBe(1);
+    expect((await h.keys.list(h.cli)).filter((key) => key.role === "admin").length).toBe(1);
   });
 });

@@ -48,10 +48,10 @@ async function modelsApp(toml = "", tokenDelayMs = 0) {
   const guarded = guardedRoutes({ config: live.view, engine: pool, store, logger, models });
   const { app } = createTestApp({ engine: pool, routes: guarded.routes, logger });
   const cli = cliActor("test");
-  const account = guarded.accounts.ensureDefault(cli);
-  const admin = guarded.keys.create(cli, { name: "admin", role: "admin", account_id: account.id }).secret;
-  const manager = guarded.keys.create(cli, { name: "mgr", role: "manager", account_id: account.id }).secret;
-  const user = guarded.keys.create(cli, { name: "user", account_id: account.id }).secret;
+  const account = await guarded.accounts.ensureDefault(cli);
+  const admin = (await guarded.keys.create(cli, { name: "admin", role: "admin", account_id: account.id })).secret;
+  const manager = (await guarded.keys.create(cli, { name: "mgr", role: "manager", account_id: account.id })).secret;
+  const user = (await guarded.keys.create(cli, { name: "user", account_id: account.id })).secret;
   const call = async (method: string, path: string, json?: unknown, secret = admin) => {
     const response = await app.handle(api(path, secret, { method, ...(json !== undefined && { json }) }));
     return { status: response.status, body: (await response.json()) as any };

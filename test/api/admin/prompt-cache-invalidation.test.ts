@@ -16,17 +16,17 @@ function recordingCache(scopes: string[] = []) {
   return { cache, forgotten };
 }
 
-function appWith(cache: PromptCache) {
-  const h = guardedApp({ engine: (local) => ({ ...local, promptCache: cache }) });
-  const account = h.accounts.create(h.cli, { name: "tenant" });
-  const { key } = h.keys.create(h.cli, { name: "tenant-key", account_id: account.id });
+async function appWith(cache: PromptCache) {
+  const h = await guardedApp({ engine: (local) => ({ ...local, promptCache: cache }) });
+  const account = await h.accounts.create(h.cli, { name: "tenant" });
+  const { key } = await h.keys.create(h.cli, { name: "tenant-key", account_id: account.id });
   return { h, account, key };
 }
 
 describe("changes that lock an owner out drop its cached prompts", () => {
   test("Should forget the key's cached prefixes when the admin API revokes it - the account's, or the key's own in key scope", async () => {
     const { cache, forgotten } = recordingCache();
-    const { h, account, key } = appWith(cache);
+    const { h, account, key } = await appWith(cache);
     using _h = h;
     const response = await h.app.handle(api(`/admin/keys/${key.id}`, h.adminSecret, { method: "DELETE" }));
     expect(response.status).toBe(200);
@@ -35,7 +35,7 @@ describe("changes that lock an owner out drop its cached prompts", () => {
 
   test("Should forget the account's cached prefixes when the admin API erases it - right to erasure covers the KV cache", async () => {
     const { cache, forgotten } = recordingCache();
-    const { h, account } = appWith(cache);
+    const { h, account } = await appWith(cache);
     using _h = h;
     const response = await h.app.handle(api(`/admin/accounts/${account.id}/erase`, h.adminSecret, { method: "POST" }));
     expect(response.status).toBe(200);
@@ -44,7 +44,7 @@ describe("changes that lock an owner out drop its cached prompts", () => {
 
   test("Should forget the account's cached prefixes when the admin API deletes it", async () => {
     const { cache, forgotten } = recordingCache();
-    const { h, account } = appWith(cache);
+    const { h, account } = await appWith(cache);
     using _h = h;
     const response = await h.app.handle(api(`/admin/accounts/${account.id}`, h.adminSecret, { method: "DELETE" }));
     expect(response.status).toBe(200);
@@ -53,7 +53,7 @@ describe("changes that lock an owner out drop its cached prompts", () => {
 
   test("Should not forget anything when a revocation is refused - the cache follows the store", async () => {
     const { cache, forgotten } = recordingCache();
-    const { h } = appWith(cache);
+    const { h } = await appWith(cache);
     using _h = h;
     const response = await h.app.handle(api("/admin/keys/key_missing", h.adminSecret, { method: "DELETE" }));
     expect(response.status).toBe(404);
@@ -65,34 +65,34 @@ describe("prompt cache sweep", () => {
   test("Should forget the owners another process locked out - `enclave erase` and `enclave keys revoke` beside a server", async () => {
     const scopes: string[] = [];
     const { cache, forgotten } = recordingCache(scopes);
-    const { h, account, key } = appWith(recordingCache().cache);
+    const { h, account, key } = await appWith(recordingCache().cache);
     using _h = h;
-    const other = h.accounts.create(h.cli, { name: "other" });
-    const { key: kept } = h.keys.create(h.cli, { name: "kept", account_id: other.id });
+    const other = await h.accounts.create(h.cli, { name: "other" });
+    const { key: kept } = await h.keys.create(h.cli, { name: "kept", account_id: other.id });
     scopes.push(`key:${account.id}:${key.id}`, `account:${other.id}`, `key:${other.id}:${kept.id}`);
     using sweep = createPromptCacheSweep({ db: h.store.db, cache, intervalMs: 3_600_000, logger: { warn() {} } });
 
     expect(await sweep.sweep()).toBe(0);
     // The unwrapped services, as a CLI process over the same store would use them.
-    h.keys.revoke(h.cli, key.id);
+    await h.keys.revoke(h.cli, key.id);
     expect(await sweep.sweep()).toBe(1);
     expect(forgotten).toEqual([{ accountId: account.id, keyId: key.id }]);
 
-    h.accounts.delete(h.cli, other.id);
+    await h.accounts.delete(h.cli, other.id);
     expect(await sweep.sweep()).toBe(3);
     expect(forgotten.slice(1)).toEqual(expect.arrayContaining([{ accountId: other.id }, { accountId: other.id, keyId: kept.id }]));
   });
 
   test("Should forget an account's prefixes once when another process revokes one of its keys - in account scope every key wrote into them", async () => {
     const { cache, forgotten } = recordingCache();
-    const { h, account, key } = appWith(recordingCache().cache);
+    const { h, account, key } = await appWith(recordingCache().cache);
     using _h = h;
     const scopes = [`account:${account.id}`];
     let clock = Date.now();
     using sweep = createPromptCacheSweep({ db: h.store.db, cache: { ...cache, scopes: () => scopes }, intervalMs: 3_600_000, logger: { warn() {} }, now: () => clock });
 
     expect(await sweep.sweep()).toBe(0);
-    h.keys.revoke(h.cli, key.id);
+    await h.keys.revoke(h.cli, key.id);
     clock += 5_000;
     expect(await sweep.sweep()).toBe(1);
     expect(forgotten).toEqual([{ accountId: account.id }]);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 async function call(h: Harness, secret: string | null, path: string) {
   const response = await h.app.handle(api(path, secret));
@@ -14,8 +14,8 @@ const chat = (h: Harness, secret: string, body: Record<string, unknown> = {}) =>
 
 describe("GET /admin/requests", () => {
   test("Should list each /v1 request newest first with its metadata - and nothing of its content", async () => {
-    using h = guardedApp();
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     expect((await chat(h, user.secret, { max_tokens: 3 })).status).toBe(200);
     expect((await chat(h, user.secret, { model: "missing" })).status).toBe(404);
 
@@ -39,8 +39,8 @@ describe("GET /admin/requests", () => {
   });
 
   test("Should filter by status class - client errors (4xx) apart from server errors (5xx)", async () => {
-    using h = guardedApp({ fake: { fault: (request) => (request.sampling.maxTokens === 7 ? "admit" : undefined) } });
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp({ fake: { fault: (request) => (request.sampling.maxTokens === 7 ? "admit" : undefined) } });
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     expect((await chat(h, user.secret, { max_tokens: 2 })).status).toBe(200);
     expect((await chat(h, user.secret, { model: "missing" })).status).toBe(404);
     expect((await chat(h, user.secret, { max_tokens: 7 })).status).toBe(500);
@@ -52,8 +52,8 @@ describe("GET /admin/requests", () => {
   });
 
   test("Should page with limit and before - no row twice, none lost", async () => {
-    using h = guardedApp();
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     for (let i = 0; i < 5; i++) expect((await chat(h, user.secret, { max_tokens: 1 })).status).toBe(200);
 
     const seen: string[] = [];
@@ -70,11 +70,11 @@ describe("GET /admin/requests", () => {
   });
 
   test("Should show a manager only its own account tree - another tenant's requests stay out", async () => {
-    using h = guardedApp();
-    const acme = h.accounts.create(h.cli, { name: "acme", parent_id: h.root.id });
-    const manager = h.keys.create(h.cli, { name: "acme-mgr", role: "manager", account_id: acme.id });
-    const acmeUser = h.keys.create(h.cli, { name: "acme-svc", account_id: acme.id });
-    const rootUser = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const acme = await h.accounts.create(h.cli, { name: "acme", parent_id: h.root.id });
+    const manager = await h.keys.create(h.cli, { name: "acme-mgr", role: "manager", account_id: acme.id });
+    const acmeUser = await h.keys.create(h.cli, { name: "acme-svc", account_id: acme.id });
+    const rootUser = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     await chat(h, rootUser.secret, { max_tokens: 1 });
     await chat(h, acmeUser.secret, { max_tokens: 1 });
 
@@ -92,15 +92,15 @@ describe("GET /admin/requests", () => {
   ];
   for (const [name, path, code, param] of refused)
     test(`Should answer ${code} naming ${param} - ${name}`, async () => {
-      using h = guardedApp();
+      using h = await guardedApp();
       const { status, body } = await call(h, h.adminSecret, path);
       expect(status).toBe(code);
       expect(body.error).toMatchObject({ type: "invalid_request_error", param });
     });
 
   test("Should not answer without an admin or manager key - 401 without one, 403 for a user key", async () => {
-    using h = guardedApp();
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     expect((await call(h, null, "/admin/requests")).status).toBe(401);
     const denied = await call(h, user.secret, "/admin/requests");
     expect(denied.status).toBe(403);

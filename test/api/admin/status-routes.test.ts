@@ -4,7 +4,7 @@ import { residencyReport } from "../../../src/residency/residency-report";
 import { createTestApp } from "../../support/test-app";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 async function call(app: Harness["app"], secret: string | null, path: string) {
   const response = await app.handle(api(path, secret));
@@ -27,8 +27,8 @@ function statusApp(h: Harness) {
 
 describe("GET /admin/status", () => {
   test("Should report models, caller and recent traffic - counted from the metering rows", async () => {
-    using h = guardedApp();
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     const chat = await h.app.handle(api("/v1/chat/completions", user.secret, { method: "POST", json: chatBody() }));
     expect(chat.status).toBe(200);
     const failed = await h.app.handle(api("/v1/chat/completions", user.secret, { method: "POST", json: chatBody({ model: "missing" }) }));
@@ -49,8 +49,8 @@ describe("GET /admin/status", () => {
   });
 
   test("Should split errors into client (4xx) and server (5xx) errors - a bad request is not an outage", async () => {
-    using h = guardedApp({ fake: { fault: (request) => (request.sampling.maxTokens === 7 ? "admit" : undefined) } });
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp({ fake: { fault: (request) => (request.sampling.maxTokens === 7 ? "admit" : undefined) } });
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     const send = (body: Record<string, unknown>) => h.app.handle(api("/v1/chat/completions", user.secret, { method: "POST", json: chatBody(body) }));
     expect((await send({ max_tokens: 1 })).status).toBe(200);
     expect((await send({ model: "missing" })).status).toBe(404);
@@ -64,10 +64,10 @@ describe("GET /admin/status", () => {
   });
 
   test("Should count only a manager's own account tree - another tenant's traffic stays out", async () => {
-    using h = guardedApp();
-    const acme = h.accounts.create(h.cli, { name: "acme", parent_id: h.root.id });
-    const manager = h.keys.create(h.cli, { name: "acme-mgr", role: "manager", account_id: acme.id });
-    const rootUser = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const acme = await h.accounts.create(h.cli, { name: "acme", parent_id: h.root.id });
+    const manager = await h.keys.create(h.cli, { name: "acme-mgr", role: "manager", account_id: acme.id });
+    const rootUser = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     await h.app.handle(api("/v1/chat/completions", rootUser.secret, { method: "POST", json: chatBody() }));
 
     const { status, body } = await call(h.app, manager.secret, "/admin/status");
@@ -78,8 +78,8 @@ describe("GET /admin/status", () => {
   });
 
   test("Should not answer without an admin or manager key - 401 without one, 403 for a user key", async () => {
-    using h = guardedApp();
-    const user = h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
+    using h = await guardedApp();
+    const user = await h.keys.create(h.cli, { name: "svc", account_id: h.root.id });
     const missing = await call(h.app, null, "/admin/status");
     expect(missing.status).toBe(401);
     expect(missing.body.error.type).toBe("authentication_error");
@@ -91,9 +91,9 @@ describe("GET /admin/status", () => {
 
 describe("GET /admin/residency", () => {
   test("Should return the residency report to an admin - and refuse a manager", async () => {
-    using h = guardedApp({ config: { residency: { region: "de-fra" } } });
+    using h = await guardedApp({ config: { residency: { region: "de-fra" } } });
     const app = statusApp(h);
-    const manager = h.keys.create(h.cli, { name: "mgr", role: "manager", account_id: h.root.id });
+    const manager = await h.keys.create(h.cli, { name: "mgr", role: "manager", account_id: h.root.id });
     const { status, body } = await call(app, h.adminSecret, "/admin/residency");
     expect(status).toBe(200);
     expect(body).toMatchObject({ region: "de-fra", egress: "deny", allowed_regions: ["de-fra"] });
@@ -104,7 +104,7 @@ describe("GET /admin/residency", () => {
   });
 
   test("Should not exist when no report is wired - 404, not an empty report", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     expect((await call(h.app, h.adminSecret, "/admin/residency")).status).toBe(404);
   });
 });

@@ -12,7 +12,7 @@ describe("what an admin request may store is bounded", () => {
   ];
   for (const [what, path, json, param] of cases)
     test(`Should refuse ${what} over its bound with 400 naming it - and store nothing`, async () => {
-      using h = guardedApp();
+      using h = await guardedApp();
       const auditBefore = (h.store.sqlite.query("select count(*) as n from audit_log").get() as { n: number }).n;
       const response = await h.app.handle(api(path, h.adminSecret, { method: "POST", json }));
       expect(response.status).toBe(400);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-05-01T10:00:00Z");
@@ -21,8 +21,8 @@ const purgeAt = (h: Harness, at: number) => createPurgeJob({ store: h.store, ret
 describe("usage after the retention roll-up (injected clock)", () => {
   test("Should report the same totals on /admin/usage and the key listing before and after request rows are folded into daily aggregates", async () => {
     let now = T0;
-    using h = guardedApp({ now: () => now, config: { pricing: { prompt_per_million: 1000, completion_per_million: 2000 } } });
-    const { key, secret } = h.keys.create(h.cli, { name: "app", account_id: h.root.id });
+    using h = await guardedApp({ now: () => now, config: { pricing: { prompt_per_million: 1000, completion_per_million: 2000 } } });
+    const { key, secret } = await h.keys.create(h.cli, { name: "app", account_id: h.root.id });
     for (const model of ["fake", "fake", "other"]) expect((await h.app.handle(api("/v1/chat/completions", secret, { method: "POST", json: chatBody({ model }) }))).status).toBe(200);
     expect((await h.app.handle(api("/v1/chat/completions", secret, { method: "POST", json: chatBody({ model: "nope" }) }))).status).toBe(404);
     now = T0 + 2 * DAY;
@@ -61,8 +61,8 @@ describe("usage after the retention roll-up (injected clock)", () => {
 
   test("Should still count rolled-up usage against a monthly budget - the roll-up does not hand the tokens back", async () => {
     let now = T0;
-    using h = guardedApp({ now: () => now });
-    const { secret } = h.keys.create(h.cli, { name: "budget", account_id: h.root.id, budget_period: "month", budget_tokens: 40 });
+    using h = await guardedApp({ now: () => now });
+    const { secret } = await h.keys.create(h.cli, { name: "budget", account_id: h.root.id, budget_period: "month", budget_tokens: 40 });
     const chat = () => h.app.handle(api("/v1/chat/completions", secret, { method: "POST", json: chatBody() }));
     expect((await chat()).status).toBe(200);
     expect((await chat()).status).toBe(200);

@@ -11,7 +11,7 @@ const withApiKey = (path: string, key: string | null, json: unknown, headers: Re
 /** The Messages API behind the real /v1 gate, keys, limits and metering (as `enclave serve` composes them). */
 describe("Messages behind the /v1 gate", () => {
   test("Should authenticate by x-api-key through the official SDK - and meter one row as POST /v1/messages", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const client = sdkClient(h.app, h.adminSecret);
     const message = await client.messages.create(messagesBody() as Anthropic.MessageCreateParamsNonStreaming);
     expect(message.content).toEqual([{ type: "text", text: " 4 5 6", citations: null } as Anthropic.TextBlock]);
@@ -24,7 +24,7 @@ describe("Messages behind the /v1 gate", () => {
   });
 
   test("Should accept x-api-key on the OpenAI routes too - one key scheme for every /v1 route, OpenAI's error shape kept there", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const ok = await h.app.handle(request("/v1/chat/completions", { method: "POST", json: chatBody({ max_tokens: 1 }), headers: { "x-api-key": h.adminSecret } }));
     expect(ok.status).toBe(200);
     const refused = await h.app.handle(request("/v1/chat/completions", { method: "POST", json: chatBody(), headers: { "x-api-key": "enk_wrong" } }));
@@ -36,7 +36,7 @@ describe("Messages behind the /v1 gate", () => {
     ["no key", null],
     ["a wrong key", "enk_not-a-real-key"],
   ])("Should answer %s with 401 in Anthropic's shape - raised by the gate before the handler", async (_name, key) => {
-    using h = guardedApp();
+    using h = await guardedApp();
     for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
       const response = await h.app.handle(withApiKey(path, key, messagesBody()));
       expect(response.status).toBe(401);
@@ -48,14 +48,14 @@ describe("Messages behind the /v1 gate", () => {
   });
 
   test("Should surface a bad key as the SDK's AuthenticationError", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const error = await sdkClient(h.app, "enk_wrong").messages.create(messagesBody() as Anthropic.MessageCreateParamsNonStreaming).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   test("Should refuse a model outside the key's scope with 403 permission_error - the SDK's PermissionDeniedError", async () => {
-    using h = guardedApp();
-    const { secret } = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
+    using h = await guardedApp();
+    const { secret } = await h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
     const error = await sdkClient(h.app, secret).messages.create(messagesBody() as Anthropic.MessageCreateParamsNonStreaming).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "permission_error" } });
@@ -66,8 +66,8 @@ describe("Messages behind the /v1 gate", () => {
 
   test("Should answer rpm exhaustion with 429 rate_limit_error and Retry-After - the SDK's RateLimitError, the row's error code kept", async () => {
     const now = Date.parse("2030-03-01T12:00:00Z");
-    using h = guardedApp({ now: () => now });
-    const { secret } = h.keys.create(h.cli, { name: "rpm", account_id: h.root.id, rpm: 1 });
+    using h = await guardedApp({ now: () => now });
+    const { secret } = await h.keys.create(h.cli, { name: "rpm", account_id: h.root.id, rpm: 1 });
     expect((await h.app.handle(withApiKey("/v1/messages", secret, messagesBody()))).status).toBe(200);
     const limited = await h.app.handle(withApiKey("/v1/messages", secret, messagesBody()));
     expect(limited.status).toBe(429);
@@ -84,7 +84,7 @@ describe("Messages behind the /v1 gate", () => {
   });
 
   test("Should meter a validation failure with Enclave's error code - though Anthropic's body has no code field", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const response = await h.app.handle(withApiKey("/v1/messages", h.adminSecret, messagesBody({ max_tokens: 0 })));
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("max_tokens") } });
@@ -93,7 +93,7 @@ describe("Messages behind the /v1 gate", () => {
   });
 
   test("Should answer an unknown path below /v1/messages with 404 in Anthropic's shape - and /v1/other in OpenAI's", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const anthropic = await h.app.handle(withApiKey("/v1/messages/batches", h.adminSecret, {}));
     expect(anthropic.status).toBe(404);
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });

@@ -3,7 +3,7 @@ import { withUpstreams } from "../../../src/upstreams/with-upstreams";
 import { startFakeUpstream } from "../upstreams/fake-upstream";
 import { api, chatBody, guardedApp } from "./harness";
 
-type Harness = ReturnType<typeof guardedApp>;
+type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -16,7 +16,7 @@ const RESIDENCY = { region: "eu-1", allowed_regions: ["eu-1", "eu-2"], egress: "
  * The guarded app over the engine `serve` builds: the local fake engine ("fake", "other") in
  * eu-1 behind the region-aware router, with one upstream in eu-2 serving "big" when asked for.
  */
-function residentApp(options: { upstream?: boolean } = {}) {
+async function residentApp(options: { upstream?: boolean } = {}) {
   let upstreams: { id: string; url: string; region: string; models: string[] }[] = [];
   let received: unknown[] = [];
   if (options.upstream) {
@@ -25,7 +25,7 @@ function residentApp(options: { upstream?: boolean } = {}) {
     upstreams = [{ id: "vllm-eu2", url: upstream.url, region: "eu-2", models: ["big"] }];
     received = upstream.received;
   }
-  const h = guardedApp({
+  const h = await guardedApp({
     config: { residency: RESIDENCY, upstreams },
     engine: (local, config) => withUpstreams({ config, local, credentials: new Map() }),
   });
@@ -42,7 +42,7 @@ const chat = (h: Harness, secret: string, model: string) => call(h, secret, "POS
 
 describe("per-key and per-account allowed_regions through the guarded /v1 API", () => {
   test("Should refuse a local model for a key whose regions leave out this installation's - 403 residency_violation naming the key's rule, local-only install", async () => {
-    const { h } = residentApp();
+    const { h } = await residentApp();
     const eu2 = await call(h, h.adminSecret, "POST", "/admin/keys", { name: "eu2-only", allowed_regions: ["eu-2"] });
     expect(eu2.status).toBe(201);
     expect(eu2.body.allowed_regions).toEqual(["eu-2"]);
@@ -68,7 +68,7 @@ describe("per-key and per-account allowed_regions through the guarded /v1 API", 
   });
 
   test("Should narrow routing to the key's regions with an upstream - the eu-2 key reaches the upstream but not the eu-1 local model", async () => {
-    const { h, received } = residentApp({ upstream: true });
+    const { h, received } = await residentApp({ upstream: true });
     const eu2 = await call(h, h.adminSecret, "POST", "/admin/keys", { name: "eu2-only", allowed_regions: ["eu-2"] });
     const upstream = await chat(h, eu2.body.secret, "big");
     expect(upstream.status).toBe(200);
@@ -87,7 +87,7 @@ describe("per-key and per-account allowed_regions through the guarded /v1 API", 
   });
 
   test("Should apply the account's list to its keys, and a parent account's to the accounts below it - 403 naming account.allowed_regions", async () => {
-    const { h, received } = residentApp({ upstream: true });
+    const { h, received } = await residentApp({ upstream: true });
     const team = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "team", allowed_regions: ["eu-1"] });
     expect(team.body.allowed_regions).toEqual(["eu-1"]);
     const sub = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "sub", parent_id: team.body.id });
@@ -116,7 +116,7 @@ describe("allowed_regions validation on /admin", () => {
   const snapshot = (h: Harness) => JSON.stringify([h.store.sqlite.query("select * from accounts order by rowid").all(), h.store.sqlite.query("select * from api_keys order by rowid").all()]);
 
   test("Should answer 400 naming the region and the list it breaks - nothing written", async () => {
-    const { h } = residentApp();
+    const { h } = await residentApp();
     const team = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "team", allowed_regions: ["eu-1"] });
     const child = await call(h, h.adminSecret, "POST", "/admin/accounts", { name: "child", parent_id: team.body.id, allowed_regions: ["eu-1"] });
     const key = await call(h, h.adminSecret, "POST", "/admin/keys", { name: "k", account_id: team.body.id, allowed_regions: ["eu-1"] });

@@ -11,12 +11,12 @@ function expectOpenAiError(body: any, type: string, code?: string) {
 
 describe("/v1 authentication", () => {
   test("Should answer /health and /ready without a key - they stay public", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     expect((await h.app.handle(api("/health", null))).status).toBe(200);
     expect([200, 503]).toContain((await h.app.handle(api("/ready", null))).status);
   });
 
-  const cases: { name: string; headers: (h: ReturnType<typeof guardedApp>) => Record<string, string>; code: string }[] = [
+  const cases: { name: string; headers: (h: Awaited<ReturnType<typeof guardedApp>>) => Record<string, string>; code: string }[] = [
     { name: "no Authorization header", headers: () => ({}), code: "missing_api_key" },
     { name: "not a bearer token", headers: (h) => ({ authorization: `Basic ${h.adminSecret}` }), code: "invalid_api_key" },
     { name: "empty bearer token", headers: () => ({ authorization: "Bearer " }), code: "invalid_api_key" },
@@ -27,7 +27,7 @@ describe("/v1 authentication", () => {
   ];
   for (const { name, headers, code } of cases)
     test(`Should not authorize - ${name}`, async () => {
-      using h = guardedApp();
+      using h = await guardedApp();
       for (const path of ["/v1/models", "/v1/chat/completions"]) {
         const init = path === "/v1/models" ? {} : { method: "POST", json: chatBody() };
         const response = await h.app.handle(api(path, null, { ...init, headers: headers(h) }));
@@ -40,20 +40,20 @@ describe("/v1 authentication", () => {
     });
 
   /** The answer to a key that never existed: what a revoked, expired or orphaned key must look like too. */
-  async function unknownKeyAnswer(h: ReturnType<typeof guardedApp>) {
+  async function unknownKeyAnswer(h: Awaited<ReturnType<typeof guardedApp>>) {
     const response = await h.app.handle(api("/v1/models", `enk_${"A".repeat(43)}`));
     return { status: response.status, body: await response.json() };
   }
 
   /** The request log's reason for the last 401: where the real cause goes instead of the answer. */
-  const lastReason = (h: ReturnType<typeof guardedApp>) =>
+  const lastReason = (h: Awaited<ReturnType<typeof guardedApp>>) =>
     h.logLines.map((line) => JSON.parse(line)).findLast((entry) => entry.msg === "request" && entry.status === 401)?.reason;
 
   test("Should not authorize - the key is revoked, from the next request on, answered as an unknown key", async () => {
-    using h = guardedApp();
-    const { key, secret } = h.keys.create(h.cli, { name: "app", account_id: h.root.id });
+    using h = await guardedApp();
+    const { key, secret } = await h.keys.create(h.cli, { name: "app", account_id: h.root.id });
     expect((await h.app.handle(api("/v1/models", secret))).status).toBe(200);
-    h.keys.revoke(h.cli, key.id);
+    await h.keys.revoke(h.cli, key.id);
     const response = await h.app.handle(api("/v1/models", secret));
     expect(response.status).toBe(401);
     const body = await response.json();
@@ -65,8 +65,8 @@ describe("/v1 authentication", () => {
 
   test("Should not authorize - the key has expired, answered as an unknown key", async () => {
     let now = Date.parse("2030-01-01T00:00:00Z");
-    using h = guardedApp({ now: () => now });
-    const { secret } = h.keys.create(h.cli, { name: "temp", account_id: h.root.id, expires_at: "2030-01-01T01:00:00Z" });
+    using h = await guardedApp({ now: () => now });
+    const { secret } = await h.keys.create(h.cli, { name: "temp", account_id: h.root.id, expires_at: "2030-01-01T01:00:00Z" });
     expect((await h.app.handle(api("/v1/models", secret))).status).toBe(200);
     now = Date.parse("2030-01-01T01:00:00Z");
     for (const path of ["/v1/models", "/admin/keys"]) {
@@ -81,18 +81,18 @@ describe("/v1 authentication", () => {
   });
 
   test("Should not authorize - the key's account was deleted", async () => {
-    using h = guardedApp();
-    const team = h.accounts.create(h.cli, { name: "team" });
-    const { secret } = h.keys.create(h.cli, { name: "app", account_id: team.id });
-    h.accounts.delete(h.cli, team.id);
+    using h = await guardedApp();
+    const team = await h.accounts.create(h.cli, { name: "team" });
+    const { secret } = await h.keys.create(h.cli, { name: "app", account_id: team.id });
+    await h.accounts.delete(h.cli, team.id);
     const response = await h.app.handle(api("/v1/models", secret));
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual((await unknownKeyAnswer(h)).body);
   });
 
   test("Should authorize a user key on /v1 - and refuse it on /admin with 403", async () => {
-    using h = guardedApp();
-    const { secret } = h.keys.create(h.cli, { name: "app", account_id: h.root.id, role: "user" });
+    using h = await guardedApp();
+    const { secret } = await h.keys.create(h.cli, { name: "app", account_id: h.root.id, role: "user" });
     const ok = await h.app.handle(api("/v1/chat/completions", secret, { method: "POST", json: chatBody() }));
     expect(ok.status).toBe(200);
     for (const [method, path] of [["GET", "/admin/keys"], ["POST", "/admin/keys"], ["GET", "/admin/accounts"], ["GET", "/admin/usage"]] as const) {
@@ -100,12 +100,12 @@ describe("/v1 authentication", () => {
       expect(response.status).toBe(403);
       expectOpenAiError(await response.json(), "permission_error");
     }
-    expect(h.keys.list(h.cli).map((key) => key.name)).not.toContain("escalate");
+    expect((await h.keys.list(h.cli)).map((key) => key.name)).not.toContain("escalate");
   });
 
   test("Should refuse a model outside the key's scope with 403 - before the engine runs it", async () => {
-    using h = guardedApp();
-    const { secret } = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
+    using h = await guardedApp();
+    const { secret } = await h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
     const denied = await h.app.handle(api("/v1/chat/completions", secret, { method: "POST", json: chatBody({ model: "fake" }) }));
     expect(denied.status).toBe(403);
     const body = (await denied.json()) as any;
@@ -119,8 +119,8 @@ describe("/v1 authentication", () => {
   });
 
   test("Should list only the key's models on /v1/models - and answer 404 model_not_found for one outside its scope, as OpenAI does", async () => {
-    using h = guardedApp();
-    const { secret } = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
+    using h = await guardedApp();
+    const { secret } = await h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
     const listed = await h.app.handle(api("/v1/models", secret));
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as any).data.map((model: any) => model.id)).toEqual(["other"]);
@@ -136,8 +136,8 @@ describe("/v1 authentication", () => {
 
   test("Should refuse a key used from outside its IP allow-list with 403 - and accept it from inside", async () => {
     let ip = "203.0.113.7";
-    using h = guardedApp({ clientIp: () => ip });
-    const { secret } = h.keys.create(h.cli, { name: "office", account_id: h.root.id, allowed_ips: ["10.0.0.0/8", "::1"] });
+    using h = await guardedApp({ clientIp: () => ip });
+    const { secret } = await h.keys.create(h.cli, { name: "office", account_id: h.root.id, allowed_ips: ["10.0.0.0/8", "::1"] });
     const denied = await h.app.handle(api("/v1/models", secret));
     expect(denied.status).toBe(403);
     expectOpenAiError(await denied.json(), "permission_error", "ip_not_allowed");
@@ -148,8 +148,8 @@ describe("/v1 authentication", () => {
   });
 
   test("Should let the CLI actor bootstrap an admin key without any key - and that key works at once", async () => {
-    using h = guardedApp();
-    const { secret } = h.keys.create(cliActor("ops"), { name: "second-admin", role: "admin", account_id: h.root.id });
+    using h = await guardedApp();
+    const { secret } = await h.keys.create(cliActor("ops"), { name: "second-admin", role: "admin", account_id: h.root.id });
     expect((await h.app.handle(api("/admin/keys", secret))).status).toBe(200);
   });
 });

@@ -80,7 +80,7 @@ export interface GuardedAppOptions {
 }
 
 /** The real app with the guarded /v1 and /admin routes over a fake engine and a fresh store in a temp dir, plus an admin key. */
-export function guardedApp(options: GuardedAppOptions = {}) {
+export async function guardedApp(options: GuardedAppOptions = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "enclave-auth-"));
   const store = openStore(dataDir);
   migrate(store);
@@ -91,8 +91,8 @@ export function guardedApp(options: GuardedAppOptions = {}) {
   const guarded = guardedRoutes({ config, engine, store, logger, now: options.now, clientIp: options.clientIp });
   const { app } = createTestApp({ engine, routes: guarded.routes, logger });
   const cli = cliActor("test");
-  const root = guarded.accounts.ensureDefault(cli);
-  const admin = guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id });
+  const root = await guarded.accounts.ensureDefault(cli);
+  const admin = await guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id });
   return {
     app,
     store,

@@ -13,9 +13,9 @@ function everythingStored(dataDir: string): { files: string[]; text: string } {
 
 describe("secrets and content at rest", () => {
   test("Should store keys only as hashes - no secret in the data dir (WAL included) or the logs", async () => {
-    using h = guardedApp({ config: { auth: { pepper: "test-pepper" } } });
+    using h = await guardedApp({ config: { auth: { pepper: "test-pepper" } } });
     const secrets = [h.adminSecret];
-    for (let i = 0; i < 3; i++) secrets.push(h.keys.create(h.cli, { name: `cli-${i}`, account_id: h.root.id }).secret);
+    for (let i = 0; i < 3; i++) secrets.push((await h.keys.create(h.cli, { name: `cli-${i}`, account_id: h.root.id })).secret);
     for (let i = 0; i < 3; i++) {
       const response = await h.app.handle(api("/admin/keys", h.adminSecret, { method: "POST", json: { name: `api-${i}` } }));
       expect(response.status).toBe(201);
@@ -41,7 +41,7 @@ describe("secrets and content at rest", () => {
   });
 
   test("Should show the secret once - listings and reads of the key never contain it", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const created = (await (await h.app.handle(api("/admin/keys", h.adminSecret, { method: "POST", json: { name: "once" } }))).json()) as { id: string; secret: string };
     for (const path of ["/admin/keys", `/admin/keys/${created.id}`, "/admin/keys?include_revoked=true"]) {
       const text = await (await h.app.handle(api(path, h.adminSecret))).text();
@@ -52,7 +52,7 @@ describe("secrets and content at rest", () => {
   });
 
   test("Should write one metering row per request with metadata only - no prompt or completion anywhere in the data dir", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const prompt = "zebra-marker-prompt 41";
     const chat = await h.app.handle(api("/v1/chat/completions", h.adminSecret, { method: "POST", json: chatBody({ messages: [{ role: "user", content: prompt }] }) }));
     const completion = ((await chat.json()) as any).choices[0].message.content as string;

@@ -4,12 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { cliActor } from "../../../src/accounts/actor";
-import { createAccountService } from "../../../src/accounts/account-service";
-import { createKeyService } from "../../../src/auth/key-service";
 import { configSchema } from "../../../src/config/schema";
 import { createFakeEngine } from "../../../src/inference/fake-engine";
 import { startEnclave } from "../../../src/serve/start-enclave";
 import { memoryLogger } from "../../support/test-app";
+import { sqliteAccountServices } from "../../support/sqlite-account-services";
 
 describe("the served app (startEnclave, as `enclave serve` wires it)", () => {
   test("Should require a key on every /v1 route and on /admin - and work with the official OpenAI SDK given one", async () => {
@@ -37,8 +36,9 @@ describe("the served app (startEnclave, as `enclave serve` wires it)", () => {
 
       // The bootstrap path: the CLI's services on the same store, no key needed.
       const cli = cliActor("ops");
-      const account = createAccountService({ db: enclave.store.db }).ensureDefault(cli);
-      const { secret } = createKeyService({ db: enclave.store.db, pepper: config.auth.pepper }).create(cli, { name: "sdk", account_id: account.id });
+      const seed = sqliteAccountServices(enclave.store.db, config.auth.pepper);
+      const account = await seed.accounts.ensureDefault(cli);
+      const { secret } = await seed.keys.create(cli, { name: "sdk", account_id: account.id });
 
       const client = new OpenAI({ apiKey: secret, baseURL: url("/v1").href, maxRetries: 0 });
       const completion = await client.chat.completions.create({ model: "fake", messages: [{ role: "user", content: "count 1 2 3" }], max_tokens: 3 });

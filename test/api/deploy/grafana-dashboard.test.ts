@@ -57,7 +57,7 @@ const bearerFromScrapeConfig = () => {
 };
 
 async function scrapeAfterTraffic() {
-  const h = metricsApp({
+  const h = await metricsApp({
     config: { metrics: { token }, limits: { rpm: 1 } },
     fake: { models: [{ id: "fake", parallel: 2, queueSize: 4, speculative: "draft" }] },
   });

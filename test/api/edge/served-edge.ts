@@ -3,13 +3,12 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliActor } from "../../../src/accounts/actor";
-import { createAccountService } from "../../../src/accounts/account-service";
-import { createKeyService } from "../../../src/auth/key-service";
 import { configSchema } from "../../../src/config/schema";
 import type { Engine } from "../../../src/inference/engine";
 import { createFakeEngine, type FakeEngineOptions } from "../../../src/inference/fake-engine";
 import { startEnclave } from "../../../src/serve/start-enclave";
 import { memoryLogger } from "../../support/test-app";
+import { sqliteAccountServices } from "../../support/sqlite-account-services";
 
 /** A served Enclave (startEnclave, as `enclave serve` wires it) on 127.0.0.1 with an admin and a user key. */
 export async function servedEdge(options: { server?: Record<string, unknown>; limits?: Record<string, unknown>; fake?: FakeEngineOptions; textRepeat?: number } = {}) {
@@ -29,10 +28,10 @@ export async function servedEdge(options: { server?: Record<string, unknown>; li
   });
   await enclave.ready;
   const cli = cliActor("edge-test");
-  const account = createAccountService({ db: enclave.store.db }).ensureDefault(cli);
-  const keys = createKeyService({ db: enclave.store.db, pepper: config.auth.pepper });
-  const admin = keys.create(cli, { name: "admin", role: "admin", account_id: account.id }).secret;
-  const user = keys.create(cli, { name: "user", account_id: account.id }).secret;
+  const { keys, accounts } = sqliteAccountServices(enclave.store.db, config.auth.pepper);
+  const account = await accounts.ensureDefault(cli);
+  const admin = (await keys.create(cli, { name: "admin", role: "admin", account_id: account.id })).secret;
+  const user = (await keys.create(cli, { name: "user", account_id: account.id })).secret;
   return {
     port: Number(enclave.url.port),
     enclave,

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { bearer, chatBody, guardedApp, type GuardedAppOptions } from "../auth/harness";
 
 /** The guarded app on a real loopback socket, so streams, disconnects and timing are as in production. */
-function served(options: GuardedAppOptions) {
-  const h = guardedApp(options);
+async function served(options: GuardedAppOptions) {
+  const h = await guardedApp(options);
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => h.app.handle(request) });
   const url = `http://127.0.0.1:${server.port}`;
   return {
@@ -20,8 +20,8 @@ function served(options: GuardedAppOptions) {
 
 describe("concurrency limit under load", () => {
   test("Should never run more than the key's limit at once - excess queues, then 429 with Retry-After when the queue is full", async () => {
-    using s = served({ config: { limits: { concurrency: 3, queue_size: 4, queue_wait_seconds: 30 } }, fake: { tokenDelayMs: 15 } });
-    const { key, secret } = s.keys.create(s.cli, { name: "load", account_id: s.root.id });
+    using s = await served({ config: { limits: { concurrency: 3, queue_size: 4, queue_wait_seconds: 30 } }, fake: { tokenDelayMs: 15 } });
+    const { key, secret } = await s.keys.create(s.cli, { name: "load", account_id: s.root.id });
     const responses = await Promise.all(
       Array.from({ length: 12 }, async () => {
         const response = await s.post(secret, chatBody({ stream: true }));
@@ -47,8 +47,8 @@ describe("concurrency limit under load", () => {
   });
 
   test("Should answer 429 when a request waited longer than queue_wait_seconds - and never start it", async () => {
-    using s = served({ config: { limits: { concurrency: 1, queue_size: 8, queue_wait_seconds: 0.1 } }, fake: { tokenDelayMs: 30 } });
-    const { secret } = s.keys.create(s.cli, { name: "slow", account_id: s.root.id });
+    using s = await served({ config: { limits: { concurrency: 1, queue_size: 8, queue_wait_seconds: 0.1 } }, fake: { tokenDelayMs: 30 } });
+    const { secret } = await s.keys.create(s.cli, { name: "slow", account_id: s.root.id });
     const [first, second] = await Promise.all([s.post(secret, chatBody({ stream: true })), Bun.sleep(10).then(() => s.post(secret, chatBody({ stream: true })))]);
     expect(second.status).toBe(429);
     expect(second.headers.get("retry-after")).toBe("1");
@@ -59,8 +59,8 @@ describe("concurrency limit under load", () => {
   });
 
   test("Should give the slot back when the client disconnects mid-stream - the next request runs", async () => {
-    using s = served({ config: { limits: { concurrency: 1, queue_size: 0 } }, fake: { tokenDelayMs: 50, naturalLength: 200 } });
-    const { secret } = s.keys.create(s.cli, { name: "flaky", account_id: s.root.id });
+    using s = await served({ config: { limits: { concurrency: 1, queue_size: 0 } }, fake: { tokenDelayMs: 50, naturalLength: 200 } });
+    const { secret } = await s.keys.create(s.cli, { name: "flaky", account_id: s.root.id });
     const abort = new AbortController();
     const streaming = await s.post(secret, chatBody({ stream: true }), abort.signal);
     expect(streaming.status).toBe(200);
@@ -82,10 +82,10 @@ describe("concurrency limit under load", () => {
   });
 
   test("Should hold the account's limit across its keys", async () => {
-    using s = served({ config: { limits: { concurrency: 3, account_concurrency: 2, queue_size: 8 } }, fake: { tokenDelayMs: 10 } });
-    const team = s.accounts.create(s.cli, { name: "team" });
-    const a = s.keys.create(s.cli, { name: "a", account_id: team.id }).secret;
-    const b = s.keys.create(s.cli, { name: "b", account_id: team.id }).secret;
+    using s = await served({ config: { limits: { concurrency: 3, account_concurrency: 2, queue_size: 8 } }, fake: { tokenDelayMs: 10 } });
+    const team = await s.accounts.create(s.cli, { name: "team" });
+    const a = (await s.keys.create(s.cli, { name: "a", account_id: team.id })).secret;
+    const b = (await s.keys.create(s.cli, { name: "b", account_id: team.id })).secret;
     const statuses = await Promise.all([a, a, a, b, b, b].map(async (secret) => {
       const response = await s.post(secret, chatBody({ stream: true }));
       await response.text();
@@ -96,8 +96,8 @@ describe("concurrency limit under load", () => {
   });
 
   test("Should let a key's own limit override the default", async () => {
-    using s = served({ config: { limits: { concurrency: 1, account_concurrency: 0, queue_size: 16 } }, fake: { tokenDelayMs: 10 } });
-    const { secret } = s.keys.create(s.cli, { name: "wide", account_id: s.root.id, concurrency: 5 });
+    using s = await served({ config: { limits: { concurrency: 1, account_concurrency: 0, queue_size: 16 } }, fake: { tokenDelayMs: 10 } });
+    const { secret } = await s.keys.create(s.cli, { name: "wide", account_id: s.root.id, concurrency: 5 });
     await Promise.all(Array.from({ length: 10 }, async () => (await s.post(secret, chatBody({ stream: true }))).text()));
     expect(s.stats.maxInFlight).toBe(5);
   });

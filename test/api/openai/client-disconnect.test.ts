@@ -3,7 +3,7 @@ import { api, chatBody, guardedApp } from "../auth/harness";
 
 describe("a client that goes away before a non-streaming answer", () => {
   test("Should be metered and logged as 499 client_closed_request, not as a server fault - and free its slot", async () => {
-    using h = guardedApp({ fake: { tokenDelayMs: 20 } });
+    using h = await guardedApp({ fake: { tokenDelayMs: 20 } });
     const controller = new AbortController();
     const answer = h.app.handle(api("/v1/chat/completions", h.adminSecret, { method: "POST", json: chatBody({ max_tokens: 50 }), signal: controller.signal }));
     await Bun.sleep(60);

@@ -51,8 +51,8 @@ const models = createModelAdmin({ pool: engine, live, configFile: null, audit: c
 const guarded = guardedRoutes({ config: live.view, engine, store, logger, models, residency: () => residencyReport(live.current()) });
 const { app } = createTestApp({ engine, routes: guarded.routes, logger });
 const cli = cliActor("test");
-const root = guarded.accounts.ensureDefault(cli);
-const admin = guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id }).secret;
+const root = await guarded.accounts.ensureDefault(cli);
+const admin = (await guarded.keys.create(cli, { name: "root-admin", role: "admin", account_id: root.id })).secret;
 afterAll(async () => {
   await engine[Symbol.asyncDispose]();
   store[Symbol.dispose]();
@@ -179,15 +179,15 @@ const operationOf = (key: string) => {
 const spare = gguf("spare.gguf");
 const withAccount = (body: unknown, ctx: Context) => JSON.parse(JSON.stringify(body).replaceAll('"$account"', JSON.stringify(ctx.accountId)).replaceAll('"$spare"', JSON.stringify(spare)));
 
+const ctx = {
+  doomedAccountId: (await guarded.accounts.create(cli, { name: "doomed" })).id,
+  erasedAccountId: (await guarded.accounts.create(cli, { name: "erased" })).id,
+} as Context;
+
 describe("one request per operation", () => {
   test("Should have a sample for every documented operation - so none goes unchecked", () => {
     expect(samples.map(([key]) => key).sort()).toEqual(Object.keys(apiOperations).sort());
   });
-
-  const ctx = {
-    doomedAccountId: guarded.accounts.create(cli, { name: "doomed" }).id,
-    erasedAccountId: guarded.accounts.create(cli, { name: "erased" }).id,
-  } as Context;
 
   test.each(samples)("Should round-trip %s through its documented schemas", async (key, sample) => {
     const op = operationOf(key);

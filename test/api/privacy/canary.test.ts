@@ -88,7 +88,7 @@ function expectNoCanaryInErrors(results: ExchangeResult[], needles: string[]) {
 async function runScenario(retention: Record<string, unknown>) {
   const before = tempSnapshot();
   let clock = Date.parse("2026-03-01T12:00:00Z");
-  const h = guardedApp({ config: { retention }, fake: fakeModels as never, now: () => clock });
+  const h = await guardedApp({ config: { retention }, fake: fakeModels as never, now: () => clock });
   const c = canaries();
   const needles = Object.values(c);
   const { result: results, output } = await captureOutput(() => driveEveryEndpoint(h.app, h.adminSecret, c));
@@ -118,7 +118,7 @@ describe("zero data retention (default)", () => {
 
   test("Should keep nothing for an account with a stricter override even where the global mode retains", async () => {
     const key = randomBytes(32).toString("hex");
-    using h = guardedApp({ config: { retention: { payloads: "anonymized", payload_key: key } } });
+    using h = await guardedApp({ config: { retention: { payloads: "anonymized", payload_key: key } } });
     const put = await h.app.handle(
       new Request(`http://localhost/admin/accounts/${h.root.id}/retention`, {
         method: "PUT",

@@ -22,7 +22,7 @@ async function call(app: { handle(r: Request): Promise<Response> }, method: stri
 }
 
 async function setUp() {
-  const h = guardedApp({ config: { retention } });
+  const h = await guardedApp({ config: { retention } });
   const admin = h.adminSecret;
   const account = (await call(h.app, "POST", "/admin/accounts", admin, { name: "alice-co" })).body;
   const key = (await call(h.app, "POST", "/admin/keys", admin, { name: "alice-app", account_id: account.id })).body;
@@ -72,7 +72,7 @@ describe("consent and payload retention per account", () => {
   });
 
   test("Should refuse a consent without a payload key - payloads are only ever kept encrypted", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const response = await call(h.app, "POST", `/admin/accounts/${h.root.id}/consents`, h.adminSecret, consentBody());
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("retention_key_missing");
@@ -143,7 +143,7 @@ describe("data-subject rights", () => {
   });
 
   test("Should run the purge from the admin API - a dry run only counts and is not audited", async () => {
-    using h = guardedApp({ config: { retention } });
+    using h = await guardedApp({ config: { retention } });
     const dry = await call(h.app, "POST", "/admin/retention/purge?dry_run=true", h.adminSecret);
     expect(dry.body).toMatchObject({ object: "purge", dry_run: true, payloads_deleted: 0 });
     const real = await call(h.app, "POST", "/admin/retention/purge", h.adminSecret);

@@ -9,7 +9,7 @@ import { canaries, filesUnder, occurrences } from "./canary-harness";
  */
 describe("client-supplied strings in metadata", () => {
   test("Should store and log no client string verbatim - unknown model, model path, unknown route, user, metadata, headers - and meter the model as 'unknown'", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const c = canaries();
     const headers = { "user-agent": c.user, "x-client-note": c.system, "openai-organization": c.assistant };
     const send = (path: string, init: Parameters<typeof api>[2]) => h.app.handle(api(path, h.adminSecret, { ...init, headers: { ...headers, ...(init?.headers as Record<string, string>) } }));

@@ -7,8 +7,8 @@ const respond = (secret: string, body: Record<string, unknown> = {}) => api("/v1
 describe("/v1/responses under the key's limits", () => {
   test("Should share one rpm window with chat completions - then 429 with Retry-After in OpenAI's shape", async () => {
     let now = Date.parse("2030-03-01T12:00:00Z");
-    using h = guardedApp({ now: () => now });
-    const { secret } = h.keys.create(h.cli, { name: "rpm", account_id: h.root.id, rpm: 2 });
+    using h = await guardedApp({ now: () => now });
+    const { secret } = await h.keys.create(h.cli, { name: "rpm", account_id: h.root.id, rpm: 2 });
     expect((await h.app.handle(chat(secret))).status).toBe(200);
     const second = await h.app.handle(respond(secret));
     expect(second.status).toBe(200);
@@ -21,9 +21,9 @@ describe("/v1/responses under the key's limits", () => {
 
   test("Should count a streamed response's tokens against tpm - the same limiter as chat", async () => {
     const now = Date.parse("2030-03-01T12:00:00Z");
-    using h = guardedApp({ now: () => now });
+    using h = await guardedApp({ now: () => now });
     // Each call: 6 prompt tokens + 16 completion tokens = 22.
-    const { secret } = h.keys.create(h.cli, { name: "tpm", account_id: h.root.id, tpm: 40 });
+    const { secret } = await h.keys.create(h.cli, { name: "tpm", account_id: h.root.id, tpm: 40 });
     expect((await (await h.app.handle(respond(secret, { stream: true }))).text()).length).toBeGreaterThan(0);
     expect((await h.app.handle(respond(secret))).status).toBe(200);
     const limited = await h.app.handle(respond(secret));

@@ -12,15 +12,16 @@ import { guardedApp } from "../auth/harness";
  */
 const settled = <T>(call: PromiseLike<T>) => (async () => await call)();
 
+const h = await guardedApp();
+
 describe("client.responses.create over the guarded app", () => {
-  const h = guardedApp();
   let client: OpenAI;
   let keyId: string;
   const clientFor = (apiKey: string) =>
     new OpenAI({ apiKey, baseURL: "http://localhost/v1", maxRetries: 0, fetch: (url, init) => h.app.handle(new Request(url, init)) });
 
-  beforeAll(() => {
-    const created = h.keys.create(h.cli, { name: "sdk", account_id: h.root.id });
+  beforeAll(async () => {
+    const created = await h.keys.create(h.cli, { name: "sdk", account_id: h.root.id });
     keyId = created.key.id;
     client = clientFor(created.secret);
   });
@@ -115,7 +116,7 @@ describe("client.responses.create over the guarded app", () => {
   });
 
   test("Should refuse a model outside the key's scope - the same key scope as chat", async () => {
-    const scoped = h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
+    const scoped = await h.keys.create(h.cli, { name: "scoped", account_id: h.root.id, models: ["other"] });
     await expect(settled(clientFor(scoped.secret).responses.create({ model: "fake", input: "x" }))).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 });

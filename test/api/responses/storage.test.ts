@@ -5,7 +5,7 @@ import { api, guardedApp } from "../auth/harness";
 const respond = (secret: string, body: Record<string, unknown> = {}) => api("/v1/responses", secret, { method: "POST", json: { model: "fake", input: "count 1 2 3", ...body } });
 
 /** What the storage paths answer, by the caller's retention: nothing is ever stored as a response. */
-async function storagePaths(h: ReturnType<typeof guardedApp>) {
+async function storagePaths(h: Awaited<ReturnType<typeof guardedApp>>) {
   const created = await (await h.app.handle(respond(h.adminSecret, { store: true }))).json();
   const chained = await h.app.handle(respond(h.adminSecret, { previous_response_id: created.id }));
   const fetched = await h.app.handle(api(`/v1/responses/${created.id}`, h.adminSecret));
@@ -21,7 +21,7 @@ async function storagePaths(h: ReturnType<typeof guardedApp>) {
 
 describe("response storage follows the retention policy", () => {
   test("Should answer store: true with store false, then 400/404 saying storage is off - zero data retention", async () => {
-    using h = guardedApp();
+    using h = await guardedApp();
     const s = await storagePaths(h);
     expect(s.store).toBe(false);
     expect(s.statuses).toEqual([400, 404, 404, 404]);
@@ -37,7 +37,7 @@ describe("response storage follows the retention policy", () => {
   });
 
   test("Should store nothing where payloads are kept anonymized - no account to scope a response to", async () => {
-    using h = guardedApp({ config: { retention: { payloads: "anonymized", payload_key: randomBytes(32).toString("hex") } } });
+    using h = await guardedApp({ config: { retention: { payloads: "anonymized", payload_key: randomBytes(32).toString("hex") } } });
     const s = await storagePaths(h);
     expect(s.store).toBe(false);
     expect(s.statuses).toEqual([400, 404, 404, 404]);

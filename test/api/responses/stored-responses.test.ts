@@ -7,23 +7,24 @@ import { recordingEngine } from "../openai/harness";
 const DAY = 86_400_000;
 const settled = <T>(call: PromiseLike<T>) => (async () => await call)();
 
+let clock = Date.parse("2030-03-01T12:00:00Z");
+let recorded: ReturnType<typeof recordingEngine> | undefined;
+const h = await guardedApp({ now: () => clock, engine: (local) => (recorded = recordingEngine(local)).engine, config: { retention: { payloads: "full", payload_key: randomBytes(32).toString("hex"), payload_days: 30 } } });
+
 /**
  * Where payload retention is "full" for the account, `store` keeps a response in the encrypted
  * payload store: chained with previous_response_id, fetched, listed and deleted through the
  * official SDK, scoped to the caller's account and purged with the other payloads.
  */
 describe("stored responses where retention is on", () => {
-  let clock = Date.parse("2030-03-01T12:00:00Z");
-  let recorded: ReturnType<typeof recordingEngine> | undefined;
-  const h = guardedApp({ now: () => clock, engine: (local) => (recorded = recordingEngine(local)).engine, config: { retention: { payloads: "full", payload_key: randomBytes(32).toString("hex"), payload_days: 30 } } });
   const clientFor = (apiKey: string) => new OpenAI({ apiKey, baseURL: "http://localhost/v1", maxRetries: 0, fetch: (url, init) => h.app.handle(new Request(url, init)) });
   let client: OpenAI;
   let stranger: OpenAI;
 
-  beforeAll(() => {
-    client = clientFor(h.keys.create(h.cli, { name: "owner", account_id: h.root.id }).secret);
-    const other = h.accounts.create(h.cli, { name: "other team" });
-    stranger = clientFor(h.keys.create(h.cli, { name: "stranger", account_id: other.id }).secret);
+  beforeAll(async () => {
+    client = clientFor((await h.keys.create(h.cli, { name: "owner", account_id: h.root.id })).secret);
+    const other = await h.accounts.create(h.cli, { name: "other team" });
+    stranger = clientFor((await h.keys.create(h.cli, { name: "stranger", account_id: other.id })).secret);
   });
   afterAll(() => h[Symbol.dispose]());
 

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createKeyService } from "../../../src/auth/key-service";
 import { accountsCommand } from "../../../src/cli/accounts-command";
 import { keysCommand } from "../../../src/cli/keys-command";
 import { usageCommand } from "../../../src/cli/usage-command";
 import { openStore } from "../../../src/db/client";
 import { migrate } from "../../../src/db/migrate";
+import { sqliteAccountServices } from "../../support/sqlite-account-services";
 
 let dir: string;
 let configPath: string;
@@ -41,7 +41,7 @@ describe("enclave keys / accounts / usage", () => {
     expect(out.join("\n")).toContain("shown once");
 
     using store = openStore(join(dir, "data"));
-    const { key } = createKeyService({ db: store.db, pepper: "cli-test-pepper" }).authenticate(secret!);
+    const { key } = await sqliteAccountServices(store.db, "cli-test-pepper").keys.authenticate(secret!);
     expect(key).toMatchObject({ name: "ops", role: "admin" });
     expect(store.sqlite.query("select action, actor from audit_log").all()).toContainEqual({ action: "key.create", actor: expect.stringMatching(/^cli:/) });
 

@@ -1,18 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { cliActor } from "../../../src/accounts/actor";
-import { createAccountService } from "../../../src/accounts/account-service";
-import { createKeyService } from "../../../src/auth/key-service";
 import { createStoreHealth } from "../../../src/db/store-health";
 import { StoreUnavailableError } from "../../../src/errors";
 import { createUsageRecorder, type UsageEvent } from "../../../src/metering/usage-recorder";
 import { createSqliteUsageRepository } from "../../../src/store/sqlite-usage-repository";
 import { tempStore } from "../../support/temp-store";
+import { sqliteAccountServices } from "../../support/sqlite-account-services";
 
-function seeded() {
+async function seeded() {
   const store = tempStore();
   const cli = cliActor("test");
-  const account = createAccountService({ db: store.db }).ensureDefault(cli);
-  const { key } = createKeyService({ db: store.db, pepper: "p" }).create(cli, { name: "k", account_id: account.id });
+  const { keys, accounts } = sqliteAccountServices(store.db, "p");
+  const account = await accounts.ensureDefault(cli);
+  const { key } = await keys.create(cli, { name: "k", account_id: account.id });
   let n = 0;
   const event = (): UsageEvent => ({
     id: `req-${++n}`,
@@ -39,7 +39,7 @@ function seeded() {
 
 describe("usage recorder on a store that cannot write", () => {
   test("Should mark the store failing on a full disk and keep the row - then write it and recover when space returns", async () => {
-    const { store, event, rows } = seeded();
+    const { store, event, rows } = await seeded();
     using _store = store;
     const health = createStoreHealth({ probeIntervalMs: 50 });
     const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health });
@@ -70,7 +70,7 @@ describe("usage recorder on a store that cannot write", () => {
   });
 
   test("Should write kept rows first, in order - on the next record once the store takes writes", async () => {
-    const { store, event, rows } = seeded();
+    const { store, event, rows } = await seeded();
     using _store = store;
     const health = createStoreHealth();
     const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health });
@@ -86,7 +86,7 @@ describe("usage recorder on a store that cannot write", () => {
   });
 
   test("Should not fail the store for a row refused for itself - a broken row must not stop serving", async () => {
-    const { store, event } = seeded();
+    const { store, event } = await seeded();
     using _store = store;
     const health = createStoreHealth();
     const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health });
@@ -100,10 +100,10 @@ describe("usage recorder on a working store", () => {
   test("Should charge a request id once - recording it again stores no row and takes no credits", async () => {
     using store = tempStore();
     const cli = cliActor("test");
-    const accounts = createAccountService({ db: store.db });
-    const account = accounts.create(cli, { name: "prepaid" });
-    accounts.addCredits(cli, account.id, 1);
-    const { key } = createKeyService({ db: store.db, pepper: "p" }).create(cli, { name: "k", account_id: account.id });
+    const { keys, accounts } = sqliteAccountServices(store.db, "p");
+    const account = await accounts.create(cli, { name: "prepaid" });
+    await accounts.addCredits(cli, account.id, 1);
+    const { key } = await keys.create(cli, { name: "k", account_id: account.id });
     const recorder = createUsageRecorder({ usage: createSqliteUsageRepository(store.db), health: createStoreHealth() });
     const event: UsageEvent = {
       id: "req-same", keyId: key.id, accountId: account.id, endpoint: "POST /v1/chat/completions", model: "fake",
@@ -113,6 +113,6 @@ describe("usage recorder on a working store", () => {
     await recorder.record(event);
     await recorder.record({ ...event, costMicros: 999_999 });
     expect(store.sqlite.query("select count(*) as n, sum(cost_micros) as cost from usage_events").get()).toEqual({ n: 1, cost: 250_000 });
-    expect(accounts.get(cli, account.id).creditsMicros).toBe(750_000);
+    expect((await accounts.get(cli, account.id)).creditsMicros).toBe(750_000);
   });
 });
