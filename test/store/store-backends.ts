@@ -6,9 +6,15 @@ import { migratePg } from "../../src/db/pg-migrate";
 import * as pg from "../../src/db/pg-schema";
 import * as lite from "../../src/db/schema";
 import type { AuditRepository } from "../../src/store/audit-repository";
+import type { ConsentRepository } from "../../src/store/consent-repository";
+import type { PayloadRepository } from "../../src/store/payload-repository";
 import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
+import { createPgConsentRepository } from "../../src/store/pg-consent-repository";
+import { createPgPayloadRepository } from "../../src/store/pg-payload-repository";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { createSqliteAuditRepository } from "../../src/store/sqlite-audit-repository";
+import { createSqliteConsentRepository } from "../../src/store/sqlite-consent-repository";
+import { createSqlitePayloadRepository } from "../../src/store/sqlite-payload-repository";
 import { createSqliteUsageRepository } from "../../src/store/sqlite-usage-repository";
 import type { UsageRepository } from "../../src/store/usage-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
@@ -17,22 +23,42 @@ import { tempStore } from "../support/temp-store";
 export interface Node {
   audit: AuditRepository;
   usage: UsageRepository;
+  consents: ConsentRepository;
+  payloads: PayloadRepository;
+}
+
+/** The columns a test may set on a seeded account. */
+export interface SeedAccount {
+  id: string;
+  creditsMicros?: number | null;
+  parentId?: string | null;
+  deletedAt?: Date | null;
 }
 
 /** One backend under the repository contract, with what a test needs to arrange and inspect rows below the repositories. */
 export interface StoreBackend extends Node, AsyncDisposable {
   /** A second handle on the same store, as another node (or the CLI beside the server) has. */
   otherNode(): Node;
-  seedAccount(row: { id: string; creditsMicros: number | null }): Promise<void>;
+  seedAccount(row: SeedAccount): Promise<void>;
   seedKey(row: { id: string; accountId: string }): Promise<void>;
   seedDaily(row: typeof lite.usageDaily.$inferInsert): Promise<void>;
   credits(accountId: string): Promise<number | null>;
   lastUsedAt(keyId: string): Promise<Date | null>;
   /** Runs a statement straight on the database, as a tamperer with write access would. */
   exec(statement: string): Promise<void>;
+  /** How many rows `table` holds. */
+  count(table: "consents" | "retention_overrides" | "retained_payloads" | "usage_events" | "usage_daily" | "audit_log" | "audit_checkpoints"): Promise<number>;
 }
 
-const accountRow = (id: string, creditsMicros: number | null) => ({ id, name: id, creditsMicros, createdAt: new Date(0), updatedAt: new Date(0) });
+const accountRow = ({ id, creditsMicros = null, parentId = null, deletedAt = null }: SeedAccount) => ({
+  id,
+  name: id,
+  creditsMicros,
+  parentId,
+  deletedAt,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+});
 const keyRow = (id: string, accountId: string) => ({
   id,
   accountId,
@@ -44,22 +70,35 @@ const keyRow = (id: string, accountId: string) => ({
   updatedAt: new Date(0),
 });
 
+const sqliteNode = ({ db, sqlite }: Pick<ReturnType<typeof openStore>, "db" | "sqlite">): Node => ({
+  audit: createSqliteAuditRepository(db),
+  usage: createSqliteUsageRepository(db),
+  consents: createSqliteConsentRepository(db, sqlite),
+  payloads: createSqlitePayloadRepository(db, sqlite),
+});
+
+const pgNode = (db: ReturnType<typeof openPgStore>["db"]): Node => ({
+  audit: createPgAuditRepository(db),
+  usage: createPgUsageRepository(db),
+  consents: createPgConsentRepository(db),
+  payloads: createPgPayloadRepository(db),
+});
+
 export function sqliteBackend(): StoreBackend {
   const store = tempStore("enclave-contract-");
   const { db } = store;
   const dir = store.path.slice(0, store.path.lastIndexOf("/"));
   const others: ReturnType<typeof openStore>[] = [];
   return {
-    audit: createSqliteAuditRepository(db),
-    usage: createSqliteUsageRepository(db),
+    ...sqliteNode(store),
     otherNode() {
       const other = openStore(dir);
       migrate(other);
       others.push(other);
-      return { audit: createSqliteAuditRepository(other.db), usage: createSqliteUsageRepository(other.db) };
+      return sqliteNode(other);
     },
-    async seedAccount({ id, creditsMicros }) {
-      db.insert(lite.accounts).values(accountRow(id, creditsMicros)).run();
+    async seedAccount(row) {
+      db.insert(lite.accounts).values(accountRow(row)).run();
     },
     async seedKey({ id, accountId }) {
       db.insert(lite.apiKeys).values(keyRow(id, accountId)).run();
@@ -76,6 +115,9 @@ export function sqliteBackend(): StoreBackend {
     async exec(statement) {
       store.sqlite.run(statement);
     },
+    async count(table) {
+      return (store.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    },
     async [Symbol.asyncDispose]() {
       for (const other of others) other[Symbol.dispose]();
       store[Symbol.dispose]();
@@ -90,15 +132,14 @@ export async function postgresBackend(serverUrl: string): Promise<StoreBackend> 
   const { db } = store;
   const others: ReturnType<typeof openPgStore>[] = [];
   return {
-    audit: createPgAuditRepository(db),
-    usage: createPgUsageRepository(db),
+    ...pgNode(db),
     otherNode() {
       const other = openPgStore(database.url);
       others.push(other);
-      return { audit: createPgAuditRepository(other.db), usage: createPgUsageRepository(other.db) };
+      return pgNode(other.db);
     },
-    async seedAccount({ id, creditsMicros }) {
-      await db.insert(pg.accounts).values(accountRow(id, creditsMicros));
+    async seedAccount(row) {
+      await db.insert(pg.accounts).values(accountRow(row));
     },
     async seedKey({ id, accountId }) {
       await db.insert(pg.apiKeys).values(keyRow(id, accountId));
@@ -116,6 +157,10 @@ export async function postgresBackend(serverUrl: string): Promise<StoreBackend> 
     },
     async exec(statement) {
       await db.execute(sql.raw(statement));
+    },
+    async count(table) {
+      const [row] = await db.execute<{ n: string }>(sql.raw(`select count(*) as n from ${table}`));
+      return Number(row?.n ?? 0);
     },
     async [Symbol.asyncDispose]() {
       for (const other of others) await other[Symbol.asyncDispose]();
