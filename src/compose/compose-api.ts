@@ -62,7 +62,7 @@ export function composeApi(deps: ApiDeps) {
   const clock = now ?? Date.now;
   const routes = [
     createOpenAiRoutes({ engine, gate }),
-    createResponsesRoutes({ engine, gate, storage: createResponseStorage({ db: services.store.db, payloads: privacy.payloads, decide: privacy.decide, logger, now }) }),
+    createResponsesRoutes({ engine, gate, storage: createResponseStorage({ payloads: privacy.payloads, rows: privacy.payloadRows, decide: privacy.decide, logger, now }) }),
     createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, audit: services.audit, clientIp }),

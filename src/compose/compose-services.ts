@@ -9,6 +9,8 @@ import { createUsageRecorder } from "../metering/usage-recorder";
 import { createPrivacy, type Privacy } from "../privacy/create-privacy";
 import { effectiveRegions } from "../residency/residency-violations";
 import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
+import { createSqliteConsentRepository } from "../store/sqlite-consent-repository";
+import { createSqlitePayloadRepository } from "../store/sqlite-payload-repository";
 import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
@@ -47,7 +49,15 @@ export function composeServices(deps: ServicesDeps) {
     recorder: createUsageRecorder({ usage, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
-      return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now, onPurged: deps.onPurged }));
+      return (privacy ??= createPrivacy({
+        store,
+        consents: createSqliteConsentRepository(db, store.sqlite),
+        payloads: createSqlitePayloadRepository(db, store.sqlite),
+        retention: config.retention,
+        logger,
+        now,
+        onPurged: deps.onPurged,
+      }));
     },
   };
 }

@@ -2,6 +2,8 @@ import type { Config } from "../config/schema";
 import type { Store } from "../db/client";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
+import type { ConsentRepository } from "../store/consent-repository";
+import type { PayloadRepository } from "../store/payload-repository";
 import { createConsentService } from "./consent-service";
 import { createDataSubjectService } from "./data-subject-service";
 import { createPayloadCaptureEngine } from "./payload-capture-engine";
@@ -12,6 +14,9 @@ import { loadRetentionKey, type RetentionKey } from "./retention-key";
 
 export interface PrivacyDeps {
   store: Pick<Store, "db" | "sqlite">;
+  /** Consents and overrides, and the retained payloads with the purge: either backend. */
+  consents: ConsentRepository;
+  payloads: PayloadRepository;
   retention: Config["retention"];
   logger: Logger;
   now?: () => number;
@@ -30,14 +35,16 @@ export function createPrivacy(deps: PrivacyDeps) {
   const { store, retention, logger, now } = deps;
   const key = deps.key !== undefined ? deps.key : loadRetentionKey(retention);
   const { db, sqlite } = store;
-  const payloads = createPayloadStore({ db, key, now });
-  const decide = (subject: RequestSubject | null) => decidePayloadRetention(db, retention, subject);
+  const payloads = createPayloadStore({ payloads: deps.payloads, key, now });
+  const decide = (subject: RequestSubject | null) => decidePayloadRetention(deps.consents, retention, subject);
   return {
     db,
     key,
     payloads,
-    purge: createPurgeJob({ store, retention, key, now, logger, onPurged: deps.onPurged }),
-    consents: createConsentService({ db, sqlite, retention, key, now }),
+    /** The rows under `payloads` (ciphertext), for stored Responses API answers. */
+    payloadRows: deps.payloads,
+    purge: createPurgeJob({ payloads: deps.payloads, retention, key, now, logger, onPurged: deps.onPurged }),
+    consents: createConsentService({ consents: deps.consents, retention, key, now }),
     dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
     /** Whether and how a subject's payloads may be kept (consent, overrides, the global mode). */
     decide,

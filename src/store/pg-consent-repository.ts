@@ -48,19 +48,14 @@ export async function deletePgConsentPayloads(tx: PgTx, consent: Pick<ConsentRow
  */
 export function createPgConsentRepository(db: PgDb): ConsentRepository {
   return {
-    policy: (subject) =>
-      db.transaction(
-        async (tx) => ({
-          consent: await activeConsent(tx, subject.accountId),
-          overrides: (
-            await tx
-              .select({ payloads: retentionOverrides.payloads })
-              .from(retentionOverrides)
-              .where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`]))
-          ).map((row) => row.payloads),
-        }),
-        { isolationLevel: "repeatable read", accessMode: "read only" },
-      ),
+    // Two reads side by side, not a transaction: this runs before every request's generation.
+    async policy(subject) {
+      const [[consent], overrides] = await Promise.all([
+        db.select().from(consents).where(and(eq(consents.accountId, subject.accountId), isNull(consents.revokedAt))).limit(1),
+        db.select({ payloads: retentionOverrides.payloads }).from(retentionOverrides).where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`])),
+      ]);
+      return { consent: consent ?? null, overrides: overrides.map((row) => row.payloads) };
+    },
     record: (scope, consent, audit) =>
       db.transaction(async (tx) => {
         await lockAuditChain(tx);

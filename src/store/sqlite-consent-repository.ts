@@ -37,22 +37,23 @@ export function deleteConsentPayloads(tx: SyncDb, consent: Pick<ConsentRow, "id"
 }
 
 /**
- * The consent aggregate on the embedded SQLite store. Each method is one synchronous
- * transaction, so no other request's statements run between a check and its write. `sqlite`,
- * when given, reclaims the space of payloads a revocation deleted.
+ * The consent aggregate on the embedded SQLite store. Each change is one synchronous (immediate)
+ * transaction, so no other request's statements, nor another process's, run between a check and
+ * its write; reads take no write lock. `sqlite`, when given, reclaims the space of payloads a
+ * revocation deleted.
  */
 export function createSqliteConsentRepository(db: SyncDb, sqlite?: Database): ConsentRepository {
   return {
     async policy(subject) {
-      return db.transaction((tx) => ({
-        consent: activeConsent(tx, subject.accountId),
-        overrides: tx
+      return {
+        consent: activeConsent(db, subject.accountId),
+        overrides: db
           .select({ payloads: retentionOverrides.payloads })
           .from(retentionOverrides)
           .where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`]))
           .all()
           .map((row) => row.payloads),
-      }));
+      };
     },
     async record(scope, consent, audit) {
       return db.transaction((tx) => {
@@ -65,9 +66,7 @@ export function createSqliteConsentRepository(db: SyncDb, sqlite?: Database): Co
       });
     },
     async list(scope, accountId) {
-      return db.transaction((tx) =>
-        liveAccount(tx, scope, accountId) == null ? null : tx.select().from(consents).where(eq(consents.accountId, accountId)).orderBy(asc(consents.recordedAt)).all(),
-      );
+      return liveAccount(db, scope, accountId) == null ? null : db.select().from(consents).where(eq(consents.accountId, accountId)).orderBy(asc(consents.recordedAt)).all();
     },
     async revoke(consentId, revoked, audit) {
       const result = db.transaction((tx) => {
@@ -103,15 +102,13 @@ export function createSqliteConsentRepository(db: SyncDb, sqlite?: Database): Co
       });
     },
     async summary(scope) {
-      return db.transaction((tx) => {
-        const keyAccounts = new Map(tx.select({ id: apiKeys.id, accountId: apiKeys.accountId }).from(apiKeys).all().map((key) => [key.id, key.accountId]));
-        const visible = new Set(tx.select({ id: accounts.id }).from(accounts).where(inAccountScope(scope, accounts.id)).all().map((row) => row.id));
-        return {
-          overrides: tx.select().from(retentionOverrides).orderBy(asc(retentionOverrides.setAt)).all().filter((row) => visibleSubject(row.subject, keyAccounts, scope, visible)),
-          activeConsents: tx.select().from(consents).where(and(isNull(consents.revokedAt), inAccountScope(scope, consents.accountId))).orderBy(asc(consents.recordedAt)).all(),
-          retainedPayloads: tx.select({ n: sql<number>`count(*)` }).from(retainedPayloads).get()?.n ?? 0,
-        };
-      });
+      const keyAccounts = new Map(db.select({ id: apiKeys.id, accountId: apiKeys.accountId }).from(apiKeys).all().map((key) => [key.id, key.accountId]));
+      const visible = new Set(db.select({ id: accounts.id }).from(accounts).where(inAccountScope(scope, accounts.id)).all().map((row) => row.id));
+      return {
+        overrides: db.select().from(retentionOverrides).orderBy(asc(retentionOverrides.setAt)).all().filter((row) => visibleSubject(row.subject, keyAccounts, scope, visible)),
+        activeConsents: db.select().from(consents).where(and(isNull(consents.revokedAt), inAccountScope(scope, consents.accountId))).orderBy(asc(consents.recordedAt)).all(),
+        retainedPayloads: db.select({ n: sql<number>`count(*)` }).from(retainedPayloads).get()?.n ?? 0,
+      };
     },
   };
 }
