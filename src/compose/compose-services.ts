@@ -11,6 +11,7 @@ import { effectiveRegions } from "../residency/residency-violations";
 import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
 import { createSqliteConsentRepository } from "../store/sqlite-consent-repository";
 import { createSqlitePayloadRepository } from "../store/sqlite-payload-repository";
+import { createSqliteSubjectRepository } from "../store/sqlite-subject-repository";
 import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
@@ -50,9 +51,9 @@ export function composeServices(deps: ServicesDeps) {
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
       return (privacy ??= createPrivacy({
-        store,
         consents: createSqliteConsentRepository(db, store.sqlite),
         payloads: createSqlitePayloadRepository(db, store.sqlite),
+        subjects: createSqliteSubjectRepository(db, store.sqlite),
         retention: config.retention,
         logger,
         now,

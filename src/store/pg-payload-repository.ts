@@ -5,7 +5,7 @@ import type { AccountPayloads, PayloadRepository, PurgeCounts, PurgeCutoffs } fr
 import { appendPgAudit, lockAuditChain, writePgCheckpoint } from "./pg-audit-repository";
 
 /** Payloads of an account: full rows by account id, anonymized rows through their request's metering row. */
-function pgPayloadsOf(db: PgDb | PgTx, accountId: string): SQL | undefined {
+export function pgPayloadsOf(db: PgDb | PgTx, accountId: string): SQL | undefined {
   const requests = db.select({ id: usageEvents.id }).from(usageEvents).where(eq(usageEvents.accountId, accountId));
   return or(eq(retainedPayloads.accountId, accountId), and(isNull(retainedPayloads.accountId), inArray(retainedPayloads.requestId, requests)));
 }

@@ -9,7 +9,7 @@ import { changes, rollUpUsage } from "../privacy/usage-rollup";
 import type { AccountPayloads, PayloadRepository, PurgeCounts, PurgeCutoffs } from "./payload-repository";
 
 /** Payloads of an account: full rows by account id, anonymized rows through their request's metering row. */
-function sqlitePayloadsOf(db: SyncDb, accountId: string): SQL | undefined {
+export function sqlitePayloadsOf(db: SyncDb, accountId: string): SQL | undefined {
   const requests = db.select({ id: usageEvents.id }).from(usageEvents).where(eq(usageEvents.accountId, accountId));
   return or(eq(retainedPayloads.accountId, accountId), and(isNull(retainedPayloads.accountId), inArray(retainedPayloads.requestId, requests)));
 }

@@ -11,10 +11,13 @@ import type { PayloadRepository } from "../../src/store/payload-repository";
 import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
 import { createPgConsentRepository } from "../../src/store/pg-consent-repository";
 import { createPgPayloadRepository } from "../../src/store/pg-payload-repository";
+import { createPgSubjectRepository } from "../../src/store/pg-subject-repository";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { createSqliteAuditRepository } from "../../src/store/sqlite-audit-repository";
 import { createSqliteConsentRepository } from "../../src/store/sqlite-consent-repository";
 import { createSqlitePayloadRepository } from "../../src/store/sqlite-payload-repository";
+import { createSqliteSubjectRepository } from "../../src/store/sqlite-subject-repository";
+import type { SubjectRepository } from "../../src/store/subject-repository";
 import { createSqliteUsageRepository } from "../../src/store/sqlite-usage-repository";
 import type { UsageRepository } from "../../src/store/usage-repository";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
@@ -25,6 +28,7 @@ export interface Node {
   usage: UsageRepository;
   consents: ConsentRepository;
   payloads: PayloadRepository;
+  subjects: SubjectRepository;
 }
 
 /** The columns a test may set on a seeded account. */
@@ -75,6 +79,7 @@ const sqliteNode = ({ db, sqlite }: Pick<ReturnType<typeof openStore>, "db" | "s
   usage: createSqliteUsageRepository(db),
   consents: createSqliteConsentRepository(db, sqlite),
   payloads: createSqlitePayloadRepository(db, sqlite),
+  subjects: createSqliteSubjectRepository(db, sqlite),
 });
 
 const pgNode = (db: ReturnType<typeof openPgStore>["db"]): Node => ({
@@ -82,6 +87,7 @@ const pgNode = (db: ReturnType<typeof openPgStore>["db"]): Node => ({
   usage: createPgUsageRepository(db),
   consents: createPgConsentRepository(db),
   payloads: createPgPayloadRepository(db),
+  subjects: createPgSubjectRepository(db),
 });
 
 export function sqliteBackend(): StoreBackend {

@@ -98,10 +98,10 @@ export function createPrivacyRoutes(deps: PrivacyRoutesDeps) {
       },
       { detail: { summary: "Revoke a consent and delete the payloads kept under it (admin only)" } },
     )
-    .get("/accounts/:id/export", ({ actor, params }) => dataSubject.export(actor, params.id), {
+    .get("/accounts/:id/export", async ({ actor, params }) => dataSubject.export(actor, params.id), {
       detail: { summary: "Everything stored about an account, as JSON (data portability)" },
     })
-    .post("/accounts/:id/erase", ({ actor, params }) => dataSubject.erase(actor, params.id), {
+    .post("/accounts/:id/erase", async ({ actor, params }) => dataSubject.erase(actor, params.id), {
       detail: { summary: "Erase an account's personal data (revoke keys, delete payloads, keep only billing aggregates); idempotent" },
     });
 }

@@ -6,6 +6,7 @@ import { retainedPayloads } from "../../../src/db/schema";
 import { createPrivacy } from "../../../src/privacy/create-privacy";
 import { createSqliteConsentRepository } from "../../../src/store/sqlite-consent-repository";
 import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
+import { createSqliteSubjectRepository } from "../../../src/store/sqlite-subject-repository";
 import { guardedApp } from "../auth/harness";
 import { canaries, captureOutput, driveEveryEndpoint, filesUnder, newTempFiles, occurrences, tempSnapshot, type ExchangeResult } from "./canary-harness";
 
@@ -158,9 +159,9 @@ describe("anonymized retention", () => {
 
     // Decrypted with the key, the canaries are there: retention works, and it is only the key that reads it.
     const privacy = createPrivacy({
-      store: h.store,
       consents: createSqliteConsentRepository(h.store.db, h.store.sqlite),
       payloads: createSqlitePayloadRepository(h.store.db, h.store.sqlite),
+      subjects: createSqliteSubjectRepository(h.store.db, h.store.sqlite),
       retention: configSchema.parse({ retention }).retention, logger: pino({ level: "silent" }), now: s.now });
     const opened = h.store.db.select().from(retainedPayloads).all().map(privacy.payloads.open);
     const plaintext = JSON.stringify(opened);
