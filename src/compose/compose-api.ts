@@ -66,7 +66,7 @@ export function composeApi(deps: ApiDeps) {
     createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, audit: services.audit, clientIp }),
-    createRequestLogRoutes({ db: services.store.db, keys, clientIp }),
+    createRequestLogRoutes({ usage: services.usage, keys, clientIp }),
     ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];

@@ -55,7 +55,7 @@ describe("consent and payload retention per account", () => {
 
     // Draft-data export sees the consented pairs, and only those.
     const payloads = createPayloadStore({ payloads: createSqlitePayloadRepository(h.store.db), key: createRetentionKey(keyBytes) });
-    const pairs = [...draftPairs(h.store.db, payloads, { now: Date.now() })];
+    const pairs = await draftPairs(createSqlitePayloadRepository(h.store.db), payloads, { now: Date.now() });
     expect(pairs.length).toBe(2);
     expect(pairs[0]).toEqual({ model: "fake", messages: [{ role: "user", content: "alice asks 1 2" }], completion: expect.stringContaining(" 3 4"), finish_reason: "stop" });
     expect(JSON.stringify(pairs)).not.toContain("root asks");
