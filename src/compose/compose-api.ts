@@ -71,6 +71,6 @@ export function composeApi(deps: ApiDeps) {
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
   const cache = deps.engine.promptCache;
-  const promptCacheSweep = cache != null ? createPromptCacheSweep({ db: services.store.db, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
+  const promptCacheSweep = cache != null ? createPromptCacheSweep({ subjects: privacy.subjects, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
   return { routes, engine, instrumented, promptCacheSweep };
 }

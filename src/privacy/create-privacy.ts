@@ -40,8 +40,10 @@ export function createPrivacy(deps: PrivacyDeps) {
   return {
     key,
     payloads,
-    /** The rows under `payloads` (ciphertext), for stored Responses API answers. */
+    /** The rows under `payloads` (ciphertext), for stored Responses API answers and draft-data export. */
     payloadRows: deps.payloads,
+    /** Each account's records across tables: who is locked out, for the prompt-cache sweep. */
+    subjects: deps.subjects,
     purge: createPurgeJob({ payloads: deps.payloads, retention, key, now, logger, onPurged: deps.onPurged }),
     consents: createConsentService({ consents: deps.consents, retention, key, now }),
     dataSubject: createDataSubjectService({ subjects: deps.subjects, payloads, now }),

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull } from "drizzle-orm";
 import type { PgDb, PgTx } from "../db/pg-client";
 import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/pg-schema";
 import { inAccountScope, type AccountScope } from "./account-scope";
@@ -79,5 +79,16 @@ export function createPgSubjectRepository(db: PgDb): SubjectRepository {
         await appendPgAudit(tx, audit(counts), at);
         return { erased: { ...counts, space: null } };
       }),
+
+    async lockedOut(owner, since) {
+      const [account] = await db.select({ deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, owner.accountId));
+      if (account == null || account.deletedAt != null) return true;
+      if (owner.keyId == null) {
+        const [revoked] = await db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.accountId, owner.accountId), gte(apiKeys.revokedAt, since))).limit(1);
+        return revoked != null;
+      }
+      const [key] = await db.select({ revokedAt: apiKeys.revokedAt, accountId: apiKeys.accountId }).from(apiKeys).where(eq(apiKeys.id, owner.keyId));
+      return key == null || key.revokedAt != null || key.accountId !== owner.accountId;
+    },
   };
 }

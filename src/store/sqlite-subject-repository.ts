@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull } from "drizzle-orm";
 import { appendAudit } from "../audit/append-audit";
 import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
@@ -74,6 +74,15 @@ export function createSqliteSubjectRepository(db: SyncDb, sqlite?: Database): Su
       });
       if (outcome != null && "erased" in outcome && !outcome.erased.already_erased && sqlite != null) outcome.erased.space = reclaimSpace(sqlite);
       return outcome;
+    },
+
+    async lockedOut(owner, since) {
+      const account = db.select({ deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, owner.accountId)).get();
+      if (account == null || account.deletedAt != null) return true;
+      if (owner.keyId == null)
+        return db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.accountId, owner.accountId), gte(apiKeys.revokedAt, since))).get() != null;
+      const key = db.select({ revokedAt: apiKeys.revokedAt, accountId: apiKeys.accountId }).from(apiKeys).where(eq(apiKeys.id, owner.keyId)).get();
+      return key == null || key.revokedAt != null || key.accountId !== owner.accountId;
     },
   };
 }

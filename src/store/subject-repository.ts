@@ -1,4 +1,5 @@
 import type { AuditEntry } from "../audit/append-audit";
+import type { CacheOwner } from "../inference/cache-scope";
 import type { AccountRow, ApiKeyRow, AuditRow, ConsentRow, RetainedPayloadRow, RetentionOverrideRow, UsageDailyRow, UsageEventRow } from "../db/schema";
 import type { ErasureReport } from "../privacy/data-subject-service";
 import type { AccountScope } from "./account-scope";
@@ -45,6 +46,13 @@ export interface SubjectRepository {
     eraser: { actor: string; accountId: string | null; at: Date },
     audit: (counts: ErasureCounts) => AuditEntry,
   ): Promise<ErasureOutcome | null>;
+  /**
+   * Whether the owner of cached prompt prefixes may no longer get in: its account is gone,
+   * erased or deleted; its key is gone, revoked or not the account's; or, for an account-scoped
+   * owner (every key of the account wrote into its prefixes), one of the account's keys was
+   * revoked at or after `since`.
+   */
+  lockedOut(owner: CacheOwner, since: Date): Promise<boolean>;
 }
 
 export const ERASED_NAME_PREFIX = "erased-";

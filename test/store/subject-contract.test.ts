@@ -114,5 +114,21 @@ for (const { name, open } of backends) {
       expect(await store.count("usage_events")).toBe(0);
       expect((await store.usage.aggregate({}, ["account"])).map((row) => [row.account_id, row.requests])).toEqual([["acct_a", 31], ["acct_b", 1]]);
     });
+
+    test("Should tell which prompt-cache owners are locked out - erased accounts, revoked or moved keys, an account with a key revoked since the last sweep", async () => {
+      const since = new Date(DAY + 100);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a" }, since)).toBe(false);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a", keyId: "key_a" }, since)).toBe(false);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a", keyId: "key_b" }, since)).toBe(true);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a", keyId: "key_none" }, since)).toBe(true);
+      expect(await store.subjects.lockedOut({ accountId: "acct_child" }, since)).toBe(true);
+      expect(await store.subjects.lockedOut({ accountId: "acct_none" }, since)).toBe(true);
+      await store.subjects.erase(ALL, "acct_b", { actor: "cli:ann", accountId: null, at: new Date(DAY + 200) }, eraseEntry);
+      expect(await store.subjects.lockedOut({ accountId: "acct_b", keyId: "key_b" }, since)).toBe(true);
+      await store.exec(`update api_keys set revoked_at = ${name === "sqlite" ? DAY + 50 : `to_timestamp(${(DAY + 50) / 1000})`} where id = 'key_a'`);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a" }, since)).toBe(false);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a" }, new Date(DAY))).toBe(true);
+      expect(await store.subjects.lockedOut({ accountId: "acct_a", keyId: "key_a" }, since)).toBe(true);
+    });
   });
 }
