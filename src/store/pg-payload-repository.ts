@@ -23,7 +23,7 @@ function purgeConditions(cutoffs: PurgeCutoffs) {
 
 /**
  * Folds the request rows matching `where` into per-day aggregates and deletes them
- * (src/privacy/usage-rollup.ts on Postgres); returns the rows folded. Call under the chain lock,
+ * (src/store/sqlite-usage-rollup.ts on Postgres); returns the rows folded. Call under the chain lock,
  * which queues the purge and erasures so no two fold the same rows.
  */
 export async function rollUpPgUsage(tx: PgTx, where: SQL): Promise<number> {

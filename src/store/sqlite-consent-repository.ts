@@ -4,7 +4,7 @@ import { appendAudit } from "../audit/append-audit";
 import { accounts, apiKeys, consents, retainedPayloads, retentionOverrides, usageEvents, type ConsentRow, type RetentionOverrideRow } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
-import { changes } from "../privacy/usage-rollup";
+import { changes } from "./sqlite-usage-rollup";
 import { inAccountScope, type AccountScope } from "./account-scope";
 import { overrideSubject, visibleSubject, type ConsentRepository, type OverrideTarget } from "./consent-repository";
 

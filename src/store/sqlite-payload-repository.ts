@@ -5,7 +5,7 @@ import { writeCheckpoint } from "../audit/audit-checkpoint";
 import { auditLog, retainedPayloads, usageEvents } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
-import { changes, rollUpUsage } from "../privacy/usage-rollup";
+import { changes, rollUpUsage } from "./sqlite-usage-rollup";
 import type { AccountPayloads, PayloadRepository, PurgeCounts, PurgeCutoffs } from "./payload-repository";
 
 /** Payloads of an account: full rows by account id, anonymized rows through their request's metering row. */

@@ -4,7 +4,7 @@ import { appendAudit } from "../audit/append-audit";
 import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
-import { changes, rollUpUsage } from "../privacy/usage-rollup";
+import { changes, rollUpUsage } from "./sqlite-usage-rollup";
 import { inAccountScope, type AccountScope } from "./account-scope";
 import { sqlitePayloadsOf } from "./sqlite-payload-repository";
 import { ERASED_NAME_PREFIX, subjectTargets, type ErasureCounts, type ErasureOutcome, type SubjectRepository } from "./subject-repository";
