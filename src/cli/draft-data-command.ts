@@ -32,7 +32,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
       if (values.out == null) throw new UsageError("--out FILE is required");
       using local = openLocalPrivacy(values);
       const lines: string[] = [];
-      for (const pair of draftPairs(local.store.db, local.privacy.payloads, { now: Date.now(), model: values.model })) lines.push(JSON.stringify(pair));
+      for (const pair of await draftPairs(local.privacy.payloadRows, local.privacy.payloads, { now: Date.now(), model: values.model })) lines.push(JSON.stringify(pair));
       writePrivateFile(values.out, lines.length > 0 ? `${lines.join("\n")}\n` : "");
       await local.services.audit.append({ actor: local.actor.id, action: "draft_data.export", target: values.model ?? "*", details: { pairs: lines.length } }, new Date());
       console.error(`wrote ${lines.length} pair(s) to ${values.out}`);
@@ -40,7 +40,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
     }
     if (sub === "report") {
       using local = openLocalPrivacy(values);
-      const rows = draftAcceptance(local.store.db);
+      const rows = await draftAcceptance(local.services.usage);
       if (values.json) console.log(JSON.stringify({ data: rows }, null, 2));
       else printTable(rows as unknown as Record<string, unknown>[], ["model", "requests", "completion_tokens", "draft_tokens_accepted", "acceptance"]);
       return 0;

@@ -21,7 +21,7 @@ export async function eraseCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
     using local = openLocalPrivacy(values);
-    const report = local.privacy.dataSubject.erase(local.actor, await resolveAccountId(local, local.actor, values.account));
+    const report = await local.privacy.dataSubject.erase(local.actor, await resolveAccountId(local, local.actor, values.account));
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else if (report.already_erased) console.log(`account ${report.account_id} was already erased; nothing changed (recorded in the audit log)`);
     else

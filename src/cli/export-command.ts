@@ -32,7 +32,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
     using local = openLocalPrivacy(values);
-    const document = local.privacy.dataSubject.export(local.actor, await resolveAccountId(local, local.actor, values.account));
+    const document = await local.privacy.dataSubject.export(local.actor, await resolveAccountId(local, local.actor, values.account));
     const text = `${JSON.stringify(document, null, 2)}\n`;
     if (values.out != null) {
       writePrivateFile(values.out, text);

@@ -16,10 +16,10 @@ const spec = defineCommand({
 
 /** `enclave purge [--dry-run]`: the retention purge, on demand. */
 export async function purgeCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values }) => {
+  return runCommand(spec, args, async ({ values }) => {
     using local = openLocalPrivacy(values);
     const dryRun = values["dry-run"] === true;
-    const report = local.privacy.purge.run({ dryRun, actor: dryRun ? undefined : local.actor.id });
+    const report = await local.privacy.purge.run({ dryRun, actor: dryRun ? undefined : local.actor.id });
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
       return 0;

@@ -62,15 +62,15 @@ export function composeApi(deps: ApiDeps) {
   const clock = now ?? Date.now;
   const routes = [
     createOpenAiRoutes({ engine, gate }),
-    createResponsesRoutes({ engine, gate, storage: createResponseStorage({ db: services.store.db, payloads: privacy.payloads, decide: privacy.decide, logger, now }) }),
+    createResponsesRoutes({ engine, gate, storage: createResponseStorage({ payloads: privacy.payloads, rows: privacy.payloadRows, decide: privacy.decide, logger, now }) }),
     createAnthropicRoutes({ engine, gate }),
     createAdminRoutes({ db: services.store.db, usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, audit: services.audit, clientIp }),
-    createRequestLogRoutes({ db: services.store.db, keys, clientIp }),
+    createRequestLogRoutes({ usage: services.usage, keys, clientIp }),
     ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),
     createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
   const cache = deps.engine.promptCache;
-  const promptCacheSweep = cache != null ? createPromptCacheSweep({ db: services.store.db, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
+  const promptCacheSweep = cache != null ? createPromptCacheSweep({ subjects: privacy.subjects, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;
   return { routes, engine, instrumented, promptCacheSweep };
 }

@@ -11,6 +11,9 @@ import { effectiveRegions } from "../residency/residency-violations";
 import { createSqliteAccountRepository } from "../store/sqlite-account-repository";
 import { createSqliteAuditRepository } from "../store/sqlite-audit-repository";
 import { createSqliteKeyRepository } from "../store/sqlite-key-repository";
+import { createSqliteConsentRepository } from "../store/sqlite-consent-repository";
+import { createSqlitePayloadRepository } from "../store/sqlite-payload-repository";
+import { createSqliteSubjectRepository } from "../store/sqlite-subject-repository";
 import { createSqliteUsageRepository } from "../store/sqlite-usage-repository";
 
 export interface ServicesDeps {
@@ -50,7 +53,15 @@ export function composeServices(deps: ServicesDeps) {
     recorder: createUsageRecorder({ usage, health: store.health }),
     /** Payloads are kept only where [retention] or an account's consent allows it, and only encrypted. */
     get privacy(): Privacy {
-      return (privacy ??= createPrivacy({ store, retention: config.retention, logger, now, onPurged: deps.onPurged }));
+      return (privacy ??= createPrivacy({
+        consents: createSqliteConsentRepository(db, store.sqlite),
+        payloads: createSqlitePayloadRepository(db, store.sqlite),
+        subjects: createSqliteSubjectRepository(db, store.sqlite),
+        retention: config.retention,
+        logger,
+        now,
+        onPurged: deps.onPurged,
+      }));
     },
   };
 }

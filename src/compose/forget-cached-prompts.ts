@@ -37,8 +37,8 @@ export function forgetCachedPrompts<T extends Forgetting>(services: T, cache: Pr
       ...privacy,
       dataSubject: {
         ...privacy.dataSubject,
-        erase(...args: Parameters<typeof privacy.dataSubject.erase>) {
-          const report = privacy.dataSubject.erase(...args);
+        async erase(...args: Parameters<typeof privacy.dataSubject.erase>) {
+          const report = await privacy.dataSubject.erase(...args);
           forget({ accountId: report.account_id });
           return report;
         },

@@ -1,10 +1,11 @@
-import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { visibleAccounts } from "../accounts/account-tree";
 import type { Actor } from "../accounts/actor";
-import type { SyncDb } from "../db/sync-db";
-import { usageEvents } from "../db/schema";
+import type { usageEvents as pgUsageEvents } from "../db/pg-schema";
+import type { usageEvents } from "../db/schema";
 import { PermissionDeniedError } from "../errors";
+import { accountScopeOf, inAccountScope, type AccountScope } from "../store/account-scope";
+import type { UsageRepository } from "../store/usage-repository";
 
 /** The status classes the log filters by; "client_error" is 4xx, "server_error" 5xx. */
 const STATUS_CLASSES = { success: [100, 400], client_error: [400, 500], server_error: [500, 600] } as const;
@@ -25,34 +26,35 @@ export const RequestLogQuery = z.strictObject({
 export type RequestLogQuery = z.output<typeof RequestLogQuery>;
 
 /**
+ * The conditions of one request-log page on either backend's usage_events: the account scope,
+ * the filters, and keyset paging on (started_at, id) below `cursor` (the `before` row's start),
+ * so equal start times neither repeat nor vanish between pages.
+ */
+export function requestLogWhere(table: typeof usageEvents | typeof pgUsageEvents, scope: AccountScope, query: RequestLogQuery, cursor: Date | null): SQL | undefined {
+  const where: (SQL | undefined)[] = [inAccountScope(scope, table.accountId)];
+  if (query.key_id != null) where.push(eq(table.keyId, query.key_id));
+  if (query.since != null) where.push(gte(table.startedAt, new Date(query.since)));
+  if (query.status != null) {
+    const [from, to] = STATUS_CLASSES[query.status];
+    where.push(gte(table.status, from), lt(table.status, to));
+  }
+  if (cursor != null && query.before != null) where.push(or(lt(table.startedAt, cursor), and(eq(table.startedAt, cursor), lt(table.id, query.before))));
+  return and(...where);
+}
+
+/** Newest first, then by id: the order requestLogWhere pages in. */
+export const requestLogOrder = (table: typeof usageEvents | typeof pgUsageEvents) => [desc(table.startedAt), desc(table.id)];
+
+/**
  * The request log, newest first: one metering row per /v1 request while it is kept at request
  * level (`[retention] metadata_detail_days`), metadata only. The client IP is left out: it is for
  * abuse investigation, not for browsing. A manager sees its own account tree; a user key nothing.
  */
-export function requestLog(db: SyncDb, actor: Actor, query: RequestLogQuery) {
+export async function requestLog(usage: Pick<UsageRepository, "requestPage">, actor: Actor, query: RequestLogQuery) {
   if (actor.role === "user") throw new PermissionDeniedError("this key may not read the request log; it needs the admin or manager role");
-  const visible = visibleAccounts(db, actor);
-  const where: SQL[] = [];
-  if (visible !== "all") where.push(inArray(usageEvents.accountId, [...visible]));
-  if (query.key_id != null) where.push(eq(usageEvents.keyId, query.key_id));
-  if (query.since != null) where.push(gte(usageEvents.startedAt, new Date(query.since)));
-  if (query.status != null) {
-    const [from, to] = STATUS_CLASSES[query.status];
-    where.push(gte(usageEvents.status, from), lt(usageEvents.status, to));
-  }
-  if (query.before != null) {
-    // Keyset paging on (started_at, id): equal start times neither repeat nor vanish between pages.
-    const cursor = db.select({ startedAt: usageEvents.startedAt }).from(usageEvents).where(eq(usageEvents.id, query.before)).get();
-    if (cursor == null) return { object: "list" as const, data: [], has_more: false };
-    where.push(or(lt(usageEvents.startedAt, cursor.startedAt), and(eq(usageEvents.startedAt, cursor.startedAt), lt(usageEvents.id, query.before)))!);
-  }
-  const rows = db
-    .select()
-    .from(usageEvents)
-    .where(where.length > 0 ? and(...where) : sql`1`)
-    .orderBy(desc(usageEvents.startedAt), desc(usageEvents.id))
-    .limit(query.limit + 1)
-    .all();
+  // One row more than asked says whether another page follows.
+  const rows = await usage.requestPage(accountScopeOf(actor), { ...query, limit: query.limit + 1 });
+  if (rows == null) return { object: "list" as const, data: [], has_more: false };
   return {
     object: "list" as const,
     data: rows.slice(0, query.limit).map((row) => ({
@@ -74,4 +76,4 @@ export function requestLog(db: SyncDb, actor: Actor, query: RequestLogQuery) {
   };
 }
 
-export type RequestLogPage = ReturnType<typeof requestLog>;
+export type RequestLogPage = Awaited<ReturnType<typeof requestLog>>;

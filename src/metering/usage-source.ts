@@ -11,6 +11,34 @@ export interface UsageFilter {
   until?: number;
 }
 
+/** What draft acceptance is computed from, per model. */
+export interface DraftSums {
+  model: string;
+  requests: number;
+  completion: number;
+  accepted: number;
+  /** Completion tokens of requests that reported draft acceptance at all. */
+  reported: number;
+}
+
+/**
+ * Per-model draft sums over request rows and daily roll-ups, in SQL both dialects run (a roll-up
+ * keeps no null: a day counts as reported when any draft token was accepted).
+ */
+export const DRAFT_SUMS = sql`
+  select model, sum(requests) as requests, sum(completion) as completion, sum(accepted) as accepted, sum(reported) as reported
+  from (
+    select coalesce(model, '') as model, count(*) as requests, coalesce(sum(completion_tokens), 0) as completion,
+           coalesce(sum(draft_tokens_accepted), 0) as accepted,
+           coalesce(sum(case when draft_tokens_accepted is null then 0 else completion_tokens end), 0) as reported
+    from usage_events group by coalesce(model, '')
+    union all
+    select model, sum(requests), sum(completion_tokens), sum(draft_tokens_accepted),
+           sum(case when draft_tokens_accepted > 0 then completion_tokens else 0 end)
+    from usage_daily group by model
+  ) as sums
+  group by model`;
+
 export interface UsageTotals {
   requests: number;
   promptTokens: number;

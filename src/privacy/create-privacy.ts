@@ -1,7 +1,9 @@
 import type { Config } from "../config/schema";
-import type { Store } from "../db/client";
 import type { Engine } from "../inference/engine";
 import type { Logger } from "../logging/logger";
+import type { ConsentRepository } from "../store/consent-repository";
+import type { PayloadRepository } from "../store/payload-repository";
+import type { SubjectRepository } from "../store/subject-repository";
 import { createConsentService } from "./consent-service";
 import { createDataSubjectService } from "./data-subject-service";
 import { createPayloadCaptureEngine } from "./payload-capture-engine";
@@ -11,7 +13,11 @@ import { createPurgeJob } from "./purge-job";
 import { loadRetentionKey, type RetentionKey } from "./retention-key";
 
 export interface PrivacyDeps {
-  store: Pick<Store, "db" | "sqlite">;
+  /** Consents and overrides, and the retained payloads with the purge: either backend. */
+  consents: ConsentRepository;
+  payloads: PayloadRepository;
+  /** One account's records across every table, for export and erasure. */
+  subjects: SubjectRepository;
   retention: Config["retention"];
   logger: Logger;
   now?: () => number;
@@ -27,18 +33,20 @@ export interface PrivacyDeps {
  * RetentionKeyError when a configured key cannot be read.
  */
 export function createPrivacy(deps: PrivacyDeps) {
-  const { store, retention, logger, now } = deps;
+  const { retention, logger, now } = deps;
   const key = deps.key !== undefined ? deps.key : loadRetentionKey(retention);
-  const { db, sqlite } = store;
-  const payloads = createPayloadStore({ db, key, now });
-  const decide = (subject: RequestSubject | null) => decidePayloadRetention(db, retention, subject);
+  const payloads = createPayloadStore({ payloads: deps.payloads, key, now });
+  const decide = (subject: RequestSubject | null) => decidePayloadRetention(deps.consents, retention, subject);
   return {
-    db,
     key,
     payloads,
-    purge: createPurgeJob({ store, retention, key, now, logger, onPurged: deps.onPurged }),
-    consents: createConsentService({ db, sqlite, retention, key, now }),
-    dataSubject: createDataSubjectService({ db, sqlite, payloads, now }),
+    /** The rows under `payloads` (ciphertext), for stored Responses API answers and draft-data export. */
+    payloadRows: deps.payloads,
+    /** Each account's records across tables: who is locked out, for the prompt-cache sweep. */
+    subjects: deps.subjects,
+    purge: createPurgeJob({ payloads: deps.payloads, retention, key, now, logger, onPurged: deps.onPurged }),
+    consents: createConsentService({ consents: deps.consents, retention, key, now }),
+    dataSubject: createDataSubjectService({ subjects: deps.subjects, payloads, now }),
     /** Whether and how a subject's payloads may be kept (consent, overrides, the global mode). */
     decide,
     /** Wraps an engine so payloads are kept where the policy allows for each request's caller. */

@@ -10,7 +10,7 @@ import type { PayloadContent, PayloadStore } from "./payload-store";
 export interface PayloadCaptureDeps {
   store: PayloadStore;
   /** Whether and how this request's payload may be kept (consent, overrides, global mode). */
-  decide: (subject: RequestSubject | null) => PayloadDecision;
+  decide: (subject: RequestSubject | null) => Promise<PayloadDecision>;
   logger: Logger;
 }
 
@@ -28,10 +28,10 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
   type Capture = { decided: Exclude<PayloadDecision, { mode: "none" }>; subject: RequestSubject | null };
 
   /** Whether this request's payload may be kept: its caller's account decides (consent, overrides), so a request without one is refused. */
-  function decision(request: GenerationRequest | EmbeddingRequest): Capture | null {
+  async function decision(request: GenerationRequest | EmbeddingRequest): Promise<Capture | null> {
     const caller = requireCaller(request, "payload retention");
     const subject = { accountId: caller.account.id, keyId: caller.key.id };
-    const decided = deps.decide(subject);
+    const decided = await deps.decide(subject);
     if (decided.mode === "none") return null;
     if (!store.canCapture) {
       logger.warn({ requestId: request.requestId }, "payload retention applies but no [retention] payload key is configured; payload not kept");
@@ -40,12 +40,11 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
     return { decided, subject };
   }
 
+  /** Not awaited: the client's answer does not wait for the write. */
   function keep(requestId: string, model: string, capture: Capture, content: PayloadContent) {
-    try {
-      store.capture(capture.decided, { requestId, model, subject: capture.subject }, content);
-    } catch (error) {
+    store.capture(capture.decided, { requestId, model, subject: capture.subject }, content).catch((error: unknown) => {
       logger.error({ requestId, err: { type: (error as Error)?.name ?? typeof error } }, "payload retention write failed");
-    }
+    });
   }
 
   function observe(events: AsyncIterable<GenerationEvent>, request: GenerationRequest, capture: Capture): AsyncIterable<GenerationEvent> {
@@ -70,12 +69,12 @@ export function createPayloadCaptureEngine(inner: Engine, deps: PayloadCaptureDe
 
   return decorateEngine(inner, {
     async generate(request) {
-      const capture = decision(request);
+      const capture = await decision(request);
       const events = await inner.generate(request);
       return capture == null ? events : observe(events, request, capture);
     },
     async embed(request) {
-      const capture = decision(request);
+      const capture = await decision(request);
       const result = await inner.embed(request);
       if (capture != null) keep(request.requestId, request.model, capture, { kind: "embedding", inputs: request.inputs });
       return result;

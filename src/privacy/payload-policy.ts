@@ -1,9 +1,6 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
 import type { Config } from "../config/schema";
-import type { SyncDb } from "../db/sync-db";
-import { consents, retentionOverrides, type ConsentRow } from "../db/schema";
 import type { PayloadMode } from "../config/payload-modes";
-
+import type { ConsentRepository } from "../store/consent-repository";
 
 const rank: Record<PayloadMode, number> = { none: 0, anonymized: 1, full: 2 };
 
@@ -31,28 +28,21 @@ export type PayloadDecision =
 
 const NONE: PayloadDecision = { mode: "none" };
 
-/** The account's active (unrevoked) consent, if any. */
-export function activeConsent(db: SyncDb, accountId: string): ConsentRow | undefined {
-  return db.select().from(consents).where(and(eq(consents.accountId, accountId), isNull(consents.revokedAt))).get();
-}
-
 /**
  * Whether and how a request's payload may be kept. Without a recorded consent the global
  * `[retention] payloads` mode applies; a consent replaces it (it may allow more, or less, than
  * the global mode). Account and key overrides then only ever make it stricter. ZDR ("none") is
  * the answer whenever anything says so.
  */
-export function decidePayloadRetention(db: SyncDb, retention: Config["retention"], subject: RequestSubject | null): PayloadDecision {
+export async function decidePayloadRetention(
+  consents: Pick<ConsentRepository, "policy">,
+  retention: Config["retention"],
+  subject: RequestSubject | null,
+): Promise<PayloadDecision> {
   if (subject == null) return retention.payloads === "none" ? NONE : { mode: retention.payloads, basis: "policy", purposes: [], days: retention.payload_days, consentId: null };
-  const consent = activeConsent(db, subject.accountId);
+  const { consent, overrides } = await consents.policy(subject);
   let mode: PayloadMode = consent?.mode ?? retention.payloads;
-  if (mode === "none") return NONE;
-  const overrides = db
-    .select({ payloads: retentionOverrides.payloads })
-    .from(retentionOverrides)
-    .where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`]))
-    .all();
-  for (const override of overrides) mode = stricter(mode, override.payloads);
+  for (const override of overrides) mode = stricter(mode, override);
   if (mode === "none") return NONE;
   return consent != null
     ? { mode, basis: "consent", purposes: consent.purposes, days: consent.retentionDays, consentId: consent.id }

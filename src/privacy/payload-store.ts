@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { SyncDb } from "../db/sync-db";
-import { retainedPayloads, type RetainedPayloadRow } from "../db/schema";
+import type { RetainedPayloadRow } from "../db/schema";
 import type { ChatMessage, FinishReason, GenerationInput, ToolCall } from "../inference/types";
+import type { PayloadRepository } from "../store/payload-repository";
 import type { PayloadDecision, RequestSubject } from "./payload-policy";
 import type { RetentionKey } from "./retention-key";
 
@@ -50,11 +50,12 @@ const associatedData = (row: Pick<RetainedPayloadRow, "id" | "requestId" | "mode
 
 /**
  * Writes payloads encrypted (AES-256-GCM) and reads them back. Plaintext exists only in memory:
- * the JSON is built, encrypted and dropped; SQLite (and so its WAL) only ever sees ciphertext.
- * In anonymized mode the row carries no account, key or consent id.
+ * the JSON is built, encrypted and dropped before the row goes to the repository; the store
+ * (SQLite and its WAL, or Postgres) only ever sees ciphertext, never the key. In anonymized mode
+ * the row carries no account, key or consent id.
  */
-export function createPayloadStore(deps: { db: SyncDb; key: RetentionKey | null; now?: () => number }) {
-  const { db, key } = deps;
+export function createPayloadStore(deps: { payloads: PayloadRepository; key: RetentionKey | null; now?: () => number }) {
+  const { payloads, key } = deps;
   const now = deps.now ?? Date.now;
 
   return {
@@ -62,30 +63,28 @@ export function createPayloadStore(deps: { db: SyncDb; key: RetentionKey | null;
       return key != null;
     },
 
-    /** Stores one payload under a non-"none" decision; returns the new row's id. */
-    capture(decision: Exclude<PayloadDecision, { mode: "none" }>, meta: CaptureMeta, content: PayloadContent): string {
+    /** Stores one payload under a non-"none" decision; resolves with the new row's id. */
+    async capture(decision: Exclude<PayloadDecision, { mode: "none" }>, meta: CaptureMeta, content: PayloadContent): Promise<string> {
       if (key == null) throw new Error("no retention key configured");
       const createdAt = now();
       const full = decision.mode === "full";
       const identity = { id: `pl_${randomUUID().replaceAll("-", "")}`, requestId: meta.requestId, mode: decision.mode };
       const { nonce, ciphertext } = key.encrypt(Buffer.from(JSON.stringify(content), "utf8"), associatedData(identity));
-      db.insert(retainedPayloads)
-        .values({
-          ...identity,
-          basis: decision.basis,
-          purposes: decision.purposes,
-          kind: content.kind,
-          model: meta.model,
-          accountId: full ? (meta.subject?.accountId ?? null) : null,
-          keyId: full ? (meta.subject?.keyId ?? null) : null,
-          consentId: full ? decision.consentId : null,
-          createdAt: new Date(createdAt),
-          expiresAt: new Date(createdAt + decision.days * DAY_MS),
-          keyFingerprint: key.fingerprint,
-          nonce,
-          ciphertext,
-        })
-        .run();
+      await payloads.store({
+        ...identity,
+        basis: decision.basis,
+        purposes: decision.purposes,
+        kind: content.kind,
+        model: meta.model,
+        accountId: full ? (meta.subject?.accountId ?? null) : null,
+        keyId: full ? (meta.subject?.keyId ?? null) : null,
+        consentId: full ? decision.consentId : null,
+        createdAt: new Date(createdAt),
+        expiresAt: new Date(createdAt + decision.days * DAY_MS),
+        keyFingerprint: key.fingerprint,
+        nonce,
+        ciphertext,
+      });
       return identity.id;
     },
 

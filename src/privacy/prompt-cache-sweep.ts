@@ -1,12 +1,10 @@
-import { and, eq, gte } from "drizzle-orm";
-import { accounts, apiKeys } from "../db/schema";
-import type { SyncDb } from "../db/sync-db";
 import { ownerOf, type CacheOwner } from "../inference/cache-scope";
 import type { PromptCache } from "../inference/engine";
 import type { Logger } from "../logging/logger";
+import type { SubjectRepository } from "../store/subject-repository";
 
 export interface PromptCacheSweepDeps {
-  db: SyncDb;
+  subjects: Pick<SubjectRepository, "lockedOut">;
   cache: PromptCache;
   intervalMs: number;
   logger: Pick<Logger, "warn">;
@@ -28,33 +26,18 @@ export interface PromptCacheSweep extends Disposable {
  * few scopes cached right now (at most one per sequence) are looked up.
  */
 export function createPromptCacheSweep(deps: PromptCacheSweepDeps): PromptCacheSweep {
-  const { db, cache, logger } = deps;
+  const { subjects, cache, logger } = deps;
   const now = deps.now ?? Date.now;
   let checkedSince = now();
-
-  /** In account scope every key of the account wrote into its prefixes, so a key revoked since the last sweep drops them all. */
-  function gone(owner: CacheOwner, since: number): boolean {
-    const account = db.select({ deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, owner.accountId)).get();
-    if (account == null || account.deletedAt != null) return true;
-    if (owner.keyId == null) {
-      const revoked = db
-        .select({ id: apiKeys.id })
-        .from(apiKeys)
-        .where(and(eq(apiKeys.accountId, owner.accountId), gte(apiKeys.revokedAt, new Date(since))))
-        .get();
-      return revoked != null;
-    }
-    const key = db.select({ revokedAt: apiKeys.revokedAt, accountId: apiKeys.accountId }).from(apiKeys).where(eq(apiKeys.id, owner.keyId)).get();
-    return key == null || key.revokedAt != null || key.accountId !== owner.accountId;
-  }
 
   async function sweep(): Promise<number> {
     const since = checkedSince;
     checkedSince = now();
-    const stale = cache.scopes().flatMap((scope) => {
+    const stale: CacheOwner[] = [];
+    for (const scope of cache.scopes()) {
       const owner = ownerOf(scope);
-      return owner != null && gone(owner, since) ? [owner] : [];
-    });
+      if (owner != null && (await subjects.lockedOut(owner, new Date(since)))) stale.push(owner);
+    }
     await Promise.all(stale.map((owner) => cache.forget(owner)));
     return stale.length;
   }

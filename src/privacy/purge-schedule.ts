@@ -2,7 +2,7 @@ import type { Logger } from "../logging/logger";
 import type { PurgeJob } from "./purge-job";
 
 export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
+  setTimeout(callback: () => void | Promise<void>, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
@@ -17,7 +17,7 @@ const realTimers: Timers = {
 };
 
 /**
- * Runs the purge at start-up and then every `intervalMs`; dispose stops it. A failing run is
+ * Runs the purge at start-up and then `intervalMs` after each run ends; dispose stops it. A failing run is
  * logged (by error class only) and the schedule goes on. Timers are injectable for tests.
  */
 export function startPurgeSchedule(deps: { job: PurgeJob; intervalMs: number; logger: Logger; timers?: Timers; initialDelayMs?: number }): Disposable & { runs: number } {
@@ -32,12 +32,13 @@ export function startPurgeSchedule(deps: { job: PurgeJob; intervalMs: number; lo
       handle = null;
     },
   };
-  const tick = () => {
+  // The next run is timed from the end of this one, so runs never overlap.
+  const tick = async () => {
     handle = null;
     if (disposed) return;
     try {
       state.runs++;
-      deps.job.run();
+      await deps.job.run();
     } catch (error) {
       deps.logger.error({ err: { type: (error as Error)?.name ?? typeof error } }, "retention purge failed");
     }

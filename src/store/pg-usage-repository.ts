@@ -2,7 +2,8 @@ import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { PgDb } from "../db/pg-client";
 import { accounts, apiKeys, usageEvents } from "../db/pg-schema";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
-import { usageRelation, type UsageTotals } from "../metering/usage-source";
+import { requestLogOrder, requestLogWhere } from "../metering/request-log";
+import { DRAFT_SUMS, usageRelation, type UsageTotals } from "../metering/usage-source";
 import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
@@ -52,6 +53,20 @@ export function createPgUsageRepository(db: PgDb): UsageRepository {
           { requests: Number(row.requests), promptTokens: Number(row.prompt_tokens), completionTokens: Number(row.completion_tokens), costMicros: Number(row.cost_micros) },
         ]),
       );
+    },
+    async draftSums() {
+      const rows = await db.execute<{ model: string; requests: string; completion: string; accepted: string; reported: string }>(DRAFT_SUMS);
+      return rows.map((row) => ({ model: row.model, requests: Number(row.requests), completion: Number(row.completion), accepted: Number(row.accepted), reported: Number(row.reported) }));
+    },
+    async requestPage(scope, query) {
+      const [cursor] = query.before == null ? [] : await db.select({ startedAt: usageEvents.startedAt }).from(usageEvents).where(eq(usageEvents.id, query.before));
+      if (query.before != null && cursor == null) return null;
+      return db
+        .select()
+        .from(usageEvents)
+        .where(requestLogWhere(usageEvents, scope, query, cursor?.startedAt ?? null))
+        .orderBy(...requestLogOrder(usageEvents))
+        .limit(query.limit);
     },
   };
 }

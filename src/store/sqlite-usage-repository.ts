@@ -3,7 +3,8 @@ import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, usageEvents } from "../db/schema";
 import type { UsageEvent } from "../metering/usage-recorder";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
-import { usageRelation, usageSpent, usageTotalsByKey } from "../metering/usage-source";
+import { requestLogOrder, requestLogWhere } from "../metering/request-log";
+import { DRAFT_SUMS, usageRelation, usageSpent, usageTotalsByKey, type DraftSums } from "../metering/usage-source";
 import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
@@ -40,6 +41,20 @@ export function createSqliteUsageRepository(db: SyncDb): UsageRepository {
     },
     async totalsByKey(keyIds) {
       return usageTotalsByKey(db, keyIds);
+    },
+    async draftSums() {
+      return db.all<DraftSums>(DRAFT_SUMS);
+    },
+    async requestPage(scope, query) {
+      const cursor = query.before == null ? null : (db.select({ startedAt: usageEvents.startedAt }).from(usageEvents).where(eq(usageEvents.id, query.before)).get()?.startedAt ?? null);
+      if (query.before != null && cursor == null) return null;
+      return db
+        .select()
+        .from(usageEvents)
+        .where(requestLogWhere(usageEvents, scope, query, cursor))
+        .orderBy(...requestLogOrder(usageEvents))
+        .limit(query.limit)
+        .all();
     },
   };
 }

@@ -1,6 +1,9 @@
+import type { UsageEventRow } from "../db/schema";
+import type { RequestLogQuery } from "../metering/request-log";
 import type { UsageDimension, UsageRow } from "../metering/usage-report";
 import type { UsageEvent } from "../metering/usage-recorder";
-import type { UsageFilter, UsageTotals } from "../metering/usage-source";
+import type { DraftSums, UsageFilter, UsageTotals } from "../metering/usage-source";
+import type { AccountScope } from "./account-scope";
 
 /** The usage aggregate: metering rows, their daily roll-ups, and what they charge, on either backend. */
 export interface UsageRepository {
@@ -16,4 +19,8 @@ export interface UsageRepository {
   spent(filter: UsageFilter): Promise<{ tokens: number; costMicros: number }>;
   /** Lifetime totals per key id (keys without usage are absent). */
   totalsByKey(keyIds: readonly string[]): Promise<Map<string, UsageTotals>>;
+  /** Draft-token sums per model ("" for requests without one), over request rows and roll-ups alike. */
+  draftSums(): Promise<DraftSums[]>;
+  /** Up to `query.limit` request rows in scope, newest first, older than the `before` row; null when `before` names no row. */
+  requestPage(scope: AccountScope, query: RequestLogQuery): Promise<UsageEventRow[] | null>;
 }

@@ -62,8 +62,8 @@ describe("served metrics", () => {
       let samples = await scrape();
       expect(valueOf(samples, "enclave_retention_purge_runs_total")).toBe(1);
       expect(valueOf(samples, "enclave_retention_rows_purged_total")).toBe(2);
-      enclave.services.privacy.purge.run({ dryRun: true });
-      enclave.services.privacy.purge.run({ actor: "metrics-test" });
+      await enclave.services.privacy.purge.run({ dryRun: true });
+      await enclave.services.privacy.purge.run({ actor: "metrics-test" });
       samples = await scrape();
       expect(valueOf(samples, "enclave_retention_purge_runs_total")).toBe(2);
       expect(valueOf(samples, "enclave_retention_rows_purged_total")).toBe(2);

@@ -127,5 +127,38 @@ for (const { name, open } of backends) {
         key_b: { requests: 1, promptTokens: 10, completionTokens: 5, costMicros: 0 },
       });
     });
+
+    test("Should sum draft tokens per model over request rows and roll-ups - a row that reported none adds no reported tokens", async () => {
+      await store.usage.record(usageEvent("req_1", { draftTokensAccepted: 3 }));
+      await store.usage.record(usageEvent("req_2"));
+      await store.usage.record(usageEvent("req_3", { model: null }));
+      await store.seedDaily({
+        day: "2027-01-09", accountId: "acct_a", keyId: "key_a", endpoint: "POST /v1/chat/completions", model: "tiny",
+        requests: 4, errors: 0, promptTokens: 40, completionTokens: 20, draftTokensAccepted: 8, costMicros: 0,
+      });
+      const sums = (await store.usage.draftSums()).sort((a, b) => a.model.localeCompare(b.model));
+      expect(sums).toEqual([
+        { model: "", requests: 1, completion: 5, accepted: 0, reported: 0 },
+        { model: "tiny", requests: 6, completion: 30, accepted: 11, reported: 25 },
+      ]);
+    });
+
+    test("Should page the request log newest first within the scope - equal start times neither repeat nor vanish across pages", async () => {
+      const at = (i: number) => new Date(DAY + Math.floor(i / 2) * 1000);
+      for (let i = 0; i < 5; i++) await store.usage.record(usageEvent(`req_${i}`, { startedAt: at(i), status: i === 4 ? 503 : 200 }));
+      await store.usage.record(usageEvent("req_b", { keyId: "key_b", accountId: "acct_b", startedAt: new Date(DAY + 9000) }));
+      const page = { limit: 2 } as const;
+      const ids = async (scope: Parameters<typeof store.usage.requestPage>[0], query: Parameters<typeof store.usage.requestPage>[1]) =>
+        (await store.usage.requestPage(scope, query))?.map((row) => row.id) ?? null;
+      const tree = { kind: "tree", rootId: "acct_a" } as const;
+      expect(await ids(tree, page)).toEqual(["req_4", "req_3"]);
+      expect(await ids(tree, { ...page, before: "req_3" })).toEqual(["req_2", "req_1"]);
+      expect(await ids(tree, { ...page, before: "req_1" })).toEqual(["req_0"]);
+      expect(await ids({ kind: "all" }, { limit: 1 })).toEqual(["req_b"]);
+      expect(await ids({ kind: "all" }, { limit: 10, status: "server_error" })).toEqual(["req_4"]);
+      expect(await ids({ kind: "all" }, { limit: 10, key_id: "key_b", since: new Date(DAY + 9000).toISOString() })).toEqual(["req_b"]);
+      expect(await ids({ kind: "none" }, page)).toEqual([]);
+      expect(await ids(tree, { ...page, before: "req_none" })).toBeNull();
+    });
   });
 }

@@ -56,51 +56,52 @@ export function createPrivacyRoutes(deps: PrivacyRoutesDeps) {
       },
       { detail: { summary: "Verify the audit hash chain: which entry was edited, deleted or reordered" } },
     )
-    .get("/retention", ({ actor }) => consents.summary(actor), { detail: { summary: "Retention policy, overrides and active consents" } })
+    .get("/retention", async ({ actor }) => consents.summary(actor), { detail: { summary: "Retention policy, overrides and active consents" } })
     .post(
       "/retention/purge",
-      ({ actor, query }) => {
+      async ({ actor, query }) => {
         requireAdmin(actor, "run the purge");
         const dryRun = parseInput(PurgeQuery, query, "query").dry_run === "true";
-        return { object: "purge", ...privacy.purge.run({ dryRun, actor: dryRun ? undefined : actor.id }) };
+        return { object: "purge", ...(await privacy.purge.run({ dryRun, actor: dryRun ? undefined : actor.id })) };
       },
       { detail: { summary: "Run retention now (?dry_run=true only counts)" } },
     )
-    .put("/accounts/:id/retention", ({ actor, params, body }) => toOverrideView(consents.setAccountOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
+    .put("/accounts/:id/retention", async ({ actor, params, body }) => toOverrideView(await consents.setAccountOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
       detail: { summary: "Set a stricter payload mode for an account" },
     })
-    .delete("/accounts/:id/retention", ({ actor, params }) => ({ object: "retention_override", account_id: params.id, deleted: consents.clearAccountOverride(actor, params.id) }), {
+    .delete("/accounts/:id/retention", async ({ actor, params }) => ({ object: "retention_override", account_id: params.id, deleted: await consents.clearAccountOverride(actor, params.id) }), {
       detail: { summary: "Remove an account's retention override" },
     })
-    .put("/keys/:id/retention", ({ actor, params, body }) => toOverrideView(consents.setKeyOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
+    .put("/keys/:id/retention", async ({ actor, params, body }) => toOverrideView(await consents.setKeyOverride(actor, params.id, parseInput(RetentionOverrideInput, body))), {
       detail: { summary: "Set a stricter payload mode for a key" },
     })
-    .delete("/keys/:id/retention", ({ actor, params }) => ({ object: "retention_override", key_id: params.id, deleted: consents.clearKeyOverride(actor, params.id) }), {
+    .delete("/keys/:id/retention", async ({ actor, params }) => ({ object: "retention_override", key_id: params.id, deleted: await consents.clearKeyOverride(actor, params.id) }), {
       detail: { summary: "Remove a key's retention override" },
     })
     .post(
       "/accounts/:id/consents",
-      ({ actor, params, body, set }) => {
+      async ({ actor, params, body, set }) => {
+        const consent = await consents.record(actor, params.id, parseInput(RecordConsentInput, body));
         set.status = 201;
-        return toConsentView(consents.record(actor, params.id, parseInput(RecordConsentInput, body)));
+        return toConsentView(consent);
       },
       { detail: { summary: "Record an account's informed consent to payload retention (admin only)" } },
     )
-    .get("/accounts/:id/consents", ({ actor, params }) => ({ object: "list", data: consents.list(actor, params.id).map(toConsentView) }), {
+    .get("/accounts/:id/consents", async ({ actor, params }) => ({ object: "list", data: (await consents.list(actor, params.id)).map(toConsentView) }), {
       detail: { summary: "An account's consent records, revoked ones included" },
     })
     .delete(
       "/consents/:id",
-      ({ actor, params }) => {
-        const { consent, payloads_deleted } = consents.revoke(actor, params.id);
+      async ({ actor, params }) => {
+        const { consent, payloads_deleted } = await consents.revoke(actor, params.id);
         return { ...toConsentView(consent), payloads_deleted };
       },
       { detail: { summary: "Revoke a consent and delete the payloads kept under it (admin only)" } },
     )
-    .get("/accounts/:id/export", ({ actor, params }) => dataSubject.export(actor, params.id), {
+    .get("/accounts/:id/export", async ({ actor, params }) => dataSubject.export(actor, params.id), {
       detail: { summary: "Everything stored about an account, as JSON (data portability)" },
     })
-    .post("/accounts/:id/erase", ({ actor, params }) => dataSubject.erase(actor, params.id), {
+    .post("/accounts/:id/erase", async ({ actor, params }) => dataSubject.erase(actor, params.id), {
       detail: { summary: "Erase an account's personal data (revoke keys, delete payloads, keep only billing aggregates); idempotent" },
     });
 }

@@ -1,13 +1,13 @@
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import type { KeyService } from "../../auth/key-service";
-import type { SyncDb } from "../../db/sync-db";
 import { RequestLogQuery, requestLog } from "../../metering/request-log";
+import type { UsageRepository } from "../../store/usage-repository";
 import { parseInput } from "../../validation/parse-input";
 import { createAdminGate } from "./admin-gate";
 
 export interface RequestLogRoutesDeps {
-  db: SyncDb;
+  usage: UsageRepository;
   keys: KeyService;
   clientIp?: (request: Request, server: Server<unknown> | null | undefined) => string | null;
 }
@@ -16,7 +16,7 @@ export interface RequestLogRoutesDeps {
 export function createRequestLogRoutes(deps: RequestLogRoutesDeps) {
   return new Elysia({ prefix: "/admin", name: "admin-request-log" })
     .use(createAdminGate(deps))
-    .get("/requests", ({ actor, query }) => requestLog(deps.db, actor, parseInput(RequestLogQuery, query, "query")), {
+    .get("/requests", async ({ actor, query }) => requestLog(deps.usage, actor, parseInput(RequestLogQuery, query, "query")), {
       detail: { summary: "Request log, newest first, metadata only (limit; before: a request id; since; key_id; status=success|client_error|server_error)" },
     });
 }

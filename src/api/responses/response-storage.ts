@@ -1,11 +1,8 @@
-import { and, eq, gt, inArray } from "drizzle-orm";
 import type { Caller } from "../../caller/caller";
-import { retainedPayloads } from "../../db/schema";
-import type { SyncDb } from "../../db/sync-db";
 import type { Logger } from "../../logging/logger";
 import type { PayloadDecision, RequestSubject } from "../../privacy/payload-policy";
 import type { PayloadContent, PayloadStore } from "../../privacy/payload-store";
-import { changes } from "../../privacy/usage-rollup";
+import type { PayloadRepository } from "../../store/payload-repository";
 
 type Retaining = Exclude<PayloadDecision, { mode: "none" }>;
 export type StoredResponse = Extract<PayloadContent, { kind: "response" }>;
@@ -14,10 +11,11 @@ export type StoredResponse = Extract<PayloadContent, { kind: "response" }>;
 export type StorageState = { on: true; decision: Retaining } | { on: false; reason: string };
 
 export interface ResponseStorageDeps {
-  db: SyncDb;
   payloads: PayloadStore;
+  /** The rows under `payloads`, for a caller's stored answers. */
+  rows: Pick<PayloadRepository, "find" | "remove">;
   /** The payload retention that applies to a subject (consent, overrides, `[retention] payloads`). */
-  decide: (subject: RequestSubject | null) => PayloadDecision;
+  decide: (subject: RequestSubject | null) => Promise<PayloadDecision>;
   logger: Logger;
   now?: () => number;
 }
@@ -29,46 +27,39 @@ export interface ResponseStorageDeps {
  * every other payload. Under zero data retention or anonymized retention nothing is stored.
  */
 export function createResponseStorage(deps: ResponseStorageDeps) {
-  const { db, payloads, logger } = deps;
+  const { payloads, rows, logger } = deps;
   const now = deps.now ?? Date.now;
   const subjectOf = (caller: Caller): RequestSubject => ({ accountId: caller.account.id, keyId: caller.key.id });
-  const ofCaller = (caller: Caller, requestId: string, kinds: ("response" | "generation")[]) =>
-    and(eq(retainedPayloads.requestId, requestId), eq(retainedPayloads.accountId, caller.account.id), inArray(retainedPayloads.kind, kinds));
+  const ofCaller = (caller: Caller, requestId: string, kinds: ("response" | "generation")[]) => ({ accountId: caller.account.id, requestId, kinds });
 
   return {
-    state(caller: Caller): StorageState {
-      const decision = deps.decide(subjectOf(caller));
+    async state(caller: Caller): Promise<StorageState> {
+      const decision = await deps.decide(subjectOf(caller));
       if (decision.mode === "none") return { on: false, reason: "storage is off by the retention policy (zero data retention)" };
       if (decision.mode === "anonymized") return { on: false, reason: "storage is off by the retention policy (payloads are kept anonymized, linked to no account)" };
       if (!payloads.canCapture) return { on: false, reason: "storage is off: payload retention applies but no [retention] payload key is configured" };
       return { on: true, decision };
     },
 
-    /** Keeps one answer; a failed write is logged by class only and never fails the request. */
+    /** Keeps one answer; a failed write is logged by class only and never fails the request (nor does the client wait for it). */
     save(caller: Caller, decision: Retaining, meta: { requestId: string; model: string }, content: Omit<StoredResponse, "kind">) {
-      try {
-        payloads.capture(decision, { ...meta, subject: subjectOf(caller) }, { kind: "response", ...content });
-      } catch (error) {
+      payloads.capture(decision, { ...meta, subject: subjectOf(caller) }, { kind: "response", ...content }).catch((error: unknown) => {
         logger.error({ requestId: meta.requestId, err: { type: (error as Error)?.name ?? typeof error } }, "response storage write failed");
-      }
+      });
     },
 
     /** The caller's account's stored answer for a request id, unexpired; null when there is none it may see. */
-    find(caller: Caller, requestId: string): StoredResponse | null {
-      const row = db
-        .select()
-        .from(retainedPayloads)
-        .where(and(ofCaller(caller, requestId, ["response"]), gt(retainedPayloads.expiresAt, new Date(now()))))
-        .get();
+    async find(caller: Caller, requestId: string): Promise<StoredResponse | null> {
+      const row = await rows.find(ofCaller(caller, requestId, ["response"]), new Date(now()));
       if (row == null) return null;
       const content = payloads.open(row).content;
       return content?.kind === "response" ? content : null;
     },
 
     /** Deletes the stored answer and the payload kept of the same generation; false when there was none. */
-    remove(caller: Caller, requestId: string): boolean {
-      if (this.find(caller, requestId) == null) return false;
-      return changes(db.delete(retainedPayloads).where(ofCaller(caller, requestId, ["response", "generation"])).run()) > 0;
+    async remove(caller: Caller, requestId: string): Promise<boolean> {
+      if ((await this.find(caller, requestId)) == null) return false;
+      return (await rows.remove(ofCaller(caller, requestId, ["response", "generation"]))) > 0;
     },
   };
 }

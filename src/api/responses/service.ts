@@ -37,27 +37,27 @@ const requestIdOf = (id: string) => (id.startsWith("resp_") ? id.slice("resp_".l
 export function createResponsesService(deps: ResponsesDeps) {
   const { engine, storage } = deps;
   const now = deps.now ?? Date.now;
-  const storageFor = ({ caller }: Incoming): StorageState => storage?.state(caller) ?? ZDR;
+  const storageFor = async ({ caller }: Incoming): Promise<StorageState> => (storage == null ? ZDR : storage.state(caller));
 
   const begin = (incoming: Incoming, model: string) => beginRequest(incoming, model, deps.newRequestId);
 
   /** The stored conversation `previous_response_id` continues, or a 400 that says why there is none. */
-  function previousHistory(incoming: Incoming, state: StorageState, previousId: string | null | undefined): ChatMessage[] {
+  async function previousHistory(incoming: Incoming, state: StorageState, previousId: string | null | undefined): Promise<ChatMessage[]> {
     if (previousId == null) return [];
     const param = "previous_response_id";
     if (!state.on) throw new InvalidRequestError(`previous_response_id cannot be used: responses are not stored: ${state.reason}`, { param, code: "storage_disabled" });
     const requestId = requestIdOf(previousId);
-    const previous = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    const previous = requestId == null ? null : await storage!.find(incoming.caller, requestId);
     if (previous == null) throw new InvalidRequestError("previous_response_id names no stored response of this account", { param, code: "previous_response_not_found" });
     return previous.history;
   }
 
   /** A stored response of the caller's account, or a 404 that says why there is none. */
-  function stored(incoming: Incoming, id: string) {
-    const state = storageFor(incoming);
+  async function stored(incoming: Incoming, id: string) {
+    const state = await storageFor(incoming);
     if (!state.on) throw new NotFoundError(`no such response: responses are not stored: ${state.reason}`);
     const requestId = requestIdOf(id);
-    const found = requestId == null ? null : storage!.find(incoming.caller, requestId);
+    const found = requestId == null ? null : await storage!.find(incoming.caller, requestId);
     if (found == null || requestId == null) throw new NotFoundError("no such response stored for this account");
     return { requestId, found };
   }
@@ -65,8 +65,8 @@ export function createResponsesService(deps: ResponsesDeps) {
   return {
     async create(incoming: Incoming, bodyText: string) {
       const body = parseBody(ResponsesRequest, bodyText);
-      const state = storageFor(incoming);
-      const previous = previousHistory(incoming, state, body.previous_response_id);
+      const state = await storageFor(incoming);
+      const previous = await previousHistory(incoming, state, body.previous_response_id);
       const { abort, ...context } = begin(incoming, body.model);
       // OpenAI stores by default; here only where the retention policy keeps payloads for the caller.
       const keep = state.on && body.store !== false ? state.decision : null;
@@ -88,17 +88,17 @@ export function createResponsesService(deps: ResponsesDeps) {
       return response;
     },
 
-    retrieve: (incoming: Incoming, id: string) => stored(incoming, id).found.response,
+    retrieve: async (incoming: Incoming, id: string) => (await stored(incoming, id)).found.response,
 
-    remove(incoming: Incoming, id: string) {
-      const { requestId } = stored(incoming, id);
-      storage!.remove(incoming.caller, requestId);
+    async remove(incoming: Incoming, id: string) {
+      const { requestId } = await stored(incoming, id);
+      await storage!.remove(incoming.caller, requestId);
       return { id: responseId(requestId), object: "response" as const, deleted: true };
     },
 
-    inputItems(incoming: Incoming, id: string, query: unknown) {
+    async inputItems(incoming: Incoming, id: string, query: unknown) {
       const { limit, order, after } = parseInput(InputItemsQuery, query, "query");
-      const items = stored(incoming, id).found.inputItems;
+      const items = (await stored(incoming, id)).found.inputItems;
       const ordered = order === "asc" ? items : [...items].reverse();
       const start = after == null ? 0 : ordered.findIndex((item) => item.id === after) + 1;
       if (start === 0 && after != null) throw new InvalidRequestError("'after' names no input item of this response", { param: "after" });

@@ -30,6 +30,6 @@ export interface UsageList extends List<UsageRow> {
 
 export type AuditEntry = AuditView;
 export type AuditVerification = ServerAuditVerification & { object: "audit_verification" };
-export type RetentionSummary = ReturnType<ConsentService["summary"]>;
+export type RetentionSummary = Awaited<ReturnType<ConsentService["summary"]>>;
 
 export interface ModelList extends List<{ id: string; owned_by?: string }> {}

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { CacheOwner } from "../../../src/inference/cache-scope";
 import type { PromptCache } from "../../../src/inference/engine";
 import { createPromptCacheSweep } from "../../../src/privacy/prompt-cache-sweep";
+import { createSqliteSubjectRepository } from "../../../src/store/sqlite-subject-repository";
 import { api, guardedApp } from "../auth/harness";
 
 /** A prompt cache that holds the given scopes and records what it is told to forget. */
@@ -70,7 +71,7 @@ describe("prompt cache sweep", () => {
     const other = await h.accounts.create(h.cli, { name: "other" });
     const { key: kept } = await h.keys.create(h.cli, { name: "kept", account_id: other.id });
     scopes.push(`key:${account.id}:${key.id}`, `account:${other.id}`, `key:${other.id}:${kept.id}`);
-    using sweep = createPromptCacheSweep({ db: h.store.db, cache, intervalMs: 3_600_000, logger: { warn() {} } });
+    using sweep = createPromptCacheSweep({ subjects: createSqliteSubjectRepository(h.store.db), cache, intervalMs: 3_600_000, logger: { warn() {} } });
 
     expect(await sweep.sweep()).toBe(0);
     // The unwrapped services, as a CLI process over the same store would use them.
@@ -89,7 +90,7 @@ describe("prompt cache sweep", () => {
     using _h = h;
     const scopes = [`account:${account.id}`];
     let clock = Date.now();
-    using sweep = createPromptCacheSweep({ db: h.store.db, cache: { ...cache, scopes: () => scopes }, intervalMs: 3_600_000, logger: { warn() {} }, now: () => clock });
+    using sweep = createPromptCacheSweep({ subjects: createSqliteSubjectRepository(h.store.db), cache: { ...cache, scopes: () => scopes }, intervalMs: 3_600_000, logger: { warn() {} }, now: () => clock });
 
     expect(await sweep.sweep()).toBe(0);
     await h.keys.revoke(h.cli, key.id);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
+import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
 type Harness = Awaited<ReturnType<typeof guardedApp>>;
@@ -16,7 +17,7 @@ async function get(h: Harness, path: string) {
 const count = (h: Harness, table: string) => (h.store.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n;
 
 /** The retention purge as the schedule runs it, at `at`, folding request rows older than one day into usage_daily. */
-const purgeAt = (h: Harness, at: number) => createPurgeJob({ store: h.store, retention: { ...h.config.retention, metadata_detail_days: 1 }, key: null, now: () => at }).run();
+const purgeAt = (h: Harness, at: number) => createPurgeJob({ payloads: createSqlitePayloadRepository(h.store.db, h.store.sqlite), retention: { ...h.config.retention, metadata_detail_days: 1 }, key: null, now: () => at }).run();
 
 describe("usage after the retention roll-up (injected clock)", () => {
   test("Should report the same totals on /admin/usage and the key listing before and after request rows are folded into daily aggregates", async () => {
@@ -48,7 +49,7 @@ describe("usage after the retention roll-up (injected clock)", () => {
     expect(before[2].data).toEqual([{ day: "2026-05-01", requests: 4, errors: 1, prompt_tokens: 18, completion_tokens: 48, cost: 0.114 }]);
     expect(before[3].data).toEqual([{ model: "fake", requests: 1, errors: 0, prompt_tokens: 6, completion_tokens: 16, cost: 0.038 }]);
 
-    const report = purgeAt(h, T0 + 3 * DAY);
+    const report = await purgeAt(h, T0 + 3 * DAY);
     expect(report.usage_rows_rolled_up).toBe(4);
     expect(count(h, "usage_events")).toBe(1);
     expect(count(h, "usage_daily")).toBeGreaterThan(0);

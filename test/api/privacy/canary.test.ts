@@ -4,6 +4,9 @@ import pino from "pino";
 import { configSchema } from "../../../src/config/schema";
 import { retainedPayloads } from "../../../src/db/schema";
 import { createPrivacy } from "../../../src/privacy/create-privacy";
+import { createSqliteConsentRepository } from "../../../src/store/sqlite-consent-repository";
+import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
+import { createSqliteSubjectRepository } from "../../../src/store/sqlite-subject-repository";
 import { guardedApp } from "../auth/harness";
 import { canaries, captureOutput, driveEveryEndpoint, filesUnder, newTempFiles, occurrences, tempSnapshot, type ExchangeResult } from "./canary-harness";
 
@@ -155,7 +158,11 @@ describe("anonymized retention", () => {
     for (const row of rows) expect(row).toMatchObject({ mode: "anonymized", basis: "policy", account_id: null, key_id: null, consent_id: null });
 
     // Decrypted with the key, the canaries are there: retention works, and it is only the key that reads it.
-    const privacy = createPrivacy({ store: h.store, retention: configSchema.parse({ retention }).retention, logger: pino({ level: "silent" }), now: s.now });
+    const privacy = createPrivacy({
+      consents: createSqliteConsentRepository(h.store.db, h.store.sqlite),
+      payloads: createSqlitePayloadRepository(h.store.db, h.store.sqlite),
+      subjects: createSqliteSubjectRepository(h.store.db, h.store.sqlite),
+      retention: configSchema.parse({ retention }).retention, logger: pino({ level: "silent" }), now: s.now });
     const opened = h.store.db.select().from(retainedPayloads).all().map(privacy.payloads.open);
     const plaintext = JSON.stringify(opened);
     for (const needle of [s.c.system, s.c.user, s.c.toolArgs, s.c.toolResult, s.c.prompt, s.c.embedding, s.c.toolSchema, s.c.jsonSchema]) expect(plaintext).toContain(needle);
@@ -164,9 +171,9 @@ describe("anonymized retention", () => {
 
     // Before the window ends nothing goes; after it, every ciphertext is gone from the file, free pages and WAL.
     s.advance(29 * DAY);
-    expect(privacy.purge.run().payloads_deleted).toBe(0);
+    expect((await privacy.purge.run()).payloads_deleted).toBe(0);
     s.advance(2 * DAY);
-    const report = privacy.purge.run();
+    const report = await privacy.purge.run();
     expect(report.payloads_deleted).toBe(rows.length);
     expect(report.space?.wal).toBe("truncated");
     expect((h.store.sqlite.query("select count(*) as n from retained_payloads").get() as { n: number }).n).toBe(0);

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { draftPairs } from "../../../src/privacy/draft-data";
 import { createPayloadStore } from "../../../src/privacy/payload-store";
+import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
 import { api, chatBody, guardedApp } from "../auth/harness";
 
@@ -53,8 +54,8 @@ describe("consent and payload retention per account", () => {
     expect(h.store.sqlite.query("select mode, account_id from retained_payloads order by created_at").all().at(-1)).toEqual({ mode: "anonymized", account_id: null });
 
     // Draft-data export sees the consented pairs, and only those.
-    const payloads = createPayloadStore({ db: h.store.db, key: createRetentionKey(keyBytes) });
-    const pairs = [...draftPairs(h.store.db, payloads, { now: Date.now() })];
+    const payloads = createPayloadStore({ payloads: createSqlitePayloadRepository(h.store.db), key: createRetentionKey(keyBytes) });
+    const pairs = await draftPairs(createSqlitePayloadRepository(h.store.db), payloads, { now: Date.now() });
     expect(pairs.length).toBe(2);
     expect(pairs[0]).toEqual({ model: "fake", messages: [{ role: "user", content: "alice asks 1 2" }], completion: expect.stringContaining(" 3 4"), finish_reason: "stop" });
     expect(JSON.stringify(pairs)).not.toContain("root asks");

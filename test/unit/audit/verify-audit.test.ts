@@ -5,6 +5,7 @@ import { appendAudit, auditHash } from "../../../src/audit/append-audit";
 import { verifyAudit } from "../../../src/audit/verify-audit";
 import { listAudit, AuditQuery } from "../../../src/audit/list-audit";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
+import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
 import { configSchema } from "../../../src/config/schema";
 
@@ -106,11 +107,11 @@ describe("verifyAudit", () => {
 });
 
 describe("audit retention with checkpoints", () => {
-  test("Should remove entries older than audit_days behind a signed checkpoint, and the rest still verifies", () => {
+  test("Should remove entries older than audit_days behind a signed checkpoint, and the rest still verifies", async () => {
     const store = withEntries(6, DAY); // entries on days 1..6
     const key = createRetentionKey(new Uint8Array(32).fill(7));
-    const job = createPurgeJob({ store, retention: { ...ZDR_RETENTION, audit_days: 3 }, key, now: () => T0 + 7 * DAY + 1 });
-    const report = job.run();
+    const job = createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: { ...ZDR_RETENTION, audit_days: 3 }, key, now: () => T0 + 7 * DAY + 1 });
+    const report = await job.run();
     // Entries of days 1..4 are more than 3 days old at day 7 (+1 ms); the purge audits itself as a new entry.
     expect(report).toMatchObject({ audit_entries_removed: 4, audit_checkpoint_seq: 4 });
     const verification = verifyAudit(store.db, key);
@@ -126,9 +127,9 @@ describe("audit retention with checkpoints", () => {
     ]);
   });
 
-  test("Should continue the chain from the checkpoint when retention removed every entry", () => {
+  test("Should continue the chain from the checkpoint when retention removed every entry", async () => {
     const store = withEntries(3, DAY);
-    createPurgeJob({ store, retention: { ...ZDR_RETENTION, audit_days: 1 }, key: null, now: () => T0 + 30 * DAY }).run();
+    await createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: { ...ZDR_RETENTION, audit_days: 1 }, key: null, now: () => T0 + 30 * DAY }).run();
     // The purge's own entry (seq 4) follows the checkpoint at seq 3.
     const report = verifyAudit(store.db);
     expect(report).toMatchObject({ ok: true, entries: 1, first_seq: 4, checkpoint: { seq: 3, signature: "unsigned" } });
@@ -136,9 +137,9 @@ describe("audit retention with checkpoints", () => {
     expect(verifyAudit(store.db)).toMatchObject({ ok: true, entries: 2, last_seq: 5 });
   });
 
-  test("Should keep the audit log forever with audit_days = 0", () => {
+  test("Should keep the audit log forever with audit_days = 0", async () => {
     const store = withEntries(3, DAY);
-    const report = createPurgeJob({ store, retention: { ...ZDR_RETENTION, audit_days: 0 }, key: null, now: () => T0 + 3650 * DAY }).run();
+    const report = await createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: { ...ZDR_RETENTION, audit_days: 0 }, key: null, now: () => T0 + 3650 * DAY }).run();
     expect(report.audit_entries_removed).toBe(0);
     expect(verifyAudit(store.db)).toMatchObject({ ok: true, entries: 3, checkpoint: null });
   });

@@ -6,6 +6,7 @@ import { usageEvents, type UsageEventRow } from "../../../src/db/schema";
 import { createPayloadStore } from "../../../src/privacy/payload-store";
 import { createPurgeJob } from "../../../src/privacy/purge-job";
 import { startPurgeSchedule, type Timers } from "../../../src/privacy/purge-schedule";
+import { createSqlitePayloadRepository } from "../../../src/store/sqlite-payload-repository";
 import type { PayloadDecision } from "../../../src/privacy/payload-policy";
 import { createRetentionKey } from "../../../src/privacy/retention-key";
 import { configSchema } from "../../../src/config/schema";
@@ -54,35 +55,35 @@ function usageRow(id: string, startedAt: number, extra: Partial<UsageEventRow> =
 const count = (store: Store, table: string) => (store.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n;
 
 describe("purge windows (injected clock)", () => {
-  test("Should delete a payload only once its window has passed - policy rows also when payload_days is shortened", () => {
+  test("Should delete a payload only once its window has passed - policy rows also when payload_days is shortened", async () => {
     const store = freshStore();
     let clock = T0;
-    const payloads = createPayloadStore({ db: store.db, key, now: () => clock });
+    const payloads = createPayloadStore({ payloads: createSqlitePayloadRepository(store.db), key, now: () => clock });
     const policy: Kept = { mode: "anonymized", basis: "policy", purposes: [], days: 30, consentId: null };
     const consented: Kept = { mode: "full", basis: "consent", purposes: ["draft_training"], days: 60, consentId: "cns_1" };
-    payloads.capture(policy, { requestId: "r1", model: "fake", subject: null }, { kind: "embedding", inputs: ["a"] });
-    payloads.capture(consented, { requestId: "r2", model: "fake", subject: { accountId: "acct_a", keyId: "key_a" } }, { kind: "embedding", inputs: ["b"] });
-    const job = (retention = { ...ZDR_RETENTION, metadata_detail_days: 90 }) => createPurgeJob({ store, retention, key, now: () => clock });
+    await payloads.capture(policy, { requestId: "r1", model: "fake", subject: null }, { kind: "embedding", inputs: ["a"] });
+    await payloads.capture(consented, { requestId: "r2", model: "fake", subject: { accountId: "acct_a", keyId: "key_a" } }, { kind: "embedding", inputs: ["b"] });
+    const job = (retention = { ...ZDR_RETENTION, metadata_detail_days: 90 }) => createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention, key, now: () => clock });
 
     clock = T0 + 30 * DAY - 1;
-    expect(job().run().payloads_deleted).toBe(0);
+    expect((await job().run()).payloads_deleted).toBe(0);
     clock = T0 + 30 * DAY;
-    expect(job().run({ dryRun: true }).payloads_deleted).toBe(1);
+    expect((await job().run({ dryRun: true })).payloads_deleted).toBe(1);
     expect(count(store, "retained_payloads")).toBe(2); // a dry run only counts
-    expect(job().run().payloads_deleted).toBe(1);
+    expect((await job().run()).payloads_deleted).toBe(1);
     clock = T0 + 59 * DAY;
-    expect(job().run().payloads_deleted).toBe(0); // the consent's own window is 60 days
+    expect((await job().run()).payloads_deleted).toBe(0); // the consent's own window is 60 days
     clock = T0 + 60 * DAY;
-    expect(job().run().payloads_deleted).toBe(1);
+    expect((await job().run()).payloads_deleted).toBe(1);
 
     // Shortening payload_days applies to rows kept under the policy at once.
     clock = T0 + 100 * DAY;
-    payloads.capture(policy, { requestId: "r3", model: "fake", subject: null }, { kind: "embedding", inputs: ["c"] });
+    await payloads.capture(policy, { requestId: "r3", model: "fake", subject: null }, { kind: "embedding", inputs: ["c"] });
     clock += 5 * DAY;
-    expect(job({ ...ZDR_RETENTION, payload_days: 5 }).run().payloads_deleted).toBe(1);
+    expect((await job({ ...ZDR_RETENTION, payload_days: 5 }).run()).payloads_deleted).toBe(1);
   });
 
-  test("Should drop client IPs after security_days and fold request rows older than metadata_detail_days into daily aggregates", () => {
+  test("Should drop client IPs after security_days and fold request rows older than metadata_detail_days into daily aggregates", async () => {
     const store = freshStore();
     store.db
       .insert(usageEvents)
@@ -94,12 +95,12 @@ describe("purge windows (injected clock)", () => {
         usageRow("new", T0 - 1 * DAY),
       ])
       .run();
-    const job = createPurgeJob({ store, retention: ZDR_RETENTION, key: null, now: () => T0, logger: pino({ level: "silent" }) });
-    const dry = job.run({ dryRun: true });
+    const job = createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: ZDR_RETENTION, key: null, now: () => T0, logger: pino({ level: "silent" }) });
+    const dry = await job.run({ dryRun: true });
     expect(dry).toMatchObject({ dry_run: true, usage_rows_rolled_up: 3, client_ips_cleared: 4, space: null });
     expect(count(store, "usage_events")).toBe(5);
 
-    const report = job.run();
+    const report = await job.run();
     expect(report).toMatchObject({ dry_run: false, usage_rows_rolled_up: 3, client_ips_cleared: 4, payloads_deleted: 0 });
     expect(report.space?.wal).toBe("truncated");
     const left = store.sqlite.query("select id, client_ip from usage_events order by started_at").all();
@@ -113,33 +114,35 @@ describe("purge windows (injected clock)", () => {
       { day: "2026-01-26", account_id: "acct_a", key_id: "key_a", endpoint: "POST /v1/chat/completions", model: "", requests: 1, errors: 1, prompt_tokens: 10, completion_tokens: 5, draft_tokens_accepted: 0, cost_micros: 7 },
     ]);
     // Only whole UTC days are folded: a row 89.9 days old stays until its day has passed entirely.
-    expect(job.run()).toMatchObject({ usage_rows_rolled_up: 0, client_ips_cleared: 0, space: null });
+    expect(await job.run()).toMatchObject({ usage_rows_rolled_up: 0, client_ips_cleared: 0, space: null });
     // The purge audits what it did, and only when it did something.
     expect(store.sqlite.query("select action, actor from audit_log").all()).toEqual([{ action: "retention.purge", actor: "system:retention" }]);
   });
 
-  test("Should report each run that is not a dry run with the rows it removed - folded request rows counted, cleared IPs not", () => {
+  test("Should report each run that is not a dry run with the rows it removed - folded request rows counted, cleared IPs not", async () => {
     const store = freshStore();
     store.db.insert(usageEvents).values([usageRow("old-1", T0 - 100 * DAY), usageRow("old-2", T0 - 99 * DAY), usageRow("mid", T0 - 40 * DAY)]).run();
     const reported: number[] = [];
-    const job = createPurgeJob({ store, retention: ZDR_RETENTION, key: null, now: () => T0, onPurged: (rows) => reported.push(rows) });
-    job.run({ dryRun: true });
+    const job = createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: ZDR_RETENTION, key: null, now: () => T0, onPurged: (rows) => reported.push(rows) });
+    await job.run({ dryRun: true });
     expect(reported).toEqual([]);
-    expect(job.run()).toMatchObject({ usage_rows_rolled_up: 2, client_ips_cleared: 3 });
-    job.run();
+    expect(await job.run()).toMatchObject({ usage_rows_rolled_up: 2, client_ips_cleared: 3 });
+    await job.run();
     expect(reported).toEqual([2, 0]);
   });
 
-  test("Should run on a schedule and stop when disposed", () => {
+  test("Should run on a schedule and stop when disposed - the next run timed from the end of the last", async () => {
     const store = freshStore();
-    const pending: { callback: () => void; ms: number }[] = [];
+    const pending: { callback: () => void | Promise<void>; ms: number }[] = [];
     const timers: Timers = { setTimeout: (callback, ms) => pending.push({ callback, ms }) - 1, clearTimeout: (handle) => void pending.splice(handle as number, 1) };
     let runs = 0;
-    const job = createPurgeJob({ store, retention: ZDR_RETENTION, key: null });
+    const job = createPurgeJob({ payloads: createSqlitePayloadRepository(store.db, store.sqlite), retention: ZDR_RETENTION, key: null });
     const schedule = startPurgeSchedule({ job: { run: (options) => (runs++, job.run(options)) }, intervalMs: 3_600_000, logger: pino({ level: "silent" }), timers });
     expect(pending.map((entry) => entry.ms)).toEqual([0]);
-    pending.shift()!.callback();
+    const tick = pending.shift()!.callback();
     expect(runs).toBe(1);
+    expect(pending).toEqual([]);
+    await tick;
     expect(pending.map((entry) => entry.ms)).toEqual([3_600_000]);
     schedule[Symbol.dispose]();
     expect(pending).toEqual([]);
