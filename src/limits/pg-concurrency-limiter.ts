@@ -106,9 +106,12 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
         const blocked = new Set<string>();
         for (const waiter of [...waiters]) {
           if (waiter.settled || blocked.has(waiter.claim.keyId)) continue;
+          // The store failed: the waiters keep their rows and try again at the next wake-up or poll.
           const outcome = await table.attempt(waiter.claim, waiter.rowId).catch(() => null);
-          if (outcome == null || outcome.kind === "full") break;
-          if (waiter.settled) void remove(outcome.id);
+          if (outcome == null) break;
+          // Its row expired (this node stalled past the expiry) and the queue filled behind it.
+          if (outcome.kind === "full") waiter.giveUp(concurrencyRejection.queueFull(waiter.request, outcome, retryAfterSeconds));
+          else if (waiter.settled) void remove(outcome.id);
           else if (outcome.kind === "granted") waiter.grant(outcome.id);
           else {
             blocked.add(waiter.claim.keyId);

@@ -110,6 +110,16 @@ describe.skipIf(serverUrl == null)("concurrency limits across a fleet of nodes o
     await eventually(async () => (await b.stats("k")).keyInFlight === 0);
   });
 
+  test("Should keep a slot held longer than the expiry while its node heartbeats - a waiter elsewhere keeps waiting", async () => {
+    const a = node({ leaseExpiryMs: 300 });
+    const b = node({ pollMs: 50 });
+    const held = await a.acquire(request());
+    const waiting = b.acquire(request({ maxWaitMs: 1_000 })).catch((e) => e);
+    expect(await waiting).toMatchObject({ status: 429, code: "concurrency_wait_exceeded" });
+    expect((await b.stats("k")).keyInFlight).toBe(1);
+    held.release();
+  });
+
   test("Should give back the leases of a node killed with SIGKILL once they expire - a waiter elsewhere then runs", async () => {
     const expiryMs = 1_000;
     const doomed = Bun.spawn(["bun", "test/support/lease-holder.ts", store.url, String(expiryMs)], { stdout: "pipe", stderr: "inherit" });
