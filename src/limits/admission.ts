@@ -91,7 +91,7 @@ export function createAdmission(deps: AdmissionDeps) {
       await checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
       for (const owner of chain) if (hasBudget(owner)) await checkBudget(owner, named(owner), { accountIds: accountSubtree(db, owner.id) }, at);
 
-      // A key without rpm (tpm) keeps no window: a limit set later counts from then on.
+      // Windows count for keys without rpm or tpm too, so a limit set later holds at once.
       const rpm = rpmOf(key);
       const tpm = tpmOf(key);
       const seen: { requests?: RateWindowReading; tokens?: RateWindowReading } = {};
@@ -107,7 +107,8 @@ export function createAdmission(deps: AdmissionDeps) {
           });
         }
       }
-      if (rpm > 0) {
+      if (rpm === 0) void windows.requests.add(key.id, at, 1).catch(() => {});
+      else {
         const { taken, reading } = await windows.requests.take(key.id, at, 1, rpm);
         seen.requests = reading;
         if (!taken)
@@ -128,8 +129,8 @@ export function createAdmission(deps: AdmissionDeps) {
         maxWaitMs: limits.queue_wait_seconds * 1000,
         signal: request.signal,
       });
-      // A lost token count only makes the key's tpm a little lenient; the request itself succeeded.
-      return { lease, recordTokens: (count) => void (tpm > 0 && windows.tokens.add(key.id, now(), count).catch(() => {})) };
+      // A lost count only makes the key's limit a little lenient; the request itself succeeded.
+      return { lease, recordTokens: (count) => void windows.tokens.add(key.id, now(), count).catch(() => {}) };
     },
 
     /** OpenAI's x-ratelimit-* headers for the limits the key has (none when unlimited), as of its latest admission. */

@@ -21,7 +21,6 @@ interface Waiter {
   request: ConcurrencyRequest;
   rowId: string;
   arrival: number;
-  startedAt: number;
   settled: boolean;
   grant(id: string): void;
   giveUp(error: unknown): void;
@@ -53,6 +52,8 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
   let pumping = false;
   let pumpAgain = false;
   let disposed = false;
+  /** Counts hints that a slot may have come free, so a request that queued meanwhile checks again. */
+  let wakeups = 0;
 
   const heartbeat = setInterval(() => void table.renew([...held, ...waiters.map((w) => w.rowId)]).catch(() => {}), expiryMs / 3);
   const poll = setInterval(() => waiters.length > 0 && void pump(), deps.pollMs ?? 500);
@@ -60,6 +61,7 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
   poll.unref();
   const subscription = deps.db.$client
     .listen(LEASE_CHANNEL, (rootId) => {
+      wakeups++;
       if (waiters.some((w) => w.claim.rootId === rootId)) void pump();
     })
     .catch(() => null);
@@ -79,7 +81,14 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
   };
 
   // A row whose delete fails is no longer renewed, so it stops counting within the expiry.
-  const remove = (id: string) => table.remove(id).then(() => !disposed && void pump(), () => {});
+  const remove = (id: string) =>
+    table.remove(id).then(
+      () => {
+        wakeups++;
+        if (!disposed) void pump();
+      },
+      () => {},
+    );
 
   function lease(id: string, startedAt: number): ConcurrencyLease {
     held.add(id);
@@ -132,7 +141,6 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
         request,
         rowId: row.id,
         arrival: row.arrival,
-        startedAt,
         settled: false,
         grant: (id) => settle(() => resolve(lease(id, startedAt))),
         giveUp: (error) =>
@@ -165,6 +173,7 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
       if (request.signal?.aborted) throw request.signal.reason;
       if (disposed) throw new Error("the concurrency limiter was disposed");
       const claim = claimOf(request);
+      const wakeupsBefore = wakeups;
       const outcome = await table.attempt(claim, null);
       if (outcome.kind === "granted") return lease(outcome.id, startedAt);
       if (outcome.kind === "full") throw concurrencyRejection.queueFull(request, outcome, retryAfterSeconds);
@@ -172,7 +181,10 @@ export function createPgConcurrencyLimiter(deps: PgConcurrencyLimiterDeps): Conc
         void remove(outcome.id);
         throw request.signal.reason;
       }
-      return wait(request, claim, outcome, startedAt);
+      const waiting = wait(request, claim, outcome, startedAt);
+      // A slot freed while this request was queuing found no waiter here to tell.
+      if (wakeups !== wakeupsBefore) void pump();
+      return waiting;
     },
 
     stats: (keyId, accountId) => table.stats(keyId, accountId),

@@ -46,7 +46,7 @@ describe.skipIf(serverUrl == null)("concurrency limits across a fleet of nodes o
       if (req.keyId === "k") inFlight.key++;
       inFlight.parent++;
       most = { key: Math.max(most.key, inFlight.key), parent: Math.max(most.parent, inFlight.parent) };
-      await Bun.sleep(Math.random() * 8);
+      await Bun.sleep(10 + Math.random() * 15);
       if (req.keyId === "k") inFlight.key--;
       inFlight.parent--;
       lease.release();
