@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import type { ConcurrencyRequest } from "../../src/limits/concurrency-limiter";
 import { createPgConcurrencyLimiter, type PgConcurrencyLimiterDeps } from "../../src/limits/pg-concurrency-limiter";
 import { eventually, pgLimitsStore } from "../support/pg-limits-store";
@@ -122,7 +123,7 @@ describe.skipIf(serverUrl == null)("concurrency limits across a fleet of nodes o
 
   test("Should give back the leases of a node killed with SIGKILL once they expire - a waiter elsewhere then runs", async () => {
     const expiryMs = 1_000;
-    const doomed = Bun.spawn(["bun", "test/support/lease-holder.ts", store.url, String(expiryMs)], { stdout: "pipe", stderr: "inherit" });
+    const doomed = Bun.spawn(["bun", join(import.meta.dir, "../support/lease-holder.ts"), store.url, String(expiryMs)], { stdout: "pipe", stderr: "inherit" });
     const reader = doomed.stdout.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe("held\n");
     const survivor = node({ pollMs: 100 });
