@@ -44,7 +44,8 @@ export function createLeaseTable(db: PgDb, options: { nodeId: string; expiryMs: 
   async function attempt(claim: FleetClaim, rowId: string | null): Promise<AttemptOutcome> {
     return db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`enclave.concurrency:${claim.rootId}`}, 0))`);
-      const rows = await tx.execute<TreeRow>(sql`
+      // Bun's driver types raw rows loosely: these are the columns selected below.
+      const rows = (await tx.execute(sql`
         select true as granted, null::text as id, null::bigint as arrival, key_id, account_id, chain, count(*)::int as count,
                0 as key_limit, 0 as account_limit, '{}'::int[] as chain_limits
         from concurrency_leases where root_id = ${claim.rootId} and granted and ${live}
@@ -52,7 +53,7 @@ export function createLeaseTable(db: PgDb, options: { nodeId: string; expiryMs: 
         union all
         select false, id, arrival, key_id, account_id, chain, 1, key_limit, account_limit, chain_limits
         from concurrency_leases where root_id = ${claim.rootId} and not granted and ${live}
-        order by arrival nulls first`);
+        order by arrival nulls first`)) as TreeRow[];
       const held: HeldSlots[] = [];
       const waiting: (SlotClaim & { id: string; arrival: number })[] = [];
       for (const row of rows) {
