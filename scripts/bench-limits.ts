@@ -6,6 +6,12 @@
  * generation cost leaves the overhead itself visible. Variants alternate so both see the same load.
  *
  *   bun run bench:limits [--preset bench|demo] [--seconds 4] [--rounds 2] [--concurrency 2] [--threads 2]
+ *
+ * With --store postgres it measures the store's share instead (see bench-limits-store.ts): key
+ * read, admission, release and a usage row per request on SQLite beside Postgres (two nodes), in a
+ * database it creates on the server --database-url names.
+ *
+ *   bun run bench:limits --store postgres --database-url postgres://... [--calls 2000] [--callers 8]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +29,7 @@ import type { Engine } from "../src/inference/engine";
 import { createFakeEngine } from "../src/inference/fake-engine";
 import { createLlamaEngine } from "../src/inference/llama-engine";
 import { createLogger } from "../src/logging/logger";
+import { benchLimitsOnStores, printStoreRows } from "./bench-limits-store";
 import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, silentLogger, writeResults } from "./bench-support";
 
 const { values } = parseArgs({
@@ -33,8 +40,23 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "2" },
     threads: { type: "string", default: "2" },
     cache: { type: "string", default: "./.cache/forge" },
+    store: { type: "string", default: "sqlite" },
+    "database-url": { type: "string" },
+    calls: { type: "string", default: "2000" },
+    callers: { type: "string", default: "8" },
   },
 });
+if (values.store === "postgres") {
+  const url = values["database-url"];
+  if (url == null) throw new Error("--store postgres needs --database-url postgres://USER@HOST:PORT/DB (a server where the bench may create a database)");
+  const storeMachine = machineInfo(0, "none");
+  printMachine(storeMachine);
+  const concurrency = Number(values.callers);
+  const rows = await benchLimitsOnStores({ databaseUrl: url, calls: Number(values.calls), concurrency });
+  printStoreRows(rows, concurrency);
+  writeResults("bench-limits-store", storeMachine, { calls: Number(values.calls), concurrency, rows });
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const concurrency = Number(values.concurrency);

@@ -6,7 +6,7 @@ import type { UsageRepository } from "../store/usage-repository";
 import { budgetPeriodBounds, type BudgetPeriod } from "./budget-period";
 import { createConcurrencyLimiter, type ConcurrencyLease, type ConcurrencyLimiter } from "./concurrency-limiter";
 import { RateLimitError } from "./rate-limit-error";
-import { createSlidingWindow, type SlidingWindow } from "./sliding-window";
+import { createInProcessRateWindows, type RateWindowReading, type RateWindows } from "./rate-windows";
 
 export interface AdmissionDeps {
   limits: Config["limits"];
@@ -16,7 +16,10 @@ export interface AdmissionDeps {
   /** What budgets are checked against. */
   usage: UsageRepository;
   now?: () => number;
+  /** Concurrency slots; default in process (one node). A fleet passes the Postgres one. */
   limiter?: ConcurrencyLimiter;
+  /** Requests and tokens per minute; default in process (one node). A fleet passes the Postgres ones. */
+  windows?: { requests: RateWindows; tokens: RateWindows };
 }
 
 export interface Admitted {
@@ -43,14 +46,9 @@ export function createAdmission(deps: AdmissionDeps) {
   const { limits, accounts } = deps;
   const now = deps.now ?? Date.now;
   const limiter = deps.limiter ?? createConcurrencyLimiter({ now });
-  const requestWindows = new Map<string, SlidingWindow>();
-  const tokenWindows = new Map<string, SlidingWindow>();
-
-  const windowFor = (map: Map<string, SlidingWindow>, keyId: string) => {
-    let window = map.get(keyId);
-    if (window == null) map.set(keyId, (window = createSlidingWindow()));
-    return window;
-  };
+  const windows = deps.windows ?? { requests: createInProcessRateWindows(), tokens: createInProcessRateWindows() };
+  /** Each key's windows as its latest admission here read them: what its x-ratelimit headers report. */
+  const readings = new Map<string, { requests?: RateWindowReading; tokens?: RateWindowReading }>();
 
   const rpmOf = (key: ApiKeyRow) => key.rpm ?? limits.rpm;
   const tpmOf = (key: ApiKeyRow) => key.tpm ?? limits.tpm;
@@ -91,23 +89,33 @@ export function createAdmission(deps: AdmissionDeps) {
       await checkBudget(key, `key '${key.id}'`, { keyIds: [key.id] }, at);
       for (const owner of chain) if (hasBudget(owner)) await checkBudget(owner, named(owner), { accountIds: await accounts.subtree(owner.id) }, at);
 
+      // Windows count for keys without rpm or tpm too, so a limit set later holds at once.
       const rpm = rpmOf(key);
-      const requests = windowFor(requestWindows, key.id);
-      if (rpm > 0 && requests.used(at) >= rpm)
-        throw new RateLimitError(`key '${key.id}' reached its limit of ${rpm} requests per minute`, {
-          code: "rate_limit_requests",
-          retryAfterSeconds: requests.msUntilBelow(at, rpm) / 1000,
-          details: { limit_requests: rpm },
-        });
       const tpm = tpmOf(key);
-      const tokens = windowFor(tokenWindows, key.id);
-      if (tpm > 0 && tokens.used(at) >= tpm)
-        throw new RateLimitError(`key '${key.id}' reached its limit of ${tpm} tokens per minute`, {
-          code: "rate_limit_tokens",
-          retryAfterSeconds: tokens.msUntilBelow(at, tpm) / 1000,
-          details: { limit_tokens: tpm, used_tokens: tokens.used(at) },
-        });
-      requests.add(at, 1);
+      const seen: { requests?: RateWindowReading; tokens?: RateWindowReading } = {};
+      readings.set(key.id, seen);
+      if (tpm > 0) {
+        const tokens = (seen.tokens = await windows.tokens.read(key.id, at));
+        if (tokens.used >= tpm) {
+          if (rpm > 0) seen.requests = await windows.requests.read(key.id, at);
+          throw new RateLimitError(`key '${key.id}' reached its limit of ${tpm} tokens per minute`, {
+            code: "rate_limit_tokens",
+            retryAfterSeconds: tokens.msUntilBelow(tpm) / 1000,
+            details: { limit_tokens: tpm, used_tokens: tokens.used },
+          });
+        }
+      }
+      if (rpm === 0) void windows.requests.add(key.id, at, 1).catch(() => {});
+      else {
+        const { taken, reading } = await windows.requests.take(key.id, at, 1, rpm);
+        seen.requests = reading;
+        if (!taken)
+          throw new RateLimitError(`key '${key.id}' reached its limit of ${rpm} requests per minute`, {
+            code: "rate_limit_requests",
+            retryAfterSeconds: reading.msUntilBelow(rpm) / 1000,
+            details: { limit_requests: rpm },
+          });
+      }
 
       const lease = await limiter.acquire({
         keyId: key.id,
@@ -119,26 +127,25 @@ export function createAdmission(deps: AdmissionDeps) {
         maxWaitMs: limits.queue_wait_seconds * 1000,
         signal: request.signal,
       });
-      return { lease, recordTokens: (count) => tokens.add(now(), count) };
+      // A lost count only makes the key's limit a little lenient; the request itself succeeded.
+      return { lease, recordTokens: (count) => void windows.tokens.add(key.id, now(), count).catch(() => {}) };
     },
 
-    /** OpenAI's x-ratelimit-* headers for the limits the key has (none when unlimited). */
+    /** OpenAI's x-ratelimit-* headers for the limits the key has (none when unlimited), as of its latest admission. */
     headers(key: ApiKeyRow): Record<string, string> {
-      const at = now();
       const headers: Record<string, string> = {};
+      const { requests, tokens } = readings.get(key.id) ?? {};
       const rpm = rpmOf(key);
-      if (rpm > 0) {
-        const window = windowFor(requestWindows, key.id);
+      if (rpm > 0 && requests != null) {
         headers["x-ratelimit-limit-requests"] = String(rpm);
-        headers["x-ratelimit-remaining-requests"] = String(Math.max(0, rpm - window.used(at)));
-        headers["x-ratelimit-reset-requests"] = formatDuration(window.msUntilBelow(at, 1));
+        headers["x-ratelimit-remaining-requests"] = String(Math.max(0, rpm - requests.used));
+        headers["x-ratelimit-reset-requests"] = formatDuration(requests.msUntilBelow(1));
       }
       const tpm = tpmOf(key);
-      if (tpm > 0) {
-        const window = windowFor(tokenWindows, key.id);
+      if (tpm > 0 && tokens != null) {
         headers["x-ratelimit-limit-tokens"] = String(tpm);
-        headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, tpm - window.used(at)));
-        headers["x-ratelimit-reset-tokens"] = formatDuration(window.msUntilBelow(at, 1));
+        headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, tpm - tokens.used));
+        headers["x-ratelimit-reset-tokens"] = formatDuration(tokens.msUntilBelow(1));
       }
       return headers;
     },

@@ -1,4 +1,4 @@
-import { RateLimitError } from "./rate-limit-error";
+import { concurrencyRejection } from "./concurrency-rejection";
 
 export interface ConcurrencyRequest {
   keyId: string;
@@ -28,6 +28,23 @@ export interface ConcurrencyLease {
   release(): void;
 }
 
+/** In-flight and waiting counts, for tests and diagnostics. */
+export interface ConcurrencyStats {
+  keyInFlight: number;
+  keyQueued: number;
+  accountInFlight: number;
+}
+
+/** What admission needs of a limiter: in process (one node) or on the shared store (a fleet). */
+export interface ConcurrencyLimiter {
+  /** A slot under every limit of the request, after waiting in the key's queue if need be; 429 when the queue is full or the wait too long. */
+  acquire(request: ConcurrencyRequest): Promise<ConcurrencyLease>;
+  /** Current counts of the key (and of the account's own keys). */
+  stats(keyId: string, accountId?: string): Promise<ConcurrencyStats>;
+  /** Requests in flight from the account and every account below it (as far as their requests named it in `tree`). */
+  subtreeInFlight(accountId: string): Promise<number>;
+}
+
 interface Waiter {
   request: ConcurrencyRequest;
   grant: () => void;
@@ -48,7 +65,7 @@ export interface ConcurrencyLimiterDeps {
  * sub-account may go to a sibling's waiter); a full queue, or a wait longer than `maxWaitMs`, is
  * a 429 with Retry-After.
  */
-export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
+export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}): ConcurrencyLimiter {
   const now = deps.now ?? Date.now;
   const retryAfterSeconds = deps.retryAfterSeconds ?? 1;
   const keyInFlight = new Map<string, number>();
@@ -102,24 +119,12 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
     }
   }
 
-  function rejection(request: ConcurrencyRequest, reason: "queue_full" | "queue_timeout"): RateLimitError {
-    const message =
-      reason === "queue_full"
-        ? `key '${request.keyId}' has ${keyInFlight.get(request.keyId) ?? 0} requests in flight (limit ${request.keyLimit}) and ${keyQueued.get(request.keyId) ?? 0} waiting (queue size ${request.queueSize}); retry later`
-        : `waited ${request.maxWaitMs} ms for one of key '${request.keyId}''s ${request.keyLimit} concurrent request slots; retry later`;
-    return new RateLimitError(message, {
-      code: reason === "queue_full" ? "concurrency_queue_full" : "concurrency_wait_exceeded",
-      retryAfterSeconds,
-      details: { concurrency_limit: request.keyLimit, queue_size: request.queueSize },
-    });
-  }
-
   return {
     acquire(request: ConcurrencyRequest): Promise<ConcurrencyLease> {
       const startedAt = now();
       if (request.signal?.aborted) return Promise.reject(request.signal.reason);
       if (hasRoom(request)) return Promise.resolve(take(request, startedAt));
-      if ((keyQueued.get(request.keyId) ?? 0) >= request.queueSize) return Promise.reject(rejection(request, "queue_full"));
+      if ((keyQueued.get(request.keyId) ?? 0) >= request.queueSize) return Promise.reject(concurrencyRejection.queueFull(request, { inFlight: keyInFlight.get(request.keyId) ?? 0, queued: keyQueued.get(request.keyId) ?? 0 }, retryAfterSeconds));
 
       return new Promise<ConcurrencyLease>((resolve, reject) => {
         const waiter: Waiter = { request, grant: () => settle(() => resolve(take(request, startedAt))) };
@@ -127,7 +132,7 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
         bump(keyQueued, request.keyId, 1);
 
         const onAbort = () => settle(() => reject(request.signal?.reason), true);
-        const timer = setTimeout(() => settle(() => reject(rejection(request, "queue_timeout")), true), request.maxWaitMs);
+        const timer = setTimeout(() => settle(() => reject(concurrencyRejection.waitExceeded(request, retryAfterSeconds)), true), request.maxWaitMs);
         request.signal?.addEventListener("abort", onAbort, { once: true });
 
         let settled = false;
@@ -146,8 +151,7 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
       });
     },
 
-    /** Current counts, for rate-limit headers and tests. */
-    stats(keyId: string, accountId?: string) {
+    async stats(keyId, accountId) {
       return {
         keyInFlight: keyInFlight.get(keyId) ?? 0,
         keyQueued: keyQueued.get(keyId) ?? 0,
@@ -155,11 +159,8 @@ export function createConcurrencyLimiter(deps: ConcurrencyLimiterDeps = {}) {
       };
     },
 
-    /** Requests in flight from the account and every account below it (as far as their requests named it in `tree`). */
-    subtreeInFlight(accountId: string): number {
+    async subtreeInFlight(accountId) {
       return subtreeInFlight.get(accountId) ?? 0;
     },
   };
 }
-
-export type ConcurrencyLimiter = ReturnType<typeof createConcurrencyLimiter>;

@@ -8,3 +8,5 @@ export * from "./consents";
 export * from "./retention-overrides";
 export * from "./usage-daily";
 export * from "./audit-checkpoints";
+export * from "./concurrency-leases";
+export * from "./rate-windows";

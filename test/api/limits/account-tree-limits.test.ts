@@ -86,7 +86,7 @@ describe("an account's limits bound its whole subtree", () => {
     );
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
     expect(h.stats.maxInFlight).toBe(1);
-    expect(h.admission.limiter.subtreeInFlight(account.id)).toBe(0);
+    expect(await h.admission.limiter.subtreeInFlight(account.id)).toBe(0);
   });
 
   test("Should hold a parent limit changed a moment ago on the next request - nothing is cached across requests", async () => {

@@ -39,7 +39,7 @@ describe("concurrency limit under load", () => {
     }
     expect(s.stats.maxInFlight).toBe(3);
     expect(s.stats.inFlight).toBe(0);
-    expect(s.admission.limiter.stats(key.id, key.accountId)).toEqual({ keyInFlight: 0, keyQueued: 0, accountInFlight: 0 });
+    expect(await s.admission.limiter.stats(key.id, key.accountId)).toEqual({ keyInFlight: 0, keyQueued: 0, accountInFlight: 0 });
     // Queued requests report their wait in the metering row.
     const waits = s.store.sqlite.query("select queue_ms from usage_events where status = 200 order by queue_ms").all() as { queue_ms: number }[];
     expect(waits.length).toBe(7);
