@@ -19,6 +19,8 @@ import { createPgConcurrencyLimiter } from "../src/limits/pg-concurrency-limiter
 import { createPgRateWindows } from "../src/limits/pg-rate-windows";
 import type { UsageEvent } from "../src/metering/usage-recorder";
 import { createPgUsageRepository } from "../src/store/pg-usage-repository";
+import { createPgAccountRepository } from "../src/store/pg-account-repository";
+import { createSqliteAccountRepository } from "../src/store/sqlite-account-repository";
 import { createSqliteUsageRepository } from "../src/store/sqlite-usage-repository";
 import type { UsageRepository } from "../src/store/usage-repository";
 import { pgLimitsStore } from "../test/support/pg-limits-store";
@@ -99,7 +101,7 @@ export async function benchLimitsOnStores(options: { databaseUrl: string; calls:
   const usage = createSqliteUsageRepository(sqlite.db);
   const sqliteNode: Node = {
     lookupKey: async () => sqlite.db.select().from(lite.apiKeys).where(eq(lite.apiKeys.lookup, keyRow.lookup)).get(),
-    admission: createAdmission({ limits, currency: "USD", db: sqlite.db, usage }),
+    admission: createAdmission({ limits, currency: "USD", accounts: createSqliteAccountRepository(sqlite.db), usage }),
     usage,
   };
   for (const [name, variantKey] of variants) {
@@ -118,8 +120,7 @@ export async function benchLimitsOnStores(options: { databaseUrl: string; calls:
     const pgUsage = createPgUsageRepository(db);
     return {
       lookupKey: () => db.select().from(pg.apiKeys).where(eq(pg.apiKeys.lookup, keyRow.lookup)),
-      // Accounts still come from SQLite; a root account needs no read there.
-      admission: createAdmission({ limits, currency: "USD", db: sqlite.db, usage: pgUsage, limiter, windows: { requests: createPgRateWindows(db, "requests"), tokens: createPgRateWindows(db, "tokens") } }),
+      admission: createAdmission({ limits, currency: "USD", accounts: createPgAccountRepository(db), usage: pgUsage, limiter, windows: { requests: createPgRateWindows(db, "requests"), tokens: createPgRateWindows(db, "tokens") } }),
       usage: pgUsage,
     };
   };

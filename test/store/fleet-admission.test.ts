@@ -4,10 +4,10 @@ import type { AccountRow, ApiKeyRow } from "../../src/db/schema";
 import { createAdmission } from "../../src/limits/admission";
 import { createPgConcurrencyLimiter } from "../../src/limits/pg-concurrency-limiter";
 import { createPgRateWindows } from "../../src/limits/pg-rate-windows";
+import { createPgAccountRepository } from "../../src/store/pg-account-repository";
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { eventually, pgLimitsStore } from "../support/pg-limits-store";
 import { reachablePostgres } from "../support/pg-test-database";
-import { tempStore } from "../support/temp-store";
 
 const serverUrl = await reachablePostgres();
 const T = Date.parse("2030-03-01T12:00:00Z");
@@ -52,26 +52,23 @@ const keyWith = (limits: Partial<Pick<ApiKeyRow, "concurrency" | "rpm" | "tpm">>
 
 describe.skipIf(serverUrl == null)("admission on two nodes sharing a Postgres store", () => {
   let store: Awaited<ReturnType<typeof pgLimitsStore>>;
-  let lite: ReturnType<typeof tempStore>;
   let limiters: ReturnType<typeof createPgConcurrencyLimiter>[];
   const now = () => T;
-  /** One node: its own connection pool, limiter and windows; accounts still come from SQLite (a root account needs no read). */
+  /** One node: its own connection pool, limiter, windows and account reads. */
   const node = () => {
     const db = store.node();
     const limiter = createPgConcurrencyLimiter({ db, now });
     limiters.push(limiter);
     const windows = { requests: createPgRateWindows(db, "requests"), tokens: createPgRateWindows(db, "tokens") };
-    return createAdmission({ limits: configSchema.parse({}).limits, currency: "USD", db: lite.db, usage: createPgUsageRepository(db), now, limiter, windows });
+    return createAdmission({ limits: configSchema.parse({}).limits, currency: "USD", accounts: createPgAccountRepository(db), usage: createPgUsageRepository(db), now, limiter, windows });
   };
   beforeEach(async () => {
     store = await pgLimitsStore(serverUrl!);
-    lite = tempStore("enclave-fleet-admission-");
     limiters = [];
   });
   afterEach(async () => {
     for (const limiter of limiters) await limiter[Symbol.asyncDispose]();
     await store[Symbol.asyncDispose]();
-    lite[Symbol.dispose]();
   });
 
   test("Should hold a key's rpm across both nodes - the request over it is refused on whichever node it reaches", async () => {

@@ -13,7 +13,6 @@ import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
 import { createPgKeyRepository } from "../../src/store/pg-key-repository";
 import type { ConsentRepository } from "../../src/store/consent-repository";
 import type { PayloadRepository } from "../../src/store/payload-repository";
-import { createPgAuditRepository } from "../../src/store/pg-audit-repository";
 import { createPgConsentRepository } from "../../src/store/pg-consent-repository";
 import { createPgPayloadRepository } from "../../src/store/pg-payload-repository";
 import { createPgSubjectRepository } from "../../src/store/pg-subject-repository";
