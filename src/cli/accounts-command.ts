@@ -45,7 +45,7 @@ export async function accountsCommand(args: string[]): Promise<number> {
     if (needsTarget && target == null) throw new UsageError(`accounts ${action} needs an account id or name`);
     if (!needsTarget && target != null) throw new UsageError(`unexpected argument '${target}'`);
 
-    using local = openLocalAdmin(values);
+    await using local = await openLocalAdmin(values);
     const { accounts, actor } = local;
     const limits = (update: boolean) =>
       Object.fromEntries(

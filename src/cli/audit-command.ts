@@ -35,7 +35,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     const [sub, ...rest] = positionals;
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "list") {
-      using local = openLocalPrivacy(values);
+      await using local = await openLocalPrivacy(values);
       const query = parseInput(
         AuditQuery,
         {
@@ -56,7 +56,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === "verify") {
-      using local = openLocalPrivacy(values);
+      await using local = await openLocalPrivacy(values);
       const report = await local.services.audit.verify(local.privacy.key);
       if (values.json) console.log(JSON.stringify(report, null, 2));
       else {

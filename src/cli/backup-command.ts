@@ -22,6 +22,7 @@ export async function backupCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, ({ values }) => {
     if (values.out == null || values.out === "") throw new UsageError("--out FILE is required");
     const { config } = loadConfig({ path: values.config });
+    if (config.storage.database_url !== "") throw new UsageError("backup copies the SQLite store; with [storage] database_url set the store is Postgres: back it up with the database's own tools (pg_dump)");
     try {
       const result = backupStore(config.storage.data_dir, values.out);
       console.log(`wrote ${result.path} (${result.bytes} bytes) from ${config.storage.data_dir}`);

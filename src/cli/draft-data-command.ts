@@ -30,7 +30,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     if (sub === "export") {
       if (values.out == null) throw new UsageError("--out FILE is required");
-      using local = openLocalPrivacy(values);
+      await using local = await openLocalPrivacy(values);
       const lines: string[] = [];
       for (const pair of await draftPairs(local.privacy.payloadRows, local.privacy.payloads, { now: Date.now(), model: values.model })) lines.push(JSON.stringify(pair));
       writePrivateFile(values.out, lines.length > 0 ? `${lines.join("\n")}\n` : "");
@@ -39,7 +39,7 @@ export async function draftDataCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === "report") {
-      using local = openLocalPrivacy(values);
+      await using local = await openLocalPrivacy(values);
       const rows = await draftAcceptance(local.services.usage);
       if (values.json) console.log(JSON.stringify({ data: rows }, null, 2));
       else printTable(rows as unknown as Record<string, unknown>[], ["model", "requests", "completion_tokens", "draft_tokens_accepted", "acceptance"]);

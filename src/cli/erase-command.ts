@@ -20,7 +20,7 @@ const spec = defineCommand({
 export async function eraseCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
-    using local = openLocalPrivacy(values);
+    await using local = await openLocalPrivacy(values);
     const report = await local.privacy.dataSubject.erase(local.actor, await resolveAccountId(local, local.actor, values.account));
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else if (report.already_erased) console.log(`account ${report.account_id} was already erased; nothing changed (recorded in the audit log)`);

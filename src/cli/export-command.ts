@@ -31,7 +31,7 @@ export function writePrivateFile(path: string, text: string): void {
 export async function exportCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
     if (values.account == null) throw new UsageError("--account is required");
-    using local = openLocalPrivacy(values);
+    await using local = await openLocalPrivacy(values);
     const document = await local.privacy.dataSubject.export(local.actor, await resolveAccountId(local, local.actor, values.account));
     const text = `${JSON.stringify(document, null, 2)}\n`;
     if (values.out != null) {

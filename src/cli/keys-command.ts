@@ -76,7 +76,7 @@ export async function keysCommand(args: string[]): Promise<number> {
     if (needsId && id == null) throw new UsageError(`keys ${action} needs a key id`);
     if (!needsId && id != null) throw new UsageError(`unexpected argument '${id}'`);
 
-    using local = openLocalAdmin(values);
+    await using local = await openLocalAdmin(values);
     const { keys, accounts, actor } = local;
     const show = (view: ReturnType<typeof toKeyView>) => (values.json ? console.log(JSON.stringify(view, null, 2)) : printTable([view], ["id", "name", "role", "account_id", "prefix", "expires_at", "revoked_at"]));
 

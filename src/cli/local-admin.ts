@@ -1,13 +1,9 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import pino from "pino";
 import { cliActor } from "../accounts/actor";
 import { composeServices } from "../compose/compose-services";
 import { loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
-import { openStore, STORE_FILE_NAME } from "../db/client";
-import { DataDirError } from "../db/data-dir-error";
-import { migrate } from "../db/migrate";
+import { openConfiguredStore } from "../store/open-configured-store";
 import { osUserName } from "./os-user-name";
 import { UsageError } from "./parse-options";
 
@@ -20,24 +16,18 @@ export interface LocalAdminOptions {
 
 /**
  * What the admin commands (keys, accounts, usage, privacy) work with: the services the server
- * uses (composeServices), over the store opened directly, as the local admin. No key is needed,
- * which is how the first admin key is made: whoever can read the data dir already holds
- * everything an admin key would give. Quiet: commands print their own output.
+ * uses (composeServices), over the configured store (the data dir's SQLite file, or the fleet's
+ * Postgres store) opened directly, as the local admin. No key is needed, which is how the first
+ * admin key is made: whoever can read the data dir or the database already holds everything an
+ * admin key would give. Quiet: commands print their own output.
  *
- * A store is created only with `--init`: a command run with another config (or from another
- * directory, before paths resolved against the config) would otherwise make a new empty store
- * and its keys would get 401 from the server.
+ * A SQLite store is created only with `--init`: a command run with another config (or from
+ * another directory, before paths resolved against the config) would otherwise make a new empty
+ * store and its keys would get 401 from the server.
  */
-export function openLocalAdmin(options: LocalAdminOptions) {
+export async function openLocalAdmin(options: LocalAdminOptions) {
   const { config, file } = loadConfig({ path: options.config });
-  const storeFile = join(config.storage.data_dir, STORE_FILE_NAME);
-  if (options.init !== true && !existsSync(storeFile))
-    throw new DataDirError(
-      `no store at ${storeFile} (config: ${file ?? "none found, built-in defaults"}); run the command again with --init to create it there, or point --config or ENCLAVE_CONFIG at the server's config`,
-      config.storage.data_dir,
-    );
-  const store = openStore(config.storage.data_dir);
-  migrate(store);
+  const store = await openConfiguredStore(config, { create: options.init === true, configFile: file });
   const services = composeServices({ config, store, logger: pino({ level: "silent" }) });
   return {
     config: config as Readonly<Config>,
@@ -46,9 +36,14 @@ export function openLocalAdmin(options: LocalAdminOptions) {
     store,
     keys: services.keys,
     accounts: services.accounts,
-    [Symbol.dispose]: () => store[Symbol.dispose](),
+    async [Symbol.asyncDispose]() {
+      await services[Symbol.asyncDispose]();
+      await store[Symbol.asyncDispose]();
+    },
   };
 }
+
+export type LocalAdmin = Awaited<ReturnType<typeof openLocalAdmin>>;
 
 /** A numeric flag; "none" (for updates) resets it to the config default. */
 export function numberFlag(name: string, value: string | undefined, allowNone = false): number | null | undefined {

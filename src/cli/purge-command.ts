@@ -17,7 +17,7 @@ const spec = defineCommand({
 /** `enclave purge [--dry-run]`: the retention purge, on demand. */
 export async function purgeCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
-    using local = openLocalPrivacy(values);
+    await using local = await openLocalPrivacy(values);
     const dryRun = values["dry-run"] === true;
     const report = await local.privacy.purge.run({ dryRun, actor: dryRun ? undefined : local.actor.id });
     if (values.json) {

@@ -1,4 +1,3 @@
-import { appendAudit } from "../audit/append-audit";
 import { loadConfig } from "../config/load";
 import { BackupError } from "../db/backup-error";
 import { restoreStore } from "../db/restore-store";
@@ -22,9 +21,10 @@ const spec = defineCommand({
 
 /** `enclave restore --from FILE`: the inverse of backup, for a stopped server. */
 export async function restoreCommand(args: string[]): Promise<number> {
-  return runCommand(spec, args, ({ values }) => {
+  return runCommand(spec, args, async ({ values }) => {
     if (values.from == null || values.from === "") throw new UsageError("--from FILE is required");
     const { config } = loadConfig({ path: values.config });
+    if (config.storage.database_url !== "") throw new UsageError("restore replaces the SQLite store; with [storage] database_url set the store is Postgres: restore it with the database's own tools (pg_restore)");
     let result;
     try {
       result = restoreStore(config.storage.data_dir, values.from, loadRetentionKey(config.retention));
@@ -34,9 +34,10 @@ export async function restoreCommand(args: string[]): Promise<number> {
       return 1;
     }
     // The restored chain records its own restore, so the log says when it was rewound.
-    using local = openLocalAdmin({ config: values.config });
-    local.store.db.transaction((tx) =>
-      appendAudit(tx, { actor: local.actor.id, action: "store.restore", target: result.instance_id ?? "store", details: { restored_head_seq: result.audit.last_seq, restored_head_hash: result.audit.head_hash } }, new Date()),
+    await using local = await openLocalAdmin({ config: values.config });
+    await local.services.audit.append(
+      { actor: local.actor.id, action: "store.restore", target: result.instance_id ?? "store", details: { restored_head_seq: result.audit.last_seq, restored_head_hash: result.audit.head_hash } },
+      new Date(),
     );
     const { applied, known } = result.migrations;
     const migrated = applied < known ? `; migrated from ${applied} to ${known} migrations` : "";

@@ -1,7 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import { ConfigError, formatProblem } from "../config/config-error";
 import { loadConfig } from "../config/load";
-import type { Config } from "../config/schema";
 import { lockDataDir } from "../db/data-dir-lock";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import { createLogger, logFormat } from "../logging/logger";
@@ -26,24 +25,6 @@ const spec = defineCommand({
   options: { config: commonOptions.config },
 });
 
-/**
- * Keys and accounts still live only in the embedded SQLite store, and usage and the audit log are
- * written in the same transactions as them (credits, key changes), so a node cannot yet move some
- * of them onto Postgres without splitting budgets and the chain between two stores. Serving with a
- * shared store configured would silently ignore it: a second node would not see this one's keys.
- */
-function refuseSharedStore(config: Readonly<Config>, file: string | null): void {
-  if (config.storage.database_url === "") return;
-  throw new ConfigError([
-    {
-      source: `${file ?? "(built-in defaults)"} or ENCLAVE_STORAGE_DATABASE_URL`,
-      key: "storage.database_url",
-      expected: "unset for `enclave serve`, which serves from the embedded SQLite store (the Postgres store is for `enclave store migrate|copy`)",
-      got: "a database URL",
-    },
-  ]);
-}
-
 /** `enclave serve [--config PATH]`: runs until SIGTERM/SIGINT, then shuts down in reverse order; SIGHUP reloads the config file. */
 export async function serveCommand(args: string[]): Promise<number> {
   const parsed = parseCommandLine(spec, args);
@@ -54,7 +35,6 @@ export async function serveCommand(args: string[]): Promise<number> {
   try {
     loaded = loadConfig({ path: values.config });
     credentials = upstreamCredentials(loaded.config);
-    refuseSharedStore(loaded.config, loaded.file);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`enclave: refusing to start; config has ${error.problems.length} problem(s):`);

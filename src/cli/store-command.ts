@@ -22,7 +22,7 @@ const spec = defineCommand({
   name: "store",
   description: "the store's schema, and moving a one-node SQLite store into the Postgres store a fleet shares",
   actions: {
-    migrate: { synopsis: "migrate", description: "apply the embedded migrations to the SQLite store and, when [storage] database_url is set, to Postgres; idempotent" },
+    migrate: { synopsis: "migrate", description: "apply the embedded migrations to the store: Postgres when [storage] database_url is set (once for the whole fleet; nodes refuse to start on a schema behind their binary), else the SQLite store; idempotent" },
     copy: { synopsis: "copy --from sqlite:PATH [--to postgres://...]", description: "copy every key, account, usage row and audit entry into an empty Postgres store, then verify the copied chain" },
   },
   options: {
@@ -47,16 +47,18 @@ export async function storeCommand(args: string[]): Promise<number> {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
     const { config } = loadConfig({ path: values.config });
     if (sub === "migrate") {
+      // With database_url set the store is Postgres: the data dir's SQLite file is not this node's store.
+      if (config.storage.database_url !== "") {
+        const applied = await withPg(config.storage.database_url, migratePg);
+        console.log(`postgres ${redactDatabaseUrl(config.storage.database_url)}: ${applied} migration(s) applied, schema up to date (${pgMigrations.length} in all)`);
+        return 0;
+      }
       const storeFile = join(config.storage.data_dir, STORE_FILE_NAME);
       if (values.init !== true && !existsSync(storeFile))
         throw new DataDirError(`no store at ${storeFile}; run the command again with --init to create it there`, config.storage.data_dir);
       using store = openStore(config.storage.data_dir);
       migrate(store);
       console.log(`sqlite ${store.path}: schema up to date`);
-      if (config.storage.database_url !== "") {
-        const applied = await withPg(config.storage.database_url, migratePg);
-        console.log(`postgres ${redactDatabaseUrl(config.storage.database_url)}: ${applied} migration(s) applied, schema up to date (${pgMigrations.length} in all)`);
-      }
       return 0;
     }
     if (sub === "copy") {

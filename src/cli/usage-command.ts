@@ -23,14 +23,14 @@ const spec = defineCommand({
 /** `enclave usage`: metered usage aggregated by key, account, model and/or day. */
 export async function usageCommand(args: string[]): Promise<number> {
   return runCommand(spec, args, async ({ values }) => {
-    using local = openLocalAdmin(values);
+    await using local = await openLocalAdmin(values);
     const accountId = values.account != null ? (await local.accounts.resolve(local.actor, values.account)).id : undefined;
     const query = parseInput(
       UsageQuery,
       { group_by: values.by, since: values.since, until: values.until, key_id: values.key, account_id: accountId },
       "query",
     );
-    const rows = (await usageReport(local.store.db, local.services.usage, local.actor, query)).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
+    const rows = (await usageReport(local.accounts, local.services.usage, local.actor, query)).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
     if (values.json) console.log(JSON.stringify({ currency: local.config.pricing.currency, data: rows }, null, 2));
     else {
       const names = { key: "key_id", account: "account_id", model: "model", day: "day" } as const;

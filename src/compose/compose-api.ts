@@ -64,11 +64,11 @@ export function composeApi(deps: ApiDeps) {
     createOpenAiRoutes({ engine, gate }),
     createResponsesRoutes({ engine, gate, storage: createResponseStorage({ payloads: privacy.payloads, rows: privacy.payloadRows, decide: privacy.decide, logger, now }) }),
     createAnthropicRoutes({ engine, gate }),
-    createAdminRoutes({ db: services.store.db, usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
+    createAdminRoutes({ usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, audit: services.audit, clientIp }),
     createRequestLogRoutes({ usage: services.usage, keys, clientIp }),
     ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),
-    createStatusRoutes({ db: services.store.db, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
+    createStatusRoutes({ usage: services.usage, keys, models: () => instrumented.models(), version: ENCLAVE_VERSION, startedAt: clock(), now: clock, residency: deps.residency, clientIp }),
   ];
   const cache = deps.engine.promptCache;
   const promptCacheSweep = cache != null ? createPromptCacheSweep({ subjects: privacy.subjects, cache, intervalMs: deps.promptCacheSweepMs ?? 5_000, logger }) : undefined;

@@ -31,3 +31,23 @@ export async function migratePg(store: PgStore): Promise<number> {
     return applied;
   });
 }
+
+/** How the store's schema compares with this binary's migrations. */
+export interface PgSchemaState {
+  /** Embedded migrations the store has not applied yet. */
+  behind: number;
+  /** Whether the store holds a migration newer than any this binary knows (a newer binary migrated it). */
+  ahead: boolean;
+}
+
+/** Reads, without changing anything, whether `migratePg` would apply migrations and whether the store is newer than this binary. */
+export async function pgSchemaState(store: PgStore): Promise<PgSchemaState> {
+  const [table] = await store.db.execute<{ present: boolean }>(sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`);
+  if (table?.present !== true) return { behind: embeddedMigrations.length, ahead: false };
+  const [last] = await store.db.execute<{ created_at: string | number }>(sql`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`);
+  const applied = last == null ? -Infinity : Number(last.created_at);
+  return {
+    behind: embeddedMigrations.filter((migration) => migration.when > applied).length,
+    ahead: embeddedMigrations.every((migration) => migration.when < applied),
+  };
+}

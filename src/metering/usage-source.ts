@@ -56,7 +56,7 @@ const within = (column: SQL, ids: readonly string[]) =>
 export type UsageDialect = "sqlite" | "postgres";
 
 /** An epoch-ms bound as the dialect compares it with started_at (so its index still serves). */
-const instantOf: Record<UsageDialect, (ms: number) => SQL> = {
+export const instantOf: Record<UsageDialect, (ms: number) => SQL> = {
   sqlite: (ms) => sql`${ms}`,
   postgres: (ms) => sql`to_timestamp(${ms}::float8 / 1000)`,
 };

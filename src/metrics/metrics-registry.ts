@@ -61,7 +61,7 @@ export function createMetrics(deps: MetricsDeps) {
   const registers = [registry];
   let engine: Engine | null = null;
   let runtime: RuntimeInfo | null = null;
-  let auditChainLength: (() => number) | null = null;
+  let auditChainLength: (() => Promise<number>) | null = null;
 
   // HTTP
   const httpRequests = new Counter({ name: "enclave_http_requests_total", help: "HTTP requests answered, by method, route pattern and status", labelNames: ["method", "route", "status"], registers });
@@ -315,9 +315,9 @@ export function createMetrics(deps: MetricsDeps) {
     name: "enclave_audit_chain_length",
     help: "Entries in the hash-chained admin audit log",
     registers,
-    collect() {
+    async collect() {
       this.reset();
-      if (auditChainLength != null) this.set(auditChainLength());
+      if (auditChainLength != null) this.set(await auditChainLength());
     },
   });
   return {
@@ -372,7 +372,7 @@ export function createMetrics(deps: MetricsDeps) {
       rowsPurged.inc(rows);
     },
     /** For the audit log: read at scrape time. */
-    setAuditChainLength(read: () => number) {
+    setAuditChainLength(read: () => Promise<number>) {
       auditChainLength = read;
     },
   };

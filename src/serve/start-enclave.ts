@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "bun";
-import { count } from "drizzle-orm";
 import { createApp } from "../api/app";
 import { edgeServeOptions } from "../api/edge-serve-options";
 import { rememberPeer } from "../api/gate/client-ip";
@@ -8,9 +7,8 @@ import { createUiRoutes } from "../ui/ui-routes";
 import { composeApi } from "../compose/compose-api";
 import { composeServices, type Services } from "../compose/compose-services";
 import type { Config } from "../config/schema";
-import { openStore, type Store } from "../db/client";
-import { migrate } from "../db/migrate";
-import { apiKeys, auditLog, instance } from "../db/schema";
+import type { Store } from "../db/client";
+import { instance } from "../db/schema";
 import type { Engine } from "../inference/engine";
 import { engineFailure } from "../inference/engine-failure";
 import type { Logger } from "../logging/logger";
@@ -25,6 +23,7 @@ import { createModelAdmin } from "../models/model-admin";
 import { restartOnlyChanges } from "./restart-only-changes";
 import type { EngineStack } from "./serve-engine";
 import { logStartupSummary } from "./log-startup-summary";
+import { openConfiguredStore, type ConfiguredStore } from "../store/open-configured-store";
 
 export interface EnclaveDeps {
   config: Readonly<Config>;
@@ -43,7 +42,8 @@ export interface EnclaveDeps {
 export interface RunningEnclave extends AsyncDisposable {
   readonly url: URL;
   readonly engine: Engine;
-  readonly store: Store;
+  /** The configured store: the data dir's SQLite file, or the Postgres store a fleet shares. */
+  readonly store: ConfiguredStore;
   /** The services the API runs on (keys, accounts, privacy...), as the CLI gets them. */
   readonly services: Services;
   /** Resolves when the default model is loaded (or rejects when it fails to load). */
@@ -68,12 +68,11 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
   // Services read their settings through the live view, so a reload reaches them (see live-config.ts).
   const live = createLiveConfig(deps.config);
   const config = live.view;
-  const store = openStore(config.storage.data_dir);
-  migrate(store);
-  ensureInstanceRow(store);
-  logger.info({ path: store.path }, "store open");
+  const store = await openConfiguredStore(config, { create: true });
+  if (store.sqlite != null) ensureInstanceRow(store.sqlite);
+  logger.info({ store: store.kind, location: store.location }, "store open");
   const services = composeServices({ config, store, logger, onPurged: deps.metrics?.recordPurge });
-  deps.metrics?.setAuditChainLength(() => store.db.select({ entries: count() }).from(auditLog).get()?.entries ?? 0);
+  deps.metrics?.setAuditChainLength(() => services.audit.length());
   // Retention runs now and then every purge_interval_minutes, until stop.
   const purge = startPurgeSchedule({ job: services.privacy.purge, intervalMs: config.retention.purge_interval_minutes * 60_000, logger });
 
@@ -116,7 +115,8 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     // Nothing listens (the port is taken, a TLS file is unreadable): undo what started, in reverse.
     await engine[Symbol.asyncDispose]();
     purge[Symbol.dispose]();
-    store[Symbol.dispose]();
+    await services[Symbol.asyncDispose]();
+    await store[Symbol.asyncDispose]();
     throw error;
   }
   function listen(): Server<unknown> {
@@ -136,7 +136,7 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
     });
   }
   const url = new URL(`${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`);
-  logStartupSummary({ config, logger, url, models: engine.models(), keyCount: keyCount(store) });
+  logStartupSummary({ config, logger, url, models: engine.models(), keyCount: (await services.store.repositories.keys.list({ includeRevoked: false })).length });
   if (!tls && !isLoopback(host))
     logger.warn({ host }, "serving plain HTTP on a non-loopback address: traffic, prompts and API keys cross the network unencrypted; set [server.tls] cert and key");
 
@@ -170,7 +170,9 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       purge[Symbol.dispose]();
       api.promptCacheSweep?.[Symbol.dispose]();
       storeOpen = false;
-      store[Symbol.dispose]();
+      // This node's concurrency leases go back to the fleet before the store closes.
+      await services[Symbol.asyncDispose]();
+      await store[Symbol.asyncDispose]();
       logger.info("stopped");
     })());
 
@@ -201,10 +203,6 @@ async function settlesWithin(promise: PromiseLike<unknown>, ms: number): Promise
   const outcome = await Promise.race([settled, late]);
   clearTimeout(timer);
   return outcome;
-}
-
-function keyCount(store: Store): number {
-  return store.db.select({ keys: count() }).from(apiKeys).get()?.keys ?? 0;
 }
 
 function ensureInstanceRow(store: Store): void {

@@ -12,4 +12,6 @@ export interface AuditRepository {
   /** Everything the chain check reads, in seq order. */
   chain(): Promise<AuditChain>;
   verify(key: CheckpointSigner | null): Promise<AuditVerification>;
+  /** Entries in the log now (the retention purge removes old ones behind a checkpoint). */
+  length(): Promise<number>;
 }

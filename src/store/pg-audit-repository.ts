@@ -1,4 +1,4 @@
-import { asc, desc, sql } from "drizzle-orm";
+import { asc, count, desc, sql } from "drizzle-orm";
 import { auditHash, GENESIS_HASH } from "../audit/append-audit";
 import { checkpointDigest } from "../audit/audit-checkpoint";
 import type { CheckpointSigner } from "../audit/checkpoint-signer";
@@ -58,6 +58,10 @@ export async function appendPgAudit(tx: PgTx, entry: Parameters<AuditRepository[
 export function createPgAuditRepository(db: PgDb): AuditRepository {
   return {
     append: (entry, at) => db.transaction((tx) => appendPgAudit(tx, entry, at)),
+    async length() {
+      const [row] = await db.select({ entries: count() }).from(auditLog);
+      return row?.entries ?? 0;
+    },
     async list(query) {
       const rows = await db
         .select()

@@ -2,6 +2,7 @@ import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { PgDb } from "../db/pg-client";
 import { accounts, apiKeys, usageEvents } from "../db/pg-schema";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
+import { numeric, trafficMinutes, trafficTotals, type TrafficMinute, type TrafficTotals } from "../metering/traffic";
 import { requestLogOrder, requestLogWhere } from "../metering/request-log";
 import { DRAFT_SUMS, usageRelation, type UsageTotals } from "../metering/usage-source";
 import { ancestorIds } from "./account-tree-sql";
@@ -57,6 +58,11 @@ export function createPgUsageRepository(db: PgDb): UsageRepository {
     async draftSums() {
       const rows = await db.execute<{ model: string; requests: string; completion: string; accepted: string; reported: string }>(DRAFT_SUMS);
       return rows.map((row) => ({ model: row.model, requests: Number(row.requests), completion: Number(row.completion), accepted: Number(row.accepted), reported: Number(row.reported) }));
+    },
+    async traffic(scope, recentSince, seriesSince) {
+      const [recent] = await db.execute<Record<string, unknown>>(trafficTotals(scope, recentSince, "postgres"));
+      const minutes = await db.execute<Record<string, unknown>>(trafficMinutes(scope, seriesSince, "postgres"));
+      return { recent: numeric<TrafficTotals>(recent ?? {}), minutes: minutes.map((row) => numeric<TrafficMinute>(row)) };
     },
     async requestPage(scope, query) {
       const [cursor] = query.before == null ? [] : await db.select({ startedAt: usageEvents.startedAt }).from(usageEvents).where(eq(usageEvents.id, query.before));

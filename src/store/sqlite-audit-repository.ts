@@ -1,4 +1,4 @@
-import { asc } from "drizzle-orm";
+import { asc, count } from "drizzle-orm";
 import { appendAudit } from "../audit/append-audit";
 import { listAudit } from "../audit/list-audit";
 import { highestAuditSeq, verifyAudit } from "../audit/verify-audit";
@@ -24,6 +24,9 @@ export function createSqliteAuditRepository(db: SyncDb): AuditRepository {
     },
     async verify(key) {
       return verifyAudit(db, key);
+    },
+    async length() {
+      return db.select({ entries: count() }).from(auditLog).get()?.entries ?? 0;
     },
   };
 }

@@ -3,6 +3,7 @@ import type { SyncDb } from "../db/sync-db";
 import { accounts, apiKeys, usageEvents } from "../db/schema";
 import type { UsageEvent } from "../metering/usage-recorder";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
+import { numeric, trafficMinutes, trafficTotals, type TrafficMinute, type TrafficTotals } from "../metering/traffic";
 import { requestLogOrder, requestLogWhere } from "../metering/request-log";
 import { DRAFT_SUMS, usageRelation, usageSpent, usageTotalsByKey, type DraftSums } from "../metering/usage-source";
 import { ancestorIds } from "./account-tree-sql";
@@ -44,6 +45,13 @@ export function createSqliteUsageRepository(db: SyncDb): UsageRepository {
     },
     async draftSums() {
       return db.all<DraftSums>(DRAFT_SUMS);
+    },
+    async traffic(scope, recentSince, seriesSince) {
+      const [recent] = db.all<Record<string, unknown>>(trafficTotals(scope, recentSince, "sqlite"));
+      return {
+        recent: numeric<TrafficTotals>(recent ?? {}),
+        minutes: db.all<Record<string, unknown>>(trafficMinutes(scope, seriesSince, "sqlite")).map((row) => numeric<TrafficMinute>(row)),
+      };
     },
     async requestPage(scope, query) {
       const cursor = query.before == null ? null : (db.select({ startedAt: usageEvents.startedAt }).from(usageEvents).where(eq(usageEvents.id, query.before)).get()?.startedAt ?? null);

@@ -1,6 +1,7 @@
 import type { UsageEventRow } from "../db/schema";
 import type { RequestLogQuery } from "../metering/request-log";
 import type { UsageDimension, UsageRow } from "../metering/usage-report";
+import type { Traffic } from "../metering/traffic";
 import type { UsageEvent } from "../metering/usage-recorder";
 import type { DraftSums, UsageFilter, UsageTotals } from "../metering/usage-source";
 import type { AccountScope } from "./account-scope";
@@ -23,4 +24,6 @@ export interface UsageRepository {
   draftSums(): Promise<DraftSums[]>;
   /** Up to `query.limit` request rows in scope, newest first, older than the `before` row; null when `before` names no row. */
   requestPage(scope: AccountScope, query: RequestLogQuery): Promise<UsageEventRow[] | null>;
+  /** Request rows in scope: totals since `recentSince`, and per minute since `seriesSince` (epoch ms). */
+  traffic(scope: AccountScope, recentSince: number, seriesSince: number): Promise<Traffic>;
 }

@@ -84,7 +84,7 @@ describe("startEnclave", () => {
     expect(((await response.json()) as any).choices[0].finish_reason).toBeDefined();
     await stopping;
     expect(disposed).toBe(true);
-    expect(() => enclave.store.sqlite.query("select 1").get()).toThrow();
+    expect(() => enclave.store.sqlite!.sqlite.query("select 1").get()).toThrow();
   });
 
   test("Should become ready once the default model loads", async () => {
@@ -117,6 +117,6 @@ describe("startEnclave", () => {
     await enclave.stop();
     expect(performance.now() - started).toBeLessThan(2500);
     expect(lines.some((line) => line.includes("engine did not stop within the grace period"))).toBe(true);
-    expect(() => enclave.store.sqlite.query("select 1").get()).toThrow();
+    expect(() => enclave.store.sqlite!.sqlite.query("select 1").get()).toThrow();
   });
 });

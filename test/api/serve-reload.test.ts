@@ -7,6 +7,7 @@ import { composeServices } from "../../src/compose/compose-services";
 import { loadConfig } from "../../src/config/load";
 import { openStore } from "../../src/db/client";
 import { memoryLogger } from "../support/test-app";
+import { sqliteConfiguredStore } from "../../src/store/open-configured-store";
 
 const SERVE = join(import.meta.dir, "../support/serve-reloadable.ts");
 
@@ -71,7 +72,7 @@ describe("SIGHUP", () => {
       const url = await within(out.next((line) => line.startsWith("http")), 20_000, "the server's URL");
       const { config } = loadConfig({ path: file, env: {} });
       const store = openStore(dataDir);
-      const { keys, accounts } = composeServices({ config, store, logger: memoryLogger().logger });
+      const { keys, accounts } = composeServices({ config, store: sqliteConfiguredStore(store), logger: memoryLogger().logger });
       const cli = cliActor("test");
       const { secret } = await keys.create(cli, { name: "reload", role: "admin", account_id: (await accounts.ensureDefault(cli)).id });
       store[Symbol.dispose]();

@@ -30,11 +30,11 @@ describe("a store that cannot write", () => {
           body: JSON.stringify({ model: "fake", messages: [{ role: "user", content: "hi" }] }),
         });
       const ready = () => fetch(new URL("/ready", enclave.url));
-      const metered = () => (enclave.store.sqlite.query("select count(*) as n from usage_events").get() as { n: number }).n;
+      const metered = () => (enclave.store.sqlite!.sqlite.query("select count(*) as n from usage_events").get() as { n: number }).n;
 
       expect((await chat()).status).toBe(200);
       // query_only stands in for a full or read-only disk: every write fails, reads still work.
-      enclave.store.sqlite.exec("pragma query_only = 1");
+      enclave.store.sqlite!.sqlite.exec("pragma query_only = 1");
       expect((await chat()).status).toBe(200); // already admitted when its usage row failed
       expect(lines.some((line) => line.includes("metering write failed"))).toBe(true);
 
@@ -46,7 +46,7 @@ describe("a store that cannot write", () => {
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toMatchObject({ status: "unavailable" });
 
-      enclave.store.sqlite.exec("pragma query_only = 0");
+      enclave.store.sqlite!.sqlite.exec("pragma query_only = 0");
       await Bun.sleep(STORE_PROBE_INTERVAL_MS + 50);
       expect((await ready()).status).toBe(200);
       expect((await chat()).status).toBe(200);

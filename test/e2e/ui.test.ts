@@ -61,7 +61,7 @@ async function startServer(): Promise<void> {
 
   // The bootstrap the README describes (`enclave keys create --role admin`), on the same store.
   const cli = cliActor("e2e");
-  const db = enclave.store.db;
+  const db = enclave.store.sqlite!.db;
   const { keys, accounts } = sqliteAccountServices(db, config.auth.pepper);
   const root = await accounts.ensureDefault(cli);
   adminSecret = (await keys.create(cli, { name: "console-admin", role: "admin", account_id: root.id })).secret;

@@ -1,12 +1,10 @@
-import { and, gte, inArray, sql, type SQL } from "drizzle-orm";
-import { visibleAccounts } from "../../accounts/account-tree";
 import type { Actor } from "../../accounts/actor";
-import type { SyncDb } from "../../db/sync-db";
-import { usageEvents } from "../../db/schema";
+import { accountScopeOf } from "../../store/account-scope";
+import type { UsageRepository } from "../../store/usage-repository";
 import type { ModelStatus } from "../../inference/types";
 
 export interface ServerStatusDeps {
-  db: SyncDb;
+  usage: Pick<UsageRepository, "traffic">;
   models: () => ModelStatus[];
   version: string;
   /** Milliseconds since the epoch when the server started; for uptime. */
@@ -18,61 +16,16 @@ export interface ServerStatusDeps {
 export const RECENT_WINDOW_SECONDS = 300;
 export const SERIES_MINUTES = 30;
 
-interface Totals {
-  requests: number;
-  errors: number;
-  client_errors: number;
-  server_errors: number;
-  completion_tokens: number;
-  /** Milliseconds spent generating (duration less time to first token) by requests that produced tokens. */
-  generating_ms: number;
-}
-
 /**
  * What the console's overview shows: the models with their sequences, queue and speculative
  * decoding state, and recent traffic (requests, error rate, tokens/s) from the metering table,
  * over the accounts the caller may see. Metadata only: metering rows hold no content.
  */
-export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
-  const { db } = deps;
+export async function serverStatus(deps: ServerStatusDeps, actor: Actor) {
   const now = deps.now();
-  const visible = visibleAccounts(db, actor);
-  const scope: SQL[] = visible === "all" ? [] : [inArray(usageEvents.accountId, [...visible])];
-
-  // A 4xx is the client's doing (a bad request, a limit, a missing model); a 5xx is this server's: they call for different people.
-  const clientErrors = sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 and ${usageEvents.status} < 500 then 1 else 0 end), 0)`;
-  const serverErrors = sql<number>`coalesce(sum(case when ${usageEvents.status} >= 500 then 1 else 0 end), 0)`;
-  const totals = (since: number): Totals =>
-    db
-      .select({
-        requests: sql<number>`count(*)`,
-        errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
-        client_errors: clientErrors,
-        server_errors: serverErrors,
-        completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-        generating_ms: sql<number>`coalesce(sum(case when ${usageEvents.completionTokens} > 0 then max(${usageEvents.durationMs} - coalesce(${usageEvents.ttftMs}, 0), 1) else 0 end), 0)`,
-      })
-      .from(usageEvents)
-      .where(and(gte(usageEvents.startedAt, new Date(since)), ...scope))
-      .get() as Totals;
-
-  const recent = totals(now - RECENT_WINDOW_SECONDS * 1000);
   const firstMinute = Math.floor(now / 60_000) - (SERIES_MINUTES - 1);
-  const minute = sql<number>`${usageEvents.startedAt} / 60000`;
-  const perMinute = db
-    .select({
-      minute: sql<number>`cast(${minute} as integer)`,
-      requests: sql<number>`count(*)`,
-      errors: sql<number>`coalesce(sum(case when ${usageEvents.status} >= 400 then 1 else 0 end), 0)`,
-      client_errors: clientErrors,
-      server_errors: serverErrors,
-      completion_tokens: sql<number>`coalesce(sum(${usageEvents.completionTokens}), 0)`,
-    })
-    .from(usageEvents)
-    .where(and(gte(usageEvents.startedAt, new Date(firstMinute * 60_000)), ...scope))
-    .groupBy(sql`cast(${minute} as integer)`)
-    .all();
-  const byMinute = new Map(perMinute.map((row) => [row.minute, row]));
+  const { recent, minutes } = await deps.usage.traffic(accountScopeOf(actor), now - RECENT_WINDOW_SECONDS * 1000, firstMinute * 60_000);
+  const byMinute = new Map(minutes.map((row) => [row.minute, row]));
 
   return {
     object: "status" as const,
@@ -139,6 +92,6 @@ export function serverStatus(deps: ServerStatusDeps, actor: Actor) {
   };
 }
 
-export type ServerStatus = ReturnType<typeof serverStatus>;
+export type ServerStatus = Awaited<ReturnType<typeof serverStatus>>;
 
 const round2 = (value: number) => Math.round(value * 100) / 100;

@@ -3,6 +3,7 @@ import { createStatusRoutes } from "../../../src/api/admin/status-routes";
 import { residencyReport } from "../../../src/residency/residency-report";
 import { createTestApp } from "../../support/test-app";
 import { api, chatBody, guardedApp } from "../auth/harness";
+import { createSqliteUsageRepository } from "../../../src/store/sqlite-usage-repository";
 
 type Harness = Awaited<ReturnType<typeof guardedApp>>;
 
@@ -14,7 +15,7 @@ async function call(app: Harness["app"], secret: string | null, path: string) {
 /** /admin/status and /admin/residency over the harness's store and keys, with a residency report. */
 function statusApp(h: Harness) {
   const routes = createStatusRoutes({
-    db: h.store.db,
+    usage: createSqliteUsageRepository(h.store.db),
     keys: h.keys,
     models: () => [],
     version: "test",

@@ -36,7 +36,7 @@ describe("the served app (startEnclave, as `enclave serve` wires it)", () => {
 
       // The bootstrap path: the CLI's services on the same store, no key needed.
       const cli = cliActor("ops");
-      const seed = sqliteAccountServices(enclave.store.db, config.auth.pepper);
+      const seed = sqliteAccountServices(enclave.store.sqlite!.db, config.auth.pepper);
       const account = await seed.accounts.ensureDefault(cli);
       const { secret } = await seed.keys.create(cli, { name: "sdk", account_id: account.id });
 
@@ -54,7 +54,7 @@ describe("the served app (startEnclave, as `enclave serve` wires it)", () => {
       const error = await wrong.models.list().catch((e) => e);
       expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
 
-      const rows = enclave.store.sqlite.query("select status, client_ip from usage_events").all() as { status: number; client_ip: string }[];
+      const rows = enclave.store.sqlite!.sqlite.query("select status, client_ip from usage_events").all() as { status: number; client_ip: string }[];
       expect(rows.length).toBe(2);
       for (const row of rows) expect(row.client_ip).toMatch(/127\.0\.0\.1|::1/);
     } finally {

@@ -28,7 +28,7 @@ export async function servedEdge(options: { server?: Record<string, unknown>; li
   });
   await enclave.ready;
   const cli = cliActor("edge-test");
-  const { keys, accounts } = sqliteAccountServices(enclave.store.db, config.auth.pepper);
+  const { keys, accounts } = sqliteAccountServices(enclave.store.sqlite!.db, config.auth.pepper);
   const account = await accounts.ensureDefault(cli);
   const admin = (await keys.create(cli, { name: "admin", role: "admin", account_id: account.id })).secret;
   const user = (await keys.create(cli, { name: "user", account_id: account.id })).secret;

@@ -103,7 +103,7 @@ describe("metrics registry", () => {
     metrics.recordPurge(7);
     metrics.recordPurge(0);
     let length = 3;
-    metrics.setAuditChainLength(() => length);
+    metrics.setAuditChainLength(async () => length);
     length = 4;
     const samples = await samplesOf(metrics);
     expect(valueOf(samples, "enclave_retention_purge_runs_total")).toBe(2);
