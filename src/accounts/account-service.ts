@@ -174,6 +174,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       return (await accounts.listLive()).filter((row) => canSee(visible, row.id));
     },
 
+    /** The accounts an actor may see: all for an admin, its own tree for a manager, none for a user. */
+    visible: (actor: Actor) => accounts.visible(actor),
+
     async get(actor: Actor, id: string): Promise<AccountRow> {
       requireManager(actor);
       return find(actor, id);

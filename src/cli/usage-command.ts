@@ -30,7 +30,7 @@ export async function usageCommand(args: string[]): Promise<number> {
       { group_by: values.by, since: values.since, until: values.until, key_id: values.key, account_id: accountId },
       "query",
     );
-    const rows = (await usageReport(local.store.db, local.services.usage, local.actor, query)).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
+    const rows = (await usageReport(local.accounts, local.services.usage, local.actor, query)).map(({ cost_micros, ...row }) => ({ ...row, cost: cost_micros / 1e6 }));
     if (values.json) console.log(JSON.stringify({ currency: local.config.pricing.currency, data: rows }, null, 2));
     else {
       const names = { key: "key_id", account: "account_id", model: "model", day: "day" } as const;

@@ -64,7 +64,7 @@ export function composeApi(deps: ApiDeps) {
     createOpenAiRoutes({ engine, gate }),
     createResponsesRoutes({ engine, gate, storage: createResponseStorage({ db: services.store.db, payloads: privacy.payloads, decide: privacy.decide, logger, now }) }),
     createAnthropicRoutes({ engine, gate }),
-    createAdminRoutes({ db: services.store.db, usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
+    createAdminRoutes({ usage: services.usage, keys, accounts, currency: pricing.currency, clientIp }),
     createPrivacyRoutes({ keys, privacy, audit: services.audit, clientIp }),
     createRequestLogRoutes({ db: services.store.db, keys, clientIp }),
     ...(deps.models != null ? [createModelRoutes({ keys, models: deps.models, clientIp })] : []),

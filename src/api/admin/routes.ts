@@ -7,14 +7,12 @@ import { toAccountView } from "../../accounts/account-view";
 import { CreateKeyInput, UpdateKeyInput } from "../../auth/key-input";
 import type { KeyService } from "../../auth/key-service";
 import { toKeyView } from "../../auth/key-view";
-import type { SyncDb } from "../../db/sync-db";
 import type { UsageRepository } from "../../store/usage-repository";
 import { UsageQuery, usageReport } from "../../metering/usage-report";
 import { createAdminGate } from "./admin-gate";
 import { parseInput } from "../../validation/parse-input";
 
 export interface AdminRoutesDeps {
-  db: SyncDb;
   usage: UsageRepository;
   keys: KeyService;
   accounts: AccountService;
@@ -33,7 +31,7 @@ export const KeyListQuery = z.strictObject({
  * the audit log. A new key's secret is in the creation response and nowhere else, ever.
  */
 export function createAdminRoutes(deps: AdminRoutesDeps) {
-  const { keys, accounts, db } = deps;
+  const { keys, accounts } = deps;
 
   return new Elysia({ prefix: "/admin", name: "admin" })
     .use(createAdminGate(deps))
@@ -93,7 +91,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps) {
     .get(
       "/usage",
       async ({ actor, query }) => {
-        const rows = await usageReport(db, deps.usage, actor, parseInput(UsageQuery, query, "query"));
+        const rows = await usageReport(accounts, deps.usage, actor, parseInput(UsageQuery, query, "query"));
         return {
           object: "list",
           currency: deps.currency,
