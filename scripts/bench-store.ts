@@ -1,13 +1,15 @@
 /**
  * What the repositories cost per call on each backend: a usage row (insert, key last-used,
- * credits) and an audit append (chain lock, head read, insert), one at a time and from two
- * handles at once (two nodes on Postgres; the server and the CLI on SQLite), plus a budget read.
+ * credits), an audit append (chain lock, head read, insert) and a key change (account tree lock,
+ * the checks' reads, update, audit append), one at a time and from two handles at once (two nodes
+ * on Postgres; the server and the CLI on SQLite), plus a budget read and authentication's key lookup.
  * Postgres runs only with --database-url (a server where the bench may create a database).
  *
  *   bun run bench:store [--database-url postgres://...] [--calls 400] [--concurrency 8]
  */
 import { parseArgs } from "node:util";
 import { percentile } from "./bench-support";
+import { cliActor } from "../src/accounts/actor";
 import type { UsageEvent } from "../src/metering/usage-recorder";
 import { postgresBackend, sqliteBackend, type StoreBackend } from "../test/store/store-backends";
 
@@ -55,6 +57,14 @@ async function bench(name: string, store: StoreBackend) {
     await measure("usage.record", (node) => nodes[node].usage.record(event())),
     await measure("audit.append", (node) => nodes[node].audit.append({ actor: "cli:bench", action: "key.update", target: "key_a" }, new Date())),
     await measure("usage.spent", (node) => nodes[node].usage.spent({ keyIds: ["key_a"], since: Date.now() - 86_400_000 })),
+    await measure("keys.byLookup", (node) => nodes[node].keys.byLookup("key_a")),
+    await measure("keys.change", (node) =>
+      nodes[node].keys.change({ actor: cliActor("bench"), keyId: "key_a" }, () => ({
+        at: new Date(),
+        write: { update: { rpm: ++n } },
+        audit: { actor: "cli:bench", action: "key.update", target: "key_a" },
+      })),
+    ),
   ];
   const verified = await store.audit.verify(null);
   for (const row of rows)

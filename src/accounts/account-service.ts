@@ -28,8 +28,9 @@ const DEFAULT_LIMITS = configSchema.parse({}).limits;
 /**
  * Accounts: create, list, get, update, delete, top up credits. Every method takes the acting
  * Actor and enforces what it may touch (an admin everything; a manager its own tree, and only
- * strictly below its own account for changes); every change and its audit entry are written in
- * one transaction. A manager cannot give an account limits beyond what its own account holds:
+ * strictly below its own account for changes). Every change is checked against what the
+ * repository read inside the change's transaction and written there with its audit entry, so a
+ * concurrent change (another node's included) cannot slip between the check and the write. A manager cannot give an account limits beyond what its own account holds:
  * an explicit concurrency no higher than the lowest on its own account's chain (or the
  * [limits] account_concurrency default when none is set), an explicit budget within each budget on
  * that chain (assertBudgetWithin). Unset is fine: admission bounds a subtree by every account
@@ -52,7 +53,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     return visibleLive(await accounts.liveById(id), await accounts.visible(actor), id);
   }
 
-  /** The scene's target: the first of its chain. */
+  /** The account a change is about, as the scene read it; 404 for a deleted one or one the actor may not see. */
   const target = (scene: AccountScene, id: string) => visibleLive(scene.chain[0], scene.visible, id);
 
   /** Managers change accounts strictly below their own; their own account's limits are set above them. */
@@ -174,10 +175,8 @@ export function createAccountService(deps: AccountServiceDeps) {
       return (await accounts.listLive()).filter((row) => canSee(visible, row.id));
     },
 
-    /** The accounts `actor` may see: all for an admin, its own tree for a manager, none for a user. */
-    visible(actor: Actor): Promise<"all" | Set<string>> {
-      return accounts.visible(actor);
-    },
+    /** The accounts an actor may see: all for an admin, its own tree for a manager, none for a user. */
+    visible: (actor: Actor) => accounts.visible(actor),
 
     async get(actor: Actor, id: string): Promise<AccountRow> {
       requireManager(actor);

@@ -45,8 +45,9 @@ export interface Authenticated {
 }
 
 /**
- * API keys: create (the secret is returned once and never stored), list with usage totals, get,
- * update, revoke, and authenticate a presented secret. Access rules as in the account service; a
+ * API keys: create (the secret is returned once and never stored), list, get, update, revoke,
+ * and authenticate a presented secret. Access rules, and checks made inside each change's
+ * transaction, as in the account service; a
  * manager may neither create nor change admin keys, nor change its own key. Nothing a manager
  * creates or changes may exceed what its own key holds (assertKeyWithinCaller): a key it creates
  * starts from its own limits and scope, and every field it sets may only narrow them, so a "twin"

@@ -51,8 +51,7 @@ const names: Record<Dimension, keyof UsageRow> = { key: "key_id", account: "acco
 /**
  * Metered usage aggregated by the chosen dimensions over a time range, from request rows and the
  * daily roll-ups of older ones alike (a rolled-up day counts at its UTC midnight). A manager sees
- * only the accounts in its own tree; a user key sees nothing. The account tree is read from the
- * SQLite handle, the usage from whichever backend holds it.
+ * only the accounts in its own tree; a user key sees nothing.
  */
 export async function usageReport(accounts: Pick<AccountRepository, "visible">, usage: UsageRepository, actor: Actor, query: UsageQuery): Promise<UsageRow[]> {
   if (actor.role === "user") throw new PermissionDeniedError("this key may not read usage; it needs the admin or manager role");
