@@ -25,7 +25,7 @@ async function targetAccount(tx: PgTx, scope: AccountScope, target: OverrideTarg
 }
 
 /** Deletes the payloads kept under a consent: full rows by consent id, anonymized rows through their request's metering row. */
-export async function deletePgConsentPayloads(tx: PgTx, consent: Pick<ConsentRow, "id" | "accountId">): Promise<number> {
+async function deletePgConsentPayloads(tx: PgTx, consent: Pick<ConsentRow, "id" | "accountId">): Promise<number> {
   const requestsOfAccount = tx.select({ id: usageEvents.id }).from(usageEvents).where(eq(usageEvents.accountId, consent.accountId));
   const deleted = await tx
     .delete(retainedPayloads)

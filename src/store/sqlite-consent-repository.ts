@@ -21,7 +21,7 @@ function targetAccount(db: SyncDb, scope: AccountScope, target: OverrideTarget):
 }
 
 /** Deletes the payloads kept under a consent: full rows by consent id, anonymized rows through their request's metering row. */
-export function deleteConsentPayloads(tx: SyncDb, consent: Pick<ConsentRow, "id" | "accountId">): number {
+function deleteConsentPayloads(tx: SyncDb, consent: Pick<ConsentRow, "id" | "accountId">): number {
   const requestsOfAccount = tx.select({ id: usageEvents.id }).from(usageEvents).where(eq(usageEvents.accountId, consent.accountId));
   return changes(
     tx

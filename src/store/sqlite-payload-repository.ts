@@ -78,7 +78,7 @@ export function createSqlitePayloadRepository(db: SyncDb, sqlite?: Database): Pa
         if (dryRun) return result;
         result.payloads_deleted = changes(tx.delete(retainedPayloads).where(where.payloads).run());
         result.client_ips_cleared = changes(tx.update(usageEvents).set({ clientIp: null }).where(where.clientIps).run());
-        result.usage_rows_rolled_up = rollUpUsage(tx, where.detail!);
+        result.usage_rows_rolled_up = rollUpUsage(tx, where.detail);
         if (lastOld != null) {
           writeCheckpoint(tx, lastOld, auditOld, cutoffs.at, signer);
           result.audit_entries_removed = changes(tx.delete(auditLog).where(lte(auditLog.seq, lastOld.seq)).run());
