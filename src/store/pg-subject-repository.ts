@@ -2,6 +2,7 @@ import { and, asc, eq, gte, inArray, isNull } from "drizzle-orm";
 import type { PgDb, PgTx } from "../db/pg-client";
 import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/pg-schema";
 import { inAccountScope, type AccountScope } from "./account-scope";
+import { lockAccountTree } from "./pg-account-repository";
 import { appendPgAudit, lockAuditChain } from "./pg-audit-repository";
 import { pgPayloadsOf, rollUpPgUsage } from "./pg-payload-repository";
 import { ERASED_NAME_PREFIX, subjectTargets, type ErasureCounts, type ErasureOutcome, type SubjectRecords, type SubjectRepository } from "./subject-repository";
@@ -42,6 +43,8 @@ export function createPgSubjectRepository(db: PgDb): SubjectRepository {
 
     erase: (scope, accountId, eraser, audit) =>
       db.transaction(async (tx): Promise<ErasureOutcome | null> => {
+        // An erasure revokes keys and marks accounts: it queues with key and account changes, taking their lock before the chain's, as they do (the other order could deadlock with them).
+        await lockAccountTree(tx);
         await lockAuditChain(tx);
         const account = await findAccount(tx, scope, accountId);
         if (account == null) return null;
