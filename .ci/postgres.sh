@@ -1,6 +1,6 @@
 # Sourced by .ci/run: a throwaway PostgreSQL cluster for the store contract tests
 # (test/store/), on loopback only, in a temp dir, stopped and removed when the sourcing shell exits.
-# Exports ENCLAVE_TEST_DATABASE_URL. Installs Debian's postgresql when no server binaries exist.
+# Exports ENCLAVE_TEST_DATABASE_URL and ENCLAVE_TEST_PG_DATA_DIR. Installs Debian's postgresql when no server binaries exist.
 
 pg_bin() {
   local dir
@@ -38,4 +38,6 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
   -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c fsync=off" start >/dev/null
 as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U enclave enclave_test
 export ENCLAVE_TEST_DATABASE_URL="postgres://enclave@127.0.0.1:$PG_PORT/enclave_test"
+# The fleet test scans the cluster's files for its ZDR canary.
+export ENCLAVE_TEST_PG_DATA_DIR="$PG_DIR/data"
 echo "postgres: $("$PG_BIN/postgres" --version) on 127.0.0.1:$PG_PORT"
