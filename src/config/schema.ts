@@ -50,7 +50,7 @@ const serverSchema = z.strictObject({
 const storageSchema = z.strictObject({
   data_dir: z.string().min(1).default("./data").describe("directory for the SQLite store and forged demo models; relative to the config file's directory"),
   database_url: secret(
-    "postgres://USER:PASSWORD@HOST:PORT/DB of the store a fleet of nodes shares (`enclave store migrate` creates its tables, `enclave store copy` moves a SQLite store into it); `enclave serve` refuses to start while it is set, since keys and accounts are served from the SQLite store; set it with ENCLAVE_STORAGE_DATABASE_URL rather than in the file",
+    "postgres://USER:PASSWORD@HOST:PORT/DB of the store a fleet of nodes shares (`enclave store migrate` creates its tables, `enclave store copy` moves a SQLite store into it); when set, this node serves from it instead of the data dir's SQLite file (keys, accounts, limits, usage and the audit log shared with every node on it); set it with ENCLAVE_STORAGE_DATABASE_URL rather than in the file",
   ),
   database_region: z
     .string()

@@ -52,11 +52,18 @@ describe("enclave store", () => {
     expect(result.stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(message)]);
   });
 
-  test("Should refuse to serve with a shared store configured - naming the key, not the URL", async () => {
+  test("Should refuse to serve from a store off this machine while egress is deny - naming the key and host, never the password", async () => {
     const result = await run(["serve"], { ENCLAVE_STORAGE_DATABASE_URL: "postgres://u:s3cret-pw@db.internal/enclave" });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain("storage.database_url: expected unset for `enclave serve`");
+    expect(result.stderr).toContain(`storage.database_url: the store at 'db.internal' is off this machine, but egress is "deny"`);
   });
+
+  test.skipIf(database == null)("Should refuse to serve on a Postgres store whose schema is behind the binary - naming the command that fixes it", async () => {
+    await using empty = await createPgTestDatabase(serverUrl!);
+    const result = await run(["serve"], { ENCLAVE_STORAGE_DATABASE_URL: withPassword(empty.url) });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trimEnd().split("\n").at(-1)).toContain("schema migration(s) not applied; run `enclave store migrate` once for the fleet");
+  }, 30_000);
 
   test.skipIf(database == null)("Should migrate Postgres too, then copy this node's store into it - and verify the copied chain", async () => {
     const env = { ENCLAVE_STORAGE_DATABASE_URL: withPassword(database!.url) };
