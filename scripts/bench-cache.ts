@@ -9,7 +9,7 @@
  * conversations run against it at each `parallel` (its slots, `cache_prompt` on, over HTTP
  * streaming /v1/completions), and a last table sets the two side by side.
  *
- *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2]
+ *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2] [--servers enclave,llama-server]
  */
 import { parseArgs } from "node:util";
 import type { Caller } from "../src/caller/caller";
@@ -29,8 +29,10 @@ const { values } = parseArgs({
     turns: { type: "string", default: "5" },
     threads: { type: "string", default: "2" },
     cache: { type: "string", default: "./.cache/forge" },
+    servers: { type: "string", default: "enclave,llama-server" },
   },
 });
+const servers = new Set(values.servers.split(","));
 const levels = values.levels.split(",").map(Number);
 const historyTokens = Number(values.history);
 const turns = Number(values.turns);
@@ -94,7 +96,8 @@ const throughEngine =
 const throughPeer =
   (url: string): Send =>
   async (prompt) => {
-    const result = await streamCompletion(`${url}/v1/completions`, { model: "bench", prompt, max_tokens: 8, temperature: 0, cache_prompt: true });
+    // A fresh connection per turn: llama-server may close an idle kept-alive one just as the next turn reuses it (ECONNRESET).
+    const result = await streamCompletion(`${url}/v1/completions`, { model: "bench", prompt, max_tokens: 8, temperature: 0, cache_prompt: true }, { connection: "close" });
     if (result.status !== 200) throw new Error(`llama-server answered ${result.status}`);
     return result;
   };
@@ -129,8 +132,27 @@ function report(server: string, parallel: number, cache: string, accounts: strin
       `per turn ${result.map((turn) => `${turn.account.slice(5, 6)}${turn.turn}:${fixed(turn.ttftMs / 1000, 2)}s/${turn.cachedTokens}`).join(" ")}`,
   );
 }
+const probes: { parallel: number; ownerColdMs: number; ownerWarmMs: number; probeMs: number; probeCachedTokens: number }[] = [];
+
+/**
+ * The side channel of issue 13: another account sends exactly a prompt the owner just sent. Its
+ * TTFT must be the owner's cold one (no hit to time), while the owner's repeat is warm.
+ */
+async function probe(engine: Engine, parallel: number) {
+  const prompt = words(historyWords, 99);
+  const send = throughEngine(engine);
+  const ownerCold = await send(prompt, `acct_owner${parallel}`);
+  const ownerWarm = await send(prompt, `acct_owner${parallel}`);
+  const other = await send(prompt, `acct_probe${parallel}`);
+  probes.push({ parallel, ownerColdMs: ownerCold.ttftMs, ownerWarmMs: ownerWarm.ttftMs, probeMs: other.ttftMs, probeCachedTokens: other.cachedTokens });
+  console.log(
+    `enclave       parallel ${parallel}  another account sends the owner's prompt: owner cold ${fixed(ownerCold.ttftMs / 1000, 2)} s, owner repeat ${fixed(ownerWarm.ttftMs / 1000, 2)} s, ` +
+      `other account ${fixed(other.ttftMs / 1000, 2)} s (${fixed(other.ttftMs / ownerCold.ttftMs, 2)}× cold, ${other.cachedTokens} cached tokens)`,
+  );
+}
+
 const contextSize = historyTokens + 64 * (turns + 2) * 2 + 256;
-for (const parallel of levels) {
+for (const parallel of servers.has("enclave") ? levels : []) {
   for (const cache of ["account", "off"] as const) {
     const engine = createLlamaEngine({
       config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize, threads }), prompt_cache: cache }] },
@@ -142,20 +164,27 @@ for (const parallel of levels) {
     for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) {
       report("enclave", parallel, cache, accounts, await conversation(throughEngine(engine), accounts));
     }
+    if (cache !== "off") await probe(engine, parallel);
     await engine[Symbol.asyncDispose]();
   }
 }
 clearInterval(keepAwake);
 
 const peerBinary = llamaServerBinary();
-if (peerBinary != null) {
+if (peerBinary != null && servers.has("llama-server")) {
   for (const parallel of levels) {
     await using peer = await startLlamaServer(peerBinary, { model: model.target, parallel, contextPerSlot: contextSize, threads });
-    for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) report("llama-server", parallel, "prompt", accounts, await conversation(throughPeer(peer.url), accounts));
+    for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]])
+      try {
+        report("llama-server", parallel, "prompt", accounts, await conversation(throughPeer(peer.url), accounts));
+      } catch (error) {
+        console.log(`llama-server  parallel ${parallel}  accounts ${accounts.length}  failed: ${(error as Error).message}\n${await peer.logTail()}`);
+        break;
+      }
   }
   const meanTtft = (server: string, parallel: number, accounts: number, warm: boolean) => {
-    const turnsOf = rows.find((row) => row.server === server && row.parallel === parallel && row.accounts === accounts && row.cache !== "off")!.turns.filter((turn) => (turn.turn > 0) === warm);
-    return turnsOf.reduce((sum, turn) => sum + turn.ttftMs, 0) / turnsOf.length / 1000;
+    const turnsOf = rows.find((row) => row.server === server && row.parallel === parallel && row.accounts === accounts && row.cache !== "off")?.turns.filter((turn) => (turn.turn > 0) === warm);
+    return turnsOf == null ? Number.NaN : turnsOf.reduce((sum, turn) => sum + turn.ttftMs, 0) / turnsOf.length / 1000;
   };
   console.log("\nside by side (mean TTFT, s; the cache on for both)");
   console.log("parallel  accounts  llama-server cold  warm  |  enclave cold  warm  (% of cold)  |  enclave warm / llama-server warm");
@@ -170,5 +199,5 @@ if (peerBinary != null) {
       );
     }
 }
-console.log(`results: ${writeResults("cache", machine, { rows })}`);
+console.log(`results: ${writeResults("cache", machine, { rows, probes })}`);
 await llama.dispose();

@@ -6,11 +6,14 @@
  * the same llama.cpp commit with ggml compiled by its own build; build it with -DGGML_NATIVE=OFF
  * on Sapphire Rapids (a native build crashes in AMX on prompts).
  */
+import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 
 export interface LlamaServerPeer extends AsyncDisposable {
   /** Base URL, e.g. http://127.0.0.1:18089 (OpenAI routes under /v1). */
   url: string;
+  /** The end of its log, to say why it failed. */
+  logTail(): Promise<string>;
 }
 
 export interface LlamaServerOptions {
@@ -44,14 +47,16 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "--no-webui",
     ...(options.draft != null ? ["-md", options.draft, "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
+  // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.
+  const log = join(dirname(binary), `llama-server-${port}.log`);
   const child: Subprocess = Bun.spawn([binary, ...args], {
     stdout: "ignore",
-    stderr: "pipe",
+    stderr: Bun.file(log),
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode != null) throw new Error(`llama-server exited with ${child.exitCode}: ${(await new Response(child.stderr as ReadableStream).text()).slice(-2000)}`);
+    if (child.exitCode != null) throw new Error(`llama-server exited with ${child.exitCode}: ${await logTail(log)}`);
     const healthy = await fetch(`${url}/health`).then((response) => response.status === 200, () => false);
     if (healthy) break;
     await Bun.sleep(200);
@@ -62,9 +67,14 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
   }
   return {
     url,
+    logTail: () => logTail(log),
     async [Symbol.asyncDispose]() {
       child.kill();
       await child.exited;
     },
   };
+}
+
+async function logTail(log: string): Promise<string> {
+  return (await Bun.file(log).text().catch(() => "")).slice(-2000);
 }
