@@ -11,6 +11,12 @@ export interface UsageFilter {
   until?: number;
 }
 
+/** What a budget check sums: whole UTC days from the day of `since` (budget periods start at UTC midnight). */
+export type SpendFilter = Pick<UsageFilter, "keyIds" | "accountIds" | "since">;
+
+/** The UTC day (YYYY-MM-DD) an epoch-ms instant falls on: how usage_spend keys its rows. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 /** What draft acceptance is computed from, per model. */
 export interface DraftSums {
   model: string;
@@ -108,11 +114,3 @@ export function usageTotalsByKey(db: SyncDb, keyIds: readonly string[]): Map<str
   return new Map(rows.map(({ keyId, ...totals }) => [keyId, totals]));
 }
 
-/** Tokens (prompt + completion) and cost spent under `filter`, e.g. by a key since its budget period began. */
-export function usageSpent(db: SyncDb, filter: UsageFilter): { tokens: number; costMicros: number } {
-  // db.all: drizzle's get() of raw SQL returns the row as an array.
-  const [row] = db.all<{ tokens: number; costMicros: number }>(sql`
-    select coalesce(sum(prompt_tokens + completion_tokens), 0) as tokens, coalesce(sum(cost_micros), 0) as costMicros
-    from (${usageRelation(filter)})`);
-  return row!;
-}

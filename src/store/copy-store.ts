@@ -20,6 +20,7 @@ const TABLES = [
   ["retained_payloads", lite.retainedPayloads, pg.retainedPayloads],
   ["usage_events", lite.usageEvents, pg.usageEvents],
   ["usage_daily", lite.usageDaily, pg.usageDaily],
+  ["usage_spend", lite.usageSpend, pg.usageSpend],
   ["audit_checkpoints", lite.auditCheckpoints, pg.auditCheckpoints],
   ["audit_log", lite.auditLog, pg.auditLog],
 ] as const;

@@ -1,10 +1,11 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { PgDb } from "../db/pg-client";
-import { accounts, apiKeys, usageEvents } from "../db/pg-schema";
+import { accounts, apiKeys, usageEvents, usageSpend } from "../db/pg-schema";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
 import { numeric, trafficMinutes, trafficTotals, type TrafficMinute, type TrafficTotals } from "../metering/traffic";
 import { requestLogOrder, requestLogWhere } from "../metering/request-log";
-import { DRAFT_SUMS, usageRelation, type UsageTotals } from "../metering/usage-source";
+import { DRAFT_SUMS, usageRelation, utcDay, type UsageTotals } from "../metering/usage-source";
+import { spendWhere } from "./spend-where";
 import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
@@ -19,6 +20,12 @@ export function createPgUsageRepository(db: PgDb): UsageRepository {
         const inserted = await tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id });
         if (inserted.length === 0) return false;
         await tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId));
+        // Nodes metering the same key on the same day serialise on this row: the sum stays exact.
+        const spend = { tokens: event.promptTokens + event.completionTokens, costMicros: event.costMicros };
+        await tx
+          .insert(usageSpend)
+          .values({ keyId: event.keyId, accountId: event.accountId, day: utcDay(event.startedAt.getTime()), ...spend })
+          .onConflictDoUpdate({ target: [usageSpend.keyId, usageSpend.day, usageSpend.accountId], set: { tokens: sql`${usageSpend.tokens} + ${spend.tokens}`, costMicros: sql`${usageSpend.costMicros} + ${spend.costMicros}` } });
         if (event.costMicros > 0)
           // One UPDATE with the subtraction in SQL, on the account and every wallet above it:
           // nodes charging the same accounts at once serialise on their row locks.
@@ -37,10 +44,11 @@ export function createPgUsageRepository(db: PgDb): UsageRepository {
       });
     },
     async spent(filter) {
-      const [row] = await db.execute<{ tokens: string; cost_micros: string }>(sql`
-        select coalesce(sum(prompt_tokens + completion_tokens), 0) as tokens, coalesce(sum(cost_micros), 0) as cost_micros
-        from (${usageRelation(filter, "postgres")}) as usage`);
-      return { tokens: Number(row?.tokens ?? 0), costMicros: Number(row?.cost_micros ?? 0) };
+      const [row] = await db
+        .select({ tokens: sql<string>`coalesce(sum(${usageSpend.tokens}), 0)`, costMicros: sql<string>`coalesce(sum(${usageSpend.costMicros}), 0)` })
+        .from(usageSpend)
+        .where(spendWhere(usageSpend, filter));
+      return { tokens: Number(row?.tokens ?? 0), costMicros: Number(row?.costMicros ?? 0) };
     },
     async totalsByKey(keyIds) {
       if (keyIds.length === 0) return new Map();

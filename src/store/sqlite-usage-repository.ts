@@ -1,11 +1,12 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { SyncDb } from "../db/sync-db";
-import { accounts, apiKeys, usageEvents } from "../db/schema";
+import { accounts, apiKeys, usageEvents, usageSpend } from "../db/schema";
 import type { UsageEvent } from "../metering/usage-recorder";
 import { usageAggregate, type UsageRow } from "../metering/usage-report";
 import { numeric, trafficMinutes, trafficTotals, type TrafficMinute, type TrafficTotals } from "../metering/traffic";
 import { requestLogOrder, requestLogWhere } from "../metering/request-log";
-import { DRAFT_SUMS, usageRelation, usageSpent, usageTotalsByKey, type DraftSums } from "../metering/usage-source";
+import { DRAFT_SUMS, usageRelation, usageTotalsByKey, utcDay, type DraftSums } from "../metering/usage-source";
+import { spendWhere } from "./spend-where";
 import { ancestorIds } from "./account-tree-sql";
 import type { UsageRepository } from "./usage-repository";
 
@@ -20,6 +21,11 @@ function writeUsageEvent(tx: SyncDb, event: UsageEvent): boolean {
   const inserted = tx.insert(usageEvents).values(event).onConflictDoNothing().returning({ id: usageEvents.id }).all();
   if (inserted.length === 0) return false;
   tx.update(apiKeys).set({ lastUsedAt: event.startedAt }).where(eq(apiKeys.id, event.keyId)).run();
+  const spend = { tokens: event.promptTokens + event.completionTokens, costMicros: event.costMicros };
+  tx.insert(usageSpend)
+    .values({ keyId: event.keyId, accountId: event.accountId, day: utcDay(event.startedAt.getTime()), ...spend })
+    .onConflictDoUpdate({ target: [usageSpend.keyId, usageSpend.day, usageSpend.accountId], set: { tokens: sql`${usageSpend.tokens} + ${spend.tokens}`, costMicros: sql`${usageSpend.costMicros} + ${spend.costMicros}` } })
+    .run();
   if (event.costMicros > 0)
     tx.update(accounts)
       .set({ creditsMicros: sql`${accounts.creditsMicros} - ${event.costMicros}` })
@@ -38,7 +44,12 @@ export function createSqliteUsageRepository(db: SyncDb): UsageRepository {
       return db.all<UsageRow>(usageAggregate(usageRelation(filter), groupBy));
     },
     async spent(filter) {
-      return usageSpent(db, filter);
+      const row = db
+        .select({ tokens: sql<number>`coalesce(sum(${usageSpend.tokens}), 0)`, costMicros: sql<number>`coalesce(sum(${usageSpend.costMicros}), 0)` })
+        .from(usageSpend)
+        .where(spendWhere(usageSpend, filter))
+        .get();
+      return { tokens: Number(row?.tokens ?? 0), costMicros: Number(row?.costMicros ?? 0) };
     },
     async totalsByKey(keyIds) {
       return usageTotalsByKey(db, keyIds);

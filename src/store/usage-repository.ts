@@ -3,7 +3,7 @@ import type { RequestLogQuery } from "../metering/request-log";
 import type { UsageDimension, UsageRow } from "../metering/usage-report";
 import type { Traffic } from "../metering/traffic";
 import type { UsageEvent } from "../metering/usage-recorder";
-import type { DraftSums, UsageFilter, UsageTotals } from "../metering/usage-source";
+import type { DraftSums, SpendFilter, UsageFilter, UsageTotals } from "../metering/usage-source";
 import type { AccountScope } from "./account-scope";
 
 /** The usage aggregate: metering rows, their daily roll-ups, and what they charge, on either backend. */
@@ -16,8 +16,11 @@ export interface UsageRepository {
   record(event: UsageEvent): Promise<boolean>;
   /** Sums grouped by `groupBy`, over request rows and roll-ups alike. */
   aggregate(filter: UsageFilter, groupBy: readonly UsageDimension[]): Promise<UsageRow[]>;
-  /** Tokens (prompt + completion) and cost spent under `filter`. */
-  spent(filter: UsageFilter): Promise<{ tokens: number; costMicros: number }>;
+  /**
+   * Tokens (prompt + completion) and cost spent under `filter`, from the per-key daily spend that
+   * `record` keeps: a budget check reads at most a period's days, however many requests ran.
+   */
+  spent(filter: SpendFilter): Promise<{ tokens: number; costMicros: number }>;
   /** Lifetime totals per key id (keys without usage are absent). */
   totalsByKey(keyIds: readonly string[]): Promise<Map<string, UsageTotals>>;
   /** Draft-token sums per model ("" for requests without one), over request rows and roll-ups alike. */

@@ -119,13 +119,32 @@ for (const { name, open } of backends) {
         { key_id: "key_a", model: "tiny", requests: 1, errors: 0, prompt_tokens: 10, completion_tokens: 5, cost_micros: 100 },
       ]);
       expect(await store.usage.aggregate({ accountIds: [] }, ["account"])).toEqual([]);
-      expect(await store.usage.spent({ keyIds: ["key_a"] })).toEqual({ tokens: 90, costMicros: 550 });
+      // Budgets read the spend kept as requests are metered; a roll-up folds rows already counted there.
+      expect(await store.usage.spent({ keyIds: ["key_a"] })).toEqual({ tokens: 30, costMicros: 150 });
       expect(await store.usage.spent({ keyIds: ["key_a"], since: DAY + 86_400_000 })).toEqual({ tokens: 0, costMicros: 0 });
       const totals = await store.usage.totalsByKey(["key_a", "key_b", "key_none"]);
       expect(Object.fromEntries(totals)).toEqual({
         key_a: { requests: 6, promptTokens: 60, completionTokens: 30, costMicros: 550 },
         key_b: { requests: 1, promptTokens: 10, completionTokens: 5, costMicros: 0 },
       });
+    });
+
+    test("Should keep each key's spend per UTC day as requests are metered - budgets sum days, by key or by accounts, and two nodes add up exactly", async () => {
+      await store.usage.record(usageEvent("req_1", { costMicros: 100 }));
+      await store.usage.record(usageEvent("req_2", { startedAt: new Date(DAY + 86_400_000 + 5), costMicros: 30, completionTokens: 7 }));
+      await store.usage.record(usageEvent("req_3", { keyId: "key_b", accountId: "acct_b", costMicros: 1 }));
+      // A request id metered twice counts once.
+      await store.usage.record(usageEvent("req_1", { costMicros: 100 }));
+      expect(await store.usage.spent({ keyIds: ["key_a"], since: DAY })).toEqual({ tokens: 32, costMicros: 130 });
+      expect(await store.usage.spent({ keyIds: ["key_a"], since: DAY + 86_400_000 })).toEqual({ tokens: 17, costMicros: 30 });
+      expect(await store.usage.spent({ accountIds: ["acct_a", "acct_b"], since: DAY })).toEqual({ tokens: 47, costMicros: 131 });
+      expect(await store.usage.spent({ accountIds: [], since: DAY })).toEqual({ tokens: 0, costMicros: 0 });
+
+      const other = store.otherNode();
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? store : other).usage.record(usageEvent(`req_n${index}`, { startedAt: new Date(DAY + 7_200_000), costMicros: 2 }))),
+      );
+      expect(await other.usage.spent({ keyIds: ["key_a"], since: DAY })).toEqual({ tokens: 32 + 20 * 15, costMicros: 130 + 20 * 2 });
     });
 
     test("Should sum draft tokens per model over request rows and roll-ups - a row that reported none adds no reported tokens", async () => {

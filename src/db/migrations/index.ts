@@ -4,6 +4,7 @@ import m1 from "./0001_accounts_keys_metering_audit.sql" with { type: "text" };
 import m2 from "./0002_privacy_retention.sql" with { type: "text" };
 import m3 from "./0003_allowed_regions.sql" with { type: "text" };
 import m4 from "./0004_prompt_cache_tokens.sql" with { type: "text" };
+import m5 from "./0005_usage_spend.sql" with { type: "text" };
 
 export const embeddedMigrations = [
   { tag: "0000_instance", when: 1795620788054, breakpoints: true, sql: m0 },
@@ -11,4 +12,5 @@ export const embeddedMigrations = [
   { tag: "0002_privacy_retention", when: 1795622089454, breakpoints: true, sql: m2 },
   { tag: "0003_allowed_regions", when: 1795622792831, breakpoints: true, sql: m3 },
   { tag: "0004_prompt_cache_tokens", when: 1796319830557, breakpoints: true, sql: m4 },
+  { tag: "0005_usage_spend", when: 1796611873833, breakpoints: true, sql: m5 },
 ];

@@ -10,3 +10,4 @@ export * from "./usage-daily";
 export * from "./audit-checkpoints";
 export * from "./concurrency-leases";
 export * from "./rate-windows";
+export * from "./usage-spend";

@@ -8,3 +8,4 @@ export * from "./consents";
 export * from "./retention-overrides";
 export * from "./usage-daily";
 export * from "./audit-checkpoints";
+export * from "./usage-spend";
