@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { PgDb, PgTx } from "../db/pg-client";
 import { auditLog, retainedPayloads, usageEvents } from "../db/pg-schema";
-import type { AccountPayloads, PayloadRepository, PurgeCounts, PurgeCutoffs } from "./payload-repository";
+import { payloadConditions } from "./payload-conditions";
+import type { PayloadRepository, PurgeCounts } from "./payload-repository";
 import { appendPgAudit, lockAuditChain, writePgCheckpoint } from "./pg-audit-repository";
 
 /** Payloads of an account: full rows by account id, anonymized rows through their request's metering row. */
@@ -10,16 +11,7 @@ export function pgPayloadsOf(db: PgDb | PgTx, accountId: string): SQL | undefine
   return or(eq(retainedPayloads.accountId, accountId), and(isNull(retainedPayloads.accountId), inArray(retainedPayloads.requestId, requests)));
 }
 
-const ofRequest = (which: AccountPayloads) =>
-  and(eq(retainedPayloads.requestId, which.requestId), eq(retainedPayloads.accountId, which.accountId), inArray(retainedPayloads.kind, [...which.kinds]));
-
-function purgeConditions(cutoffs: PurgeCutoffs) {
-  return {
-    payloads: or(lte(retainedPayloads.expiresAt, cutoffs.at), and(eq(retainedPayloads.basis, "policy"), lte(retainedPayloads.createdAt, cutoffs.policyCreatedBy))),
-    clientIps: and(isNotNull(usageEvents.clientIp), lt(usageEvents.startedAt, cutoffs.clientIpsBefore)),
-    detail: lt(usageEvents.startedAt, cutoffs.detailBefore),
-  };
-}
+const { ofRequest, purge: purgeConditions } = payloadConditions({ retainedPayloads, usageEvents });
 
 /**
  * Folds the request rows matching `where` into per-day aggregates and deletes them

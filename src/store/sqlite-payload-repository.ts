@@ -1,12 +1,13 @@
 import type { Database } from "bun:sqlite";
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { appendAudit } from "../audit/append-audit";
 import { writeCheckpoint } from "../audit/audit-checkpoint";
 import { auditLog, retainedPayloads, usageEvents } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
 import { changes, rollUpUsage } from "./sqlite-usage-rollup";
-import type { AccountPayloads, PayloadRepository, PurgeCounts, PurgeCutoffs } from "./payload-repository";
+import { payloadConditions } from "./payload-conditions";
+import type { PayloadRepository, PurgeCounts } from "./payload-repository";
 
 /** Payloads of an account: full rows by account id, anonymized rows through their request's metering row. */
 export function sqlitePayloadsOf(db: SyncDb, accountId: string): SQL | undefined {
@@ -14,16 +15,7 @@ export function sqlitePayloadsOf(db: SyncDb, accountId: string): SQL | undefined
   return or(eq(retainedPayloads.accountId, accountId), and(isNull(retainedPayloads.accountId), inArray(retainedPayloads.requestId, requests)));
 }
 
-const ofRequest = (which: AccountPayloads) =>
-  and(eq(retainedPayloads.requestId, which.requestId), eq(retainedPayloads.accountId, which.accountId), inArray(retainedPayloads.kind, [...which.kinds]));
-
-function purgeConditions(cutoffs: PurgeCutoffs) {
-  return {
-    payloads: or(lte(retainedPayloads.expiresAt, cutoffs.at), and(eq(retainedPayloads.basis, "policy"), lte(retainedPayloads.createdAt, cutoffs.policyCreatedBy))),
-    clientIps: and(isNotNull(usageEvents.clientIp), lt(usageEvents.startedAt, cutoffs.clientIpsBefore)),
-    detail: lt(usageEvents.startedAt, cutoffs.detailBefore),
-  };
-}
+const { ofRequest, purge: purgeConditions } = payloadConditions({ retainedPayloads, usageEvents });
 
 /**
  * The payload aggregate on the embedded SQLite store. After a purge that deleted anything,
