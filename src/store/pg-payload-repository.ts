@@ -57,8 +57,7 @@ export function createPgPayloadRepository(db: PgDb): PayloadRepository {
           and(
             eq(retainedPayloads.kind, "generation"),
             gt(retainedPayloads.expiresAt, at),
-            // drizzle's bun-sql driver writes a jsonb column as a JSON string holding the array; #>> '{}' reads either form.
-            sql`(${retainedPayloads.purposes} #>> '{}')::jsonb @> '["draft_training"]'::jsonb`,
+            sql`${retainedPayloads.purposes} @> '["draft_training"]'::jsonb`,
             model != null ? eq(retainedPayloads.model, model) : undefined,
           ),
         )

@@ -3,10 +3,12 @@ import m0 from "./0000_shared_store.sql" with { type: "text" };
 import m1 from "./0001_audit_append_only.sql" with { type: "text" };
 import m2 from "./0002_fleet_limits.sql" with { type: "text" };
 import m3 from "./0003_usage_spend.sql" with { type: "text" };
+import m4 from "./0004_list_columns_as_arrays.sql" with { type: "text" };
 
 export const embeddedMigrations = [
   { tag: "0000_shared_store", when: 1796417619417, breakpoints: true, sql: m0 },
   { tag: "0001_audit_append_only", when: 1796417627131, breakpoints: true, sql: m1 },
   { tag: "0002_fleet_limits", when: 1796609491798, breakpoints: true, sql: m2 },
   { tag: "0003_usage_spend", when: 1796611874290, breakpoints: true, sql: m3 },
+  { tag: "0004_list_columns_as_arrays", when: 1796614029231, breakpoints: true, sql: m4 },
 ];

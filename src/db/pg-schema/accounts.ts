@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { type AnyPgColumn, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { instant, int64 } from "./columns";
+import { type AnyPgColumn, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { instant, int64, jsonList } from "./columns";
 
 /** Postgres twin of src/db/schema/accounts.ts (column meanings are documented there). */
 export const accounts = pgTable(
@@ -14,7 +14,7 @@ export const accounts = pgTable(
     budgetTokens: int64("budget_tokens"),
     budgetCostMicros: int64("budget_cost_micros"),
     creditsMicros: int64("credits_micros"),
-    allowedRegions: jsonb("allowed_regions").$type<string[]>(),
+    allowedRegions: jsonList("allowed_regions"),
     createdAt: instant("created_at").notNull(),
     updatedAt: instant("updated_at").notNull(),
     deletedAt: instant("deleted_at"),

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
-import { instant, int64 } from "./columns";
+import { instant, int64, jsonList } from "./columns";
 
 /** Postgres twin of src/db/schema/api-keys.ts: keys at rest only as peppered hashes. */
 export const apiKeys = pgTable(
@@ -15,9 +15,9 @@ export const apiKeys = pgTable(
     role: text("role", { enum: ["admin", "manager", "user"] }).notNull(),
     lookup: text("lookup").notNull(),
     keyHash: text("key_hash").notNull().unique(),
-    models: jsonb("models").$type<string[]>(),
-    allowedIps: jsonb("allowed_ips").$type<string[]>(),
-    allowedRegions: jsonb("allowed_regions").$type<string[]>(),
+    models: jsonList("models"),
+    allowedIps: jsonList("allowed_ips"),
+    allowedRegions: jsonList("allowed_regions"),
     concurrency: int64("concurrency"),
     rpm: int64("rpm"),
     tpm: int64("tpm"),

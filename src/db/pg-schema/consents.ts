@@ -1,6 +1,6 @@
-import { index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { index, pgTable, text } from "drizzle-orm/pg-core";
 import { RETAINING_MODES } from "../../config/payload-modes";
-import { instant, int64 } from "./columns";
+import { instant, int64, jsonList } from "./columns";
 
 /** Postgres twin of src/db/schema/consents.ts. */
 export const consents = pgTable(
@@ -9,7 +9,7 @@ export const consents = pgTable(
     id: text("id").primaryKey(),
     accountId: text("account_id").notNull(),
     mode: text("mode", { enum: RETAINING_MODES }).notNull(),
-    purposes: jsonb("purposes").$type<string[]>().notNull(),
+    purposes: jsonList("purposes").notNull(),
     retentionDays: int64("retention_days").notNull(),
     grantedBy: text("granted_by").notNull(),
     statement: text("statement").notNull(),

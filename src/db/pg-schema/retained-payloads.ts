@@ -1,6 +1,6 @@
-import { customType, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { customType, index, pgTable, text } from "drizzle-orm/pg-core";
 import { RETAINING_MODES } from "../../config/payload-modes";
-import { instant } from "./columns";
+import { instant, jsonList } from "./columns";
 
 const bytes = customType<{ data: Buffer; driverData: Uint8Array }>({
   dataType: () => "bytea",
@@ -15,7 +15,7 @@ export const retainedPayloads = pgTable(
     requestId: text("request_id").notNull(),
     mode: text("mode", { enum: RETAINING_MODES }).notNull(),
     basis: text("basis", { enum: ["policy", "consent"] }).notNull(),
-    purposes: jsonb("purposes").$type<string[]>().notNull(),
+    purposes: jsonList("purposes").notNull(),
     kind: text("kind", { enum: ["generation", "embedding", "response"] }).notNull(),
     model: text("model").notNull(),
     accountId: text("account_id"),
