@@ -90,6 +90,7 @@ export function createDataSubjectService(deps: DataSubjectDeps) {
             completion_tokens: row.completionTokens,
             cost_micros: row.costMicros,
           })),
+          spend: records.spend.map((row) => ({ day: row.day, key_id: row.keyId, tokens: row.tokens, cost_micros: row.costMicros })),
         },
         consents: records.consents.map(toConsentView),
         retention_overrides: records.overrides.map(toOverrideView),

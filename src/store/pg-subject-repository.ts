@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, isNull } from "drizzle-orm";
 import type { PgDb, PgTx } from "../db/pg-client";
-import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/pg-schema";
+import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents, usageSpend } from "../db/pg-schema";
 import { inAccountScope, type AccountScope } from "./account-scope";
 import { lockAccountTree } from "./pg-account-repository";
 import { appendPgAudit, lockAuditChain } from "./pg-audit-repository";
@@ -32,6 +32,7 @@ export function createPgSubjectRepository(db: PgDb): SubjectRepository {
           keys,
           requests: await tx.select().from(usageEvents).where(eq(usageEvents.accountId, account.id)).orderBy(asc(usageEvents.startedAt)),
           daily: await tx.select().from(usageDaily).where(eq(usageDaily.accountId, account.id)).orderBy(asc(usageDaily.day)),
+          spend: await tx.select().from(usageSpend).where(eq(usageSpend.accountId, account.id)).orderBy(asc(usageSpend.day), asc(usageSpend.keyId)),
           consents: accountConsents,
           overrides: await tx.select().from(retentionOverrides).where(inArray(retentionOverrides.subject, [`account:${account.id}`, ...keyIds.map((id) => `key:${id}`)])),
           payloads: await tx.select().from(retainedPayloads).where(pgPayloadsOf(tx, account.id)).orderBy(asc(retainedPayloads.createdAt)),

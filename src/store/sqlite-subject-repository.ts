@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { and, asc, eq, gte, inArray, isNull } from "drizzle-orm";
 import { appendAudit } from "../audit/append-audit";
-import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents } from "../db/schema";
+import { accounts, apiKeys, auditLog, consents, retainedPayloads, retentionOverrides, usageDaily, usageEvents, usageSpend } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
 import { changes, rollUpUsage } from "./sqlite-usage-rollup";
@@ -26,6 +26,7 @@ export function createSqliteSubjectRepository(db: SyncDb, sqlite?: Database): Su
           keys,
           requests: tx.select().from(usageEvents).where(eq(usageEvents.accountId, account.id)).orderBy(asc(usageEvents.startedAt)).all(),
           daily: tx.select().from(usageDaily).where(eq(usageDaily.accountId, account.id)).orderBy(asc(usageDaily.day)).all(),
+          spend: tx.select().from(usageSpend).where(eq(usageSpend.accountId, account.id)).orderBy(asc(usageSpend.day), asc(usageSpend.keyId)).all(),
           consents: accountConsents,
           overrides: tx.select().from(retentionOverrides).where(inArray(retentionOverrides.subject, [`account:${account.id}`, ...keyIds.map((id) => `key:${id}`)])).all(),
           payloads: tx.select().from(retainedPayloads).where(sqlitePayloadsOf(tx, account.id)).orderBy(asc(retainedPayloads.createdAt)).all(),

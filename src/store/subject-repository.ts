@@ -1,6 +1,6 @@
 import type { AuditEntry } from "../audit/append-audit";
 import type { CacheOwner } from "../inference/cache-scope";
-import type { AccountRow, ApiKeyRow, AuditRow, ConsentRow, RetainedPayloadRow, RetentionOverrideRow, UsageDailyRow, UsageEventRow } from "../db/schema";
+import type { AccountRow, ApiKeyRow, AuditRow, ConsentRow, RetainedPayloadRow, RetentionOverrideRow, UsageDailyRow, UsageEventRow, UsageSpendRow } from "../db/schema";
 import type { ErasureReport } from "../privacy/data-subject-service";
 import type { AccountScope } from "./account-scope";
 
@@ -10,6 +10,8 @@ export interface SubjectRecords {
   keys: ApiKeyRow[];
   requests: UsageEventRow[];
   daily: UsageDailyRow[];
+  /** Each key's spend per day, what budgets read. */
+  spend: UsageSpendRow[];
   consents: ConsentRow[];
   overrides: RetentionOverrideRow[];
   payloads: RetainedPayloadRow[];

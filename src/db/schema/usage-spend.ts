@@ -18,3 +18,5 @@ export const usageSpend = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.keyId, table.day, table.accountId] }), index("usage_spend_account_day").on(table.accountId, table.day)],
 );
+
+export type UsageSpendRow = typeof usageSpend.$inferSelect;

@@ -96,6 +96,9 @@ describe("data-subject rights", () => {
     expect(document.keys.map((k: any) => k.id)).toEqual([key.id]);
     expect(JSON.stringify(document)).not.toContain(key.secret);
     expect(document.usage.requests.length).toBe(2);
+    // The per-day spend budgets read is stored about the account too.
+    expect(document.usage.spend.map((row: any) => row.key_id)).toEqual(document.usage.spend.map(() => key.id));
+    expect(document.usage.spend.reduce((sum: number, row: any) => sum + row.tokens, 0)).toBe(document.usage.requests.reduce((sum: number, row: any) => sum + row.prompt_tokens + row.completion_tokens, 0));
     expect(document.consents[0]).toMatchObject({ granted_by: "Alice Example (CTO)", revoked_at: null });
     expect(document.payloads.map((payload: any) => payload.content.input.messages[0].content)).toEqual(["first 1", "second 2"]);
     expect(document.audit.map((entry: any) => entry.action)).toEqual(expect.arrayContaining(["account.create", "key.create", "consent.record"]));
