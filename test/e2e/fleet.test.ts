@@ -279,7 +279,12 @@ describe.skipIf(database == null)("a fleet of three nodes on one Postgres store"
 
   test("Should meter exactly what the clients received, and keep one audit chain that verifies", async () => {
     const served = received.filter((result) => result.status === 200);
-    const usage = await admin(nodes[0]!, "GET", `/keys/${keyId}`);
+    // A node writes a request's usage row once its stream has ended, so the last rows may land a moment after the client saw the end.
+    let usage = await admin(nodes[0]!, "GET", `/keys/${keyId}`);
+    for (const deadline = Date.now() + 10_000; (usage.body.usage as { requests: number }).requests < received.length && Date.now() < deadline; ) {
+      await Bun.sleep(100);
+      usage = await admin(nodes[0]!, "GET", `/keys/${keyId}`);
+    }
     expect(usage.status).toBe(200);
     // A 429 is metered as a request (an error row); the streams cut by the kill are not: their node died before it could write.
     expect(usage.body.usage).toMatchObject({
