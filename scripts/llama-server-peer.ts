@@ -44,14 +44,25 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "--no-webui",
     ...(options.draft != null ? ["-md", options.draft, "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
-  const child: Subprocess = Bun.spawn([binary, ...args], {
+  const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([binary, ...args], {
+    stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
   });
+  // Read all along, keeping the tail for an error: an unread pipe fills up with llama-server's log
+  // (with 8 slots before it even listens) and blocks it mid-write.
+  let stderrTail = "";
+  const draining = (async () => {
+    const decoder = new TextDecoder();
+    for await (const bytes of child.stderr) stderrTail = (stderrTail + decoder.decode(bytes, { stream: true })).slice(-2000);
+  })();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode != null) throw new Error(`llama-server exited with ${child.exitCode}: ${(await new Response(child.stderr as ReadableStream).text()).slice(-2000)}`);
+    if (child.exitCode != null) {
+      await draining;
+      throw new Error(`llama-server exited with ${child.exitCode}: ${stderrTail}`);
+    }
     const healthy = await fetch(`${url}/health`).then((response) => response.status === 200, () => false);
     if (healthy) break;
     await Bun.sleep(200);
@@ -65,6 +76,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     async [Symbol.asyncDispose]() {
       child.kill();
       await child.exited;
+      await draining;
     },
   };
 }
