@@ -4,7 +4,7 @@ import { expectedGreedyText } from "../../../src/forge";
 import { createLlamaEngine } from "../../../src/inference/llama-engine";
 import { type ForgedTinyPair, collect, forgeTinyPairs, modelConfig, sharedLlama, textRequest } from "./tiny-pair";
 
-// Contexts keep every sequence's KV cells in one unified cache, so llama.cpp batches any set of busy
+// By default contexts keep every sequence's KV cells in one unified cache, so llama.cpp batches any set of busy
 // sequences together and their cells interleave. These tests hold each sequence to the forge's exact
 // greedy text whichever sequences run beside it and whatever the others left in the cache.
 
@@ -27,7 +27,7 @@ afterAll(() => {
 
 const expected = (prompt: string, tokens: number) => expectedGreedyText(prompt, tokens, pair.options);
 
-describe("batching in one unified KV cache", () => {
+describe("batching sequences in any order", () => {
   test("Should give sequences on scattered ids their own exact text - idle neighbours' cells sit between theirs", async () => {
     const model = await llama.loadModel({ modelPath: pair.target });
     const context = await model.createContext({ contextSize: 256, sequences: 8, threads: 2, kvUnified: true });
@@ -54,9 +54,9 @@ describe("batching in one unified KV cache", () => {
     }
   }, TIMEOUT_MS);
 
-  test("Should keep every request's exact text and free every sequence - arrivals and departures in shuffled order", async () => {
+  test.each([true, false])("Should keep every request's exact text and free every sequence - arrivals and departures in shuffled order (kv_unified %p)", async (kvUnified) => {
     const engine = createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "tiny", path: pair.target, parallel: 4, queue_size: 16, context_size: 256 })] },
+      config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "tiny", path: pair.target, parallel: 4, queue_size: 16, context_size: 256, kv_unified: kvUnified })] },
       logger: silent,
       loadLlama: async () => llama,
     });
