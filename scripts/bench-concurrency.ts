@@ -1,11 +1,20 @@
 /**
  * Concurrent streams through the served API (keys, limits, metering, metrics and the request log
- * in the path): 1, 2, 4 and 8 streams of the same greedy completion at once, over one context
- * with 8 sequences that llama.cpp decodes in one batch. Reports aggregate tokens/s, p50/p95 TTFT
- * and inter-token latency, and the 429/503 answers. The HTTP client runs in this process, so its
- * parsing is part of the measured cost. A 1 ms timer keeps the event loop awake (see bench-api.ts).
+ * in the path), over one context with `--slots` sequences that llama.cpp decodes in one batch,
+ * in two shapes at each stream count:
  *
- *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--threads 2]
+ * - burst: N streams of the same greedy completion start at once;
+ * - shuffled: N clients each send `--rounds` requests back to back, with seeded random lengths
+ *   and start offsets, so departures and arrivals interleave and every request lands on whatever
+ *   sequence the last ones left free (the slot history a long-running server has).
+ *
+ * Reports aggregate tokens/s, p50/p95 TTFT and inter-token latency, and 429/503 answers. No timer
+ * keeps the event loop awake: this is the server as served. With LLAMA_SERVER pointing at a
+ * llama-server build (see llama-server-peer.ts) the same requests, from the same seeded plan, run
+ * against it with as many slots, the two servers taking turns at each step, and a last table sets
+ * the two side by side.
+ *
+ *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,58 +26,49 @@ import { guardedRoutes } from "../test/support/guarded-routes";
 import { configSchema } from "../src/config/schema";
 import { openStore } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
+import { SeededRandom } from "../src/forge/seeded-random";
 import { createLlamaEngine } from "../src/inference/llama-engine";
 import { createLogger } from "../src/logging/logger";
 import { createMetrics } from "../src/metrics/metrics-registry";
-import { createMetricsRoutes } from "../src/metrics/metrics-routes";
 import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, silentLogger, streamCompletion, type StreamResult, writeResults } from "./bench-support";
+import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
 const { values } = parseArgs({
   options: {
     preset: { type: "string", default: "bench" },
     levels: { type: "string", default: "1,2,4,8" },
+    slots: { type: "string" },
     tokens: { type: "string", default: "128" },
+    rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
+    seed: { type: "string", default: "1" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });
 const levels = values.levels.split(",").map(Number);
 const tokens = Number(values.tokens);
+const rounds = Number(values.rounds);
 const threads = Number(values.threads);
-const slots = Math.max(...levels);
+const seed = Number(values.seed);
+const slots = Number(values.slots ?? Math.max(...levels));
+const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
 
-const model = await forgedModel(values.preset, values.cache);
-const llama = await cpuLlama(threads);
-const dataDir = mkdtempSync(join(tmpdir(), "enclave-bench-"));
-const store = openStore(dataDir);
-migrate(store);
-// Key and account limits at the largest level, so what is measured is the engine, not the gate's queue.
-const config = configSchema.parse({ limits: { concurrency: slots, account_concurrency: slots } });
-const metrics = createMetrics({ config, version: "bench" });
-const engine = metrics.instrument(
-  createLlamaEngine({
-    config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: slots, contextSize: 512, threads })] },
-    logger: silentLogger,
-    loadLlama: async () => llama,
-  }),
-);
-await engine.start();
-const logger = createLogger({ logging: { level: "info" } }, { write() {} });
-const guarded = guardedRoutes({ config, engine, store, logger });
-const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [...guarded.routes, createMetricsRoutes({ config, metrics })] });
-const cli = cliActor("bench");
-const { secret } = await guarded.keys.create(cli, { name: "bench", account_id: (await guarded.accounts.ensureDefault(cli)).id });
-const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
-const url = `http://127.0.0.1:${server.port}/v1/completions`;
-const awake = setInterval(() => {}, 1);
+type Server = "enclave" | "llama-server";
+type Shape = "burst" | "shuffled";
 
-const once = () => streamCompletion(url, { model: "bench", prompt: PROMPT, max_tokens: tokens, temperature: 0 }, { authorization: `Bearer ${secret}` });
-await once();
+interface Target {
+  server: Server;
+  url: string;
+  headers: Record<string, string>;
+}
 
 interface Level {
+  server: Server;
+  shape: Shape;
   streams: number;
+  requests: number;
   aggregateTokensPerSecond: number;
   ttftP50Ms: number;
   ttftP95Ms: number;
@@ -78,14 +78,17 @@ interface Level {
   status503: number;
   wallSeconds: number;
 }
-const rows: Level[] = [];
-for (const streams of levels) {
-  const started = performance.now();
-  const results: StreamResult[] = await Promise.all(Array.from({ length: streams }, once));
-  const wallSeconds = (performance.now() - started) / 1000;
+
+const send = (target: Target, maxTokens: number) =>
+  streamCompletion(target.url, { model: "bench", prompt: PROMPT, max_tokens: maxTokens, temperature: 0 }, target.headers);
+
+function summarize(target: Target, shape: Shape, streams: number, results: StreamResult[], wallSeconds: number): Level {
   const ok = results.filter((result) => result.status === 200);
-  const row: Level = {
+  return {
+    server: target.server,
+    shape,
     streams,
+    requests: results.length,
     aggregateTokensPerSecond: ok.reduce((sum, result) => sum + result.completionTokens, 0) / wallSeconds,
     ttftP50Ms: percentile(ok.map((result) => result.ttftMs), 50),
     ttftP95Ms: percentile(ok.map((result) => result.ttftMs), 95),
@@ -95,19 +98,108 @@ for (const streams of levels) {
     status503: results.filter((result) => result.status === 503).length,
     wallSeconds,
   };
-  rows.push(row);
-  console.error(`  ${streams} streams: ${fixed(row.aggregateTokensPerSecond)} tok/s aggregate`);
 }
-clearInterval(awake);
-server.stop(true);
-await engine[Symbol.asyncDispose]();
-await llama.dispose();
-store[Symbol.dispose]();
-rmSync(dataDir, { recursive: true, force: true });
+
+async function burst(target: Target, streams: number): Promise<Level> {
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: streams }, () => send(target, tokens)));
+  return summarize(target, "burst", streams, results, (performance.now() - started) / 1000);
+}
+
+/**
+ * N clients, each starting after a random offset of up to one short request and sending `rounds`
+ * requests of random length (half to one and a half times `--tokens`) back to back. The plan is
+ * drawn before anything runs, from a seed per level, so both servers get the same one.
+ */
+async function shuffled(target: Target, streams: number): Promise<Level> {
+  const random = new SeededRandom(seed, `shuffled-${streams}`);
+  const plan = Array.from({ length: streams }, () => ({
+    offsetMs: random.below(250),
+    lengths: Array.from({ length: rounds }, () => Math.floor(tokens / 2) + random.below(tokens + 1)),
+  }));
+  const results: StreamResult[] = [];
+  const started = performance.now();
+  await Promise.all(
+    plan.map(async ({ offsetMs, lengths }) => {
+      await Bun.sleep(offsetMs);
+      for (const length of lengths) results.push(await send(target, length));
+    }),
+  );
+  return summarize(target, "shuffled", streams, results, (performance.now() - started) / 1000);
+}
+
+interface Running extends AsyncDisposable {
+  target: Target;
+}
+
+async function startEnclave(): Promise<Running> {
+  const llama = await cpuLlama(threads);
+  const dataDir = mkdtempSync(join(tmpdir(), "enclave-bench-"));
+  const store = openStore(dataDir);
+  migrate(store);
+  // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
+  const config = configSchema.parse({ limits: { concurrency: slots, account_concurrency: slots } });
+  const metrics = createMetrics({ config, version: "bench" });
+  const engine = metrics.instrument(
+    createLlamaEngine({
+      config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: slots, contextSize, threads })] },
+      logger: silentLogger,
+      loadLlama: async () => llama,
+    }),
+  );
+  await engine.start();
+  const logger = createLogger({ logging: { level: "info" } }, { write() {} });
+  const guarded = guardedRoutes({ config, engine, store, logger });
+  const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: guarded.routes });
+  const cli = cliActor("bench");
+  const { secret } = await guarded.keys.create(cli, { name: "bench", account_id: (await guarded.accounts.ensureDefault(cli)).id });
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
+  return {
+    target: { server: "enclave", url: `http://127.0.0.1:${server.port}/v1/completions`, headers: { authorization: `Bearer ${secret}` } },
+    async [Symbol.asyncDispose]() {
+      const busy = engine.models()[0]!.busySequences;
+      server.stop(true);
+      await engine[Symbol.asyncDispose]();
+      await llama.dispose();
+      store[Symbol.dispose]();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (busy !== 0) throw new Error(`${busy} sequences still busy after every stream ended`);
+    },
+  };
+}
+
+async function startPeer(binary: string): Promise<Running> {
+  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads });
+  return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
+}
+
+const model = await forgedModel(values.preset, values.cache);
+const peerBinary = llamaServerBinary();
+const rows: Level[] = [];
+{
+  await using enclave = await startEnclave();
+  await using peer = peerBinary == null ? null : await startPeer(peerBinary);
+  const targets = [enclave.target, ...(peer == null ? [] : [peer.target])];
+  for (const target of targets) await send(target, 8);
+  let turn = 0;
+  for (const streams of levels) {
+    for (const run of [burst, shuffled]) {
+      // Both servers are up, and take turns going first, so drift in machine load falls on both.
+      for (const target of turn++ % 2 === 0 ? targets : [...targets].reverse()) {
+        const row = await run(target, streams);
+        rows.push(row);
+        console.error(`  ${target.server} ${row.shape} ${streams} streams: ${fixed(row.aggregateTokensPerSecond)} tok/s aggregate, TTFT p95 ${fixed(row.ttftP95Ms)} ms`);
+      }
+    }
+  }
+}
 
 console.table(
   rows.map((row) => ({
+    server: row.server,
+    shape: row.shape,
     streams: row.streams,
+    requests: row.requests,
     "aggregate tok/s": fixed(row.aggregateTokensPerSecond),
     "TTFT p50 ms": fixed(row.ttftP50Ms),
     "TTFT p95 ms": fixed(row.ttftP95Ms),
@@ -117,5 +209,23 @@ console.table(
     "503s": row.status503,
   })),
 );
-console.log("anchor (llama-server, bench model, this class of machine): 1 slot 36.2, 4 slots 48.6, 8 slots 73.2 tok/s aggregate");
-writeResults("bench-concurrency", machine, { tokens, slots, rows });
+if (peerBinary == null) console.log("set LLAMA_SERVER to a llama-server binary to run it side by side");
+else {
+  const of = (server: Server, shape: Shape, streams: number) => rows.find((row) => row.server === server && row.shape === shape && row.streams === streams)!;
+  console.table(
+    rows
+      .filter((row) => row.server === "enclave")
+      .map(({ shape, streams }) => {
+        const [enclave, peer] = [of("enclave", shape, streams), of("llama-server", shape, streams)];
+        return {
+          shape,
+          streams,
+          "enclave tok/s": fixed(enclave.aggregateTokensPerSecond),
+          "llama-server tok/s": fixed(peer.aggregateTokensPerSecond),
+          "enclave / llama-server": fixed(enclave.aggregateTokensPerSecond / peer.aggregateTokensPerSecond, 2),
+          "TTFT p95 ms (enclave / llama-server)": `${fixed(enclave.ttftP95Ms)} / ${fixed(peer.ttftP95Ms)}`,
+        };
+      }),
+  );
+}
+writeResults("bench-concurrency", machine, { tokens, rounds, seed, slots, contextSize, rows });

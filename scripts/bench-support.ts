@@ -137,7 +137,8 @@ export async function streamCompletion(url: string, body: Record<string, unknown
   const started = performance.now();
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    // A connection per request: llama-server closes one idle for 5 s, and a pooled one reused after that fails with ECONNRESET.
+    headers: { "content-type": "application/json", connection: "close", ...headers },
     body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
   });
   if (response.status !== 200 || response.body == null) {

@@ -6,7 +6,8 @@
  *   bun scripts/build-addon.ts        (postinstall; `bun run build` calls it too)
  *
  * Only the addon is rebuilt because only it changes (patches/node-llama-cpp@3.21.1.patch attaches a
- * persistent ggml threadpool to each context), so this takes seconds instead of the many minutes a
+ * persistent ggml threadpool to each context, gives it a unified KV cache option and copies sequence
+ * states to memory), so this takes seconds instead of the many minutes a
  * llama.cpp build takes on a small machine. The result is cached in .cache/addon/ by a hash of
  * everything it is built from. Without a compiler, git or headers it warns once and leaves the
  * prebuilt addon in place: an install never fails for this.
@@ -171,7 +172,7 @@ export async function buildAddon(): Promise<string | null> {
     // A stale rebuild from other sources must not stay where node-llama-cpp looks first.
     await rm(paths.installed, { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
-    console.warn(`enclave: warning: using node-llama-cpp's prebuilt addon (${reason}); with threads > 1 each token then costs milliseconds more; the rebuild needs g++ and git`);
+    console.warn(`enclave: warning: using node-llama-cpp's prebuilt addon (${reason}); with threads > 1 each token then costs milliseconds more, concurrent streams batch only on consecutive sequences, and prompt_cache_mb is off; the rebuild needs g++ and git`);
     return null;
   }
 }

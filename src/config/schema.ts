@@ -98,6 +98,12 @@ export const modelSchema = z.strictObject({
   default: z.boolean().default(false).describe("loaded at start-up and used by /ready; the first model if none is marked"),
   context_size: z.number().int().min(64).default(4096).describe("tokens of context per sequence"),
   parallel: z.number().int().min(1).default(2).describe("sequences (llama.cpp slots) decoded together"),
+  kv_unified: z
+    .boolean()
+    .default(true)
+    .describe(
+      "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold; false gives each its own, whose attention spans only its own tokens (cheaper on small models with long idle caches) but batches only consecutive slots",
+    ),
   queue_size: z.number().int().min(0).default(32).describe("requests that may wait for a free sequence; beyond it 503"),
   threads: z.number().int().min(0).default(0).describe("CPU threads for this model's context; 0 means engine.max_threads"),
   gpu_layers: z

@@ -60,7 +60,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
     if (mode === "draft" && config.draft != null) {
       const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers });
       undo.push(() => draftModel.dispose());
-      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft });
+      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified });
       undo.push(() => context.dispose());
       draftContext = context;
     }
@@ -80,7 +80,9 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
       return undefined;
     });
 
-    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target });
+    // One KV buffer for all sequences (see the patch): llama.cpp then decodes whichever sequences are busy in one pass,
+    // where a buffer per sequence batched only runs of consecutive ids and made throughput depend on which slots were free.
+    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target, kvUnified: config.kv_unified });
     undo.push(async () => {
       // A predictor still drafting would call into a disposed sequence.
       for (const predictor of predictors) predictor?.stop();
