@@ -3,6 +3,7 @@ import { cliActor, type Actor } from "../../src/accounts/actor";
 import type { AccountRow, ApiKeyRow } from "../../src/db/schema";
 import type { AccountRepository, AccountScene } from "../../src/store/account-repository";
 import type { KeyScene } from "../../src/store/key-repository";
+import { accountRow as storedAccountRow, keyRow as storedKeyRow } from "../support/store-rows";
 import { storeBackends, type Node, type StoreBackend } from "./store-backends";
 
 const backends = await storeBackends();
@@ -10,49 +11,8 @@ const AT = new Date(Date.UTC(2027, 0, 10));
 const cli = cliActor("ann");
 const manager = (accountId: string, keyId: string): Actor => ({ id: `key:${keyId}`, role: "manager", accountId, keyId });
 
-function accountRow(id: string, fields: Partial<AccountRow> = {}): AccountRow {
-  return {
-    id,
-    name: id,
-    parentId: null,
-    concurrency: null,
-    budgetPeriod: null,
-    budgetTokens: null,
-    budgetCostMicros: null,
-    creditsMicros: null,
-    allowedRegions: null,
-    createdAt: AT,
-    updatedAt: AT,
-    deletedAt: null,
-    ...fields,
-  };
-}
-
-function keyRow(id: string, accountId: string, fields: Partial<ApiKeyRow> = {}): ApiKeyRow {
-  return {
-    id,
-    accountId,
-    name: id,
-    role: "user",
-    lookup: `look${id}`.slice(0, 8),
-    keyHash: `hash-${id}`,
-    models: null,
-    allowedIps: null,
-    allowedRegions: null,
-    concurrency: null,
-    rpm: null,
-    tpm: null,
-    budgetPeriod: null,
-    budgetTokens: null,
-    budgetCostMicros: null,
-    createdAt: AT,
-    updatedAt: AT,
-    lastUsedAt: null,
-    expiresAt: null,
-    revokedAt: null,
-    ...fields,
-  };
-}
+const accountRow = (id: string, fields: Partial<AccountRow> = {}) => storedAccountRow(id, AT, fields);
+const keyRow = (id: string, accountId: string, fields: Partial<ApiKeyRow> = {}) => storedKeyRow(id, accountId, AT, fields);
 
 const createAccount = (node: Node, row: AccountRow) =>
   node.accounts.change({ actor: cli, accountId: row.parentId }, () => ({ at: AT, write: { insert: row }, audit: () => ({ actor: cli.id, action: "account.create", target: row.id }) }));

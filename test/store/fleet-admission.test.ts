@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { configSchema } from "../../src/config/schema";
-import type { AccountRow, ApiKeyRow } from "../../src/db/schema";
+import type { ApiKeyRow } from "../../src/db/schema";
 import { createAdmission } from "../../src/limits/admission";
 import { createPgConcurrencyLimiter } from "../../src/limits/pg-concurrency-limiter";
 import { createPgRateWindows } from "../../src/limits/pg-rate-windows";
@@ -8,47 +8,13 @@ import { createPgAccountRepository } from "../../src/store/pg-account-repository
 import { createPgUsageRepository } from "../../src/store/pg-usage-repository";
 import { eventually, pgLimitsStore } from "../support/pg-limits-store";
 import { reachablePostgres } from "../support/pg-test-database";
+import { accountRow, keyRow } from "../support/store-rows";
 
 const serverUrl = await reachablePostgres();
 const T = Date.parse("2030-03-01T12:00:00Z");
 
-const account: AccountRow = {
-  id: "acct_fleet",
-  name: "fleet",
-  parentId: null,
-  concurrency: null,
-  budgetPeriod: null,
-  budgetTokens: null,
-  budgetCostMicros: null,
-  creditsMicros: null,
-  allowedRegions: null,
-  createdAt: new Date(T),
-  updatedAt: new Date(T),
-  deletedAt: null,
-};
-const keyWith = (limits: Partial<Pick<ApiKeyRow, "concurrency" | "rpm" | "tpm">>): ApiKeyRow => ({
-  id: "key_fleet",
-  accountId: account.id,
-  name: "fleet",
-  role: "user",
-  lookup: "l",
-  keyHash: "h",
-  models: null,
-  allowedIps: null,
-  allowedRegions: null,
-  concurrency: null,
-  rpm: null,
-  tpm: null,
-  budgetPeriod: null,
-  budgetTokens: null,
-  budgetCostMicros: null,
-  createdAt: new Date(T),
-  updatedAt: new Date(T),
-  lastUsedAt: null,
-  expiresAt: null,
-  revokedAt: null,
-  ...limits,
-});
+const account = accountRow("acct_fleet", new Date(T), { name: "fleet" });
+const keyWith = (limits: Partial<Pick<ApiKeyRow, "concurrency" | "rpm" | "tpm">>) => keyRow("key_fleet", account.id, new Date(T), { name: "fleet", ...limits });
 
 describe.skipIf(serverUrl == null)("admission on two nodes sharing a Postgres store", () => {
   let store: Awaited<ReturnType<typeof pgLimitsStore>>;
