@@ -14,7 +14,7 @@
  * against it with as many slots, the two servers taking turns at each step, and a last table sets
  * the two side by side.
  *
- *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1]
+ *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
+    "kv-unified": { type: "string", default: "true" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });
@@ -142,7 +143,7 @@ async function startEnclave(): Promise<Running> {
   const metrics = createMetrics({ config, version: "bench" });
   const engine = metrics.instrument(
     createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: slots, contextSize, threads })] },
+      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel: slots, contextSize, threads }), kv_unified: values["kv-unified"] !== "false" }] },
       logger: silentLogger,
       loadLlama: async () => llama,
     }),
