@@ -5,7 +5,7 @@ import { inAccountScope, type AccountScope } from "./account-scope";
 import { lockAccountTree } from "./pg-account-repository";
 import { appendPgAudit, lockAuditChain } from "./pg-audit-repository";
 import { pgPayloadsOf, rollUpPgUsage } from "./pg-payload-repository";
-import { ERASED_NAME_PREFIX, subjectTargets, type ErasureCounts, type ErasureOutcome, type SubjectRecords, type SubjectRepository } from "./subject-repository";
+import { ERASED_NAME_PREFIX, subjectTargets, erasureCounts, type ErasureOutcome, type SubjectRecords, type SubjectRepository } from "./subject-repository";
 
 async function findAccount(tx: PgTx, scope: AccountScope, id: string) {
   const [row] = await tx.select().from(accounts).where(and(eq(accounts.id, id), inAccountScope(scope, accounts.id)));
@@ -72,14 +72,13 @@ export function createPgSubjectRepository(db: PgDb): SubjectRepository {
         const renamed = account.name !== erasedName || account.deletedAt == null;
         if (renamed) await tx.update(accounts).set({ name: erasedName, deletedAt: account.deletedAt ?? at, updatedAt: at }).where(eq(accounts.id, account.id));
         await tx.update(apiKeys).set({ name: "erased" }).where(eq(apiKeys.accountId, account.id));
-        const counts: ErasureCounts = {
-          already_erased: !renamed && keysRevoked + payloadsDeleted + rolledUp + consentsRevoked + overridesRemoved === 0,
+        const counts = erasureCounts(renamed, {
           keys_revoked: keysRevoked,
           payloads_deleted: payloadsDeleted,
           usage_rows_rolled_up: rolledUp,
           consents_revoked: consentsRevoked,
           overrides_removed: overridesRemoved,
-        };
+        });
         await appendPgAudit(tx, audit(counts), at);
         return { erased: { ...counts, space: null } };
       }),

@@ -7,7 +7,7 @@ import { reclaimSpace } from "../privacy/reclaim-space";
 import { changes, rollUpUsage } from "./sqlite-usage-rollup";
 import { inAccountScope, type AccountScope } from "./account-scope";
 import { sqlitePayloadsOf } from "./sqlite-payload-repository";
-import { ERASED_NAME_PREFIX, subjectTargets, type ErasureCounts, type ErasureOutcome, type SubjectRepository } from "./subject-repository";
+import { ERASED_NAME_PREFIX, subjectTargets, erasureCounts, type ErasureOutcome, type SubjectRepository } from "./subject-repository";
 
 const findAccount = (db: SyncDb, scope: AccountScope, id: string) => db.select().from(accounts).where(and(eq(accounts.id, id), inAccountScope(scope, accounts.id))).get();
 
@@ -62,14 +62,13 @@ export function createSqliteSubjectRepository(db: SyncDb, sqlite?: Database): Su
         const renamed = account.name !== erasedName || account.deletedAt == null;
         if (renamed) tx.update(accounts).set({ name: erasedName, deletedAt: account.deletedAt ?? at, updatedAt: at }).where(eq(accounts.id, account.id)).run();
         tx.update(apiKeys).set({ name: "erased" }).where(eq(apiKeys.accountId, account.id)).run();
-        const counts: ErasureCounts = {
-          already_erased: !renamed && keysRevoked + payloadsDeleted + rolledUp + consentsRevoked + overridesRemoved === 0,
+        const counts = erasureCounts(renamed, {
           keys_revoked: keysRevoked,
           payloads_deleted: payloadsDeleted,
           usage_rows_rolled_up: rolledUp,
           consents_revoked: consentsRevoked,
           overrides_removed: overridesRemoved,
-        };
+        });
         appendAudit(tx, audit(counts), at);
         return { erased: { ...counts, space: null } };
       });

@@ -21,6 +21,12 @@ export interface SubjectRecords {
 
 export type ErasureCounts = Omit<ErasureReport, "object" | "account_id" | "space">;
 
+/** What an erasure did, on either backend; it was already erased when it renamed nothing and found nothing left to remove. */
+export function erasureCounts(renamed: boolean, removed: Omit<ErasureCounts, "already_erased">): ErasureCounts {
+  const total = removed.keys_revoked + removed.payloads_deleted + removed.usage_rows_rolled_up + removed.consents_revoked + removed.overrides_removed;
+  return { already_erased: !renamed && total === 0, ...removed };
+}
+
 export type ErasureOutcome =
   | { erased: ErasureCounts & Pick<ErasureReport, "space"> }
   /** The eraser's own account is the account or lies below it. */
