@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
 import packageJson from "../../package.json" with { type: "json" };
+import { freePort } from "../support/free-port";
 
 const root = path.resolve(import.meta.dir, "..", "..");
 const builtBinary = path.join(root, "dist", "enclave");
@@ -64,12 +65,6 @@ async function run(args: string[], env: Record<string, string>) {
   return { stdout, stderr, exitCode };
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = probe;
-  probe.stop(true);
-  return port;
-}
 
 describe.skipIf(skip)("dist/enclave", () => {
   test("Should print its version and load llama.cpp - unpacked from scratch, no bun or node on PATH", async () => {
@@ -99,7 +94,7 @@ describe.skipIf(skip)("dist/enclave", () => {
   test("Should serve the forged demo model to the official openai SDK - then exit 0 on SIGTERM", async () => {
     const home = path.join(work, "home-serve");
     const dataDir = path.join(work, "data");
-    const port = await freePort();
+    const port = freePort();
     const configPath = path.join(work, "enclave.toml");
     await writeFile(
       configPath,

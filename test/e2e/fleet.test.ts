@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SQL, type Subprocess } from "bun";
 import { forgePair, resolveForgeOptions } from "../../src/forge";
 import { createPgTestDatabase, reachablePostgres } from "../support/pg-test-database";
+import { freePort } from "../support/free-port";
 
 const main = join(import.meta.dir, "../../src/main.ts");
 const work = mkdtempSync(join(tmpdir(), "enclave-fleet-"));
@@ -67,15 +68,9 @@ async function cli(args: string[]) {
   return { stdout, stderr, exitCode };
 }
 
-async function freePort(): Promise<number> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = probe;
-  probe.stop(true);
-  return port;
-}
 
 async function startNode(index: number): Promise<Node> {
-  const port = await freePort();
+  const port = freePort();
   mkdirSync(join(work, `node${index}`), { recursive: true });
   const child = Bun.spawn([process.execPath, main, "serve", "--config", configFile(index, port)], { cwd: work, stdout: "ignore", stderr: "pipe", env: env() });
   const url = `http://127.0.0.1:${port}`;

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { forgePair, resolveForgeOptions } from "../../src/forge";
+import { freePort } from "../support/free-port";
 
 const main = join(import.meta.dir, "../../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "enclave-models-cli-"));
@@ -13,14 +15,16 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+/** Polls `probe` while the server runs; a server that exits or never answers fails the test with its own stderr. */
+async function waitFor<T>(server: Subprocess<"ignore", "ignore", "pipe">, what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  while (Date.now() < until && server.exitCode === null) {
     const found = await probe().catch(() => undefined);
     if (found !== undefined) return found;
     await Bun.sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  if (server.exitCode === null) server.kill("SIGKILL");
+  throw new Error(`gave up waiting for ${what} (server exit ${await server.exited}): ${await new Response(server.stderr).text()}`);
 }
 
 describe("enclave models", () => {
@@ -45,7 +49,7 @@ describe("enclave models", () => {
     const target = join(dir, "models", manifest.target.file);
     const draft = join(dir, "models", manifest.draft.file);
     const file = join(dir, "enclave.toml");
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = freePort();
     const base = [
       "[server]", `port = ${port}`, "[storage]", `data_dir = ${JSON.stringify(join(dir, "data"))}`, "[engine]", `gpu = "cpu"`, "max_threads = 2",
       "[[models]]", `id = "tiny"`, `path = ${JSON.stringify(target)}`, "context_size = 256", "",
@@ -54,9 +58,9 @@ describe("enclave models", () => {
     const created = run(["keys", "create", "--role", "admin", "--name", "cli", "--config", file, "--json", "--init"]);
     expect(created.code).toBe(0);
     const env = { ENCLAVE_KEY: JSON.parse(created.stdout).secret as string };
-    const server = Bun.spawn(["bun", main, "serve", "--config", file], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+    const server = Bun.spawn(["bun", main, "serve", "--config", file], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { ...process.env, ENCLAVE_LOGGING_LEVEL: "warn" } });
     try {
-      await waitFor("the server to be ready", async () => ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 ? true : undefined));
+      await waitFor(server, "the server to be ready", async () => ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 ? true : undefined));
       const listed = run(["models", "list", "--config", file, "--json"], env);
       expect(listed.code).toBe(0);
       expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: "tiny", state: "ready", default: true })]);
@@ -79,7 +83,7 @@ describe("enclave models", () => {
 
       writeFileSync(file, `${base}\n[[models]]\nid = "reloaded"\npath = ${JSON.stringify(draft)}\ncontext_size = 128\n`);
       server.kill("SIGHUP");
-      const ids = await waitFor("the reloaded model", async () => {
+      const ids = await waitFor(server, "the reloaded model", async () => {
         const now = JSON.parse(run(["models", "list", "--config", file, "--json"], env).stdout).map((model: any) => model.id);
         return now.length === 2 ? now : undefined;
       });
