@@ -1,7 +1,7 @@
 /**
  * Per-token overhead: greedy completions of `--tokens` tokens through HTTP /v1/completions
- * (streaming, one sequence, no draft) on the forged tiny, demo and bench models, as served: no
- * timer keeps the event loop awake. On the tiny model a token costs llama.cpp well under a
+ * (streaming, one sequence, no draft) on the forged tiny, demo and bench models, served by
+ * `enclave serve` in its own process as a user runs it (see enclave-serve-process.ts). On the tiny model a token costs llama.cpp well under a
  * millisecond, so what Enclave adds per token dominates there; on bench the model does.
  * First token: the time to the first streamed chunk of a two-token prompt (BOS and one
  * character), `--first-token-repeats` times, which is one decode plus whatever is added around it.
@@ -10,19 +10,16 @@
  * run against it on the same files and threads, alternated with Enclave's so both see the same
  * load, and the table gains the ratio.
  *
- *   bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--threads 2]
+ * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike.
+ *
+ *   bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--threads 2] [--flash-attention auto|on|off]
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { fixedCallerGate } from "../test/support/fixed-caller-gate";
-import { createApp } from "../src/api/app";
-import { createOpenAiRoutes } from "../src/api/openai/routes";
-import { configSchema } from "../src/config/schema";
-import { createLlamaEngine } from "../src/inference/llama-engine";
-import { createLogger } from "../src/logging/logger";
-import { createMetrics } from "../src/metrics/metrics-registry";
-import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, median, printMachine, PROMPT, silentLogger, streamCompletion, writeResults } from "./bench-support";
+import { modelSchema } from "../src/config/schema";
+import { fixed, forgedModel, machineInfo, median, printMachine, PROMPT, streamCompletion, writeResults } from "./bench-support";
 import { addonPaths } from "./build-addon";
+import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
 const { values } = parseArgs({
@@ -32,6 +29,7 @@ const { values } = parseArgs({
     repeats: { type: "string", default: "3" },
     "first-token-repeats": { type: "string", default: "10" },
     threads: { type: "string", default: "2" },
+    "flash-attention": { type: "string", default: "auto" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });
@@ -41,14 +39,14 @@ const repeats = Number(values.repeats);
 const firstTokenRepeats = Number(values["first-token-repeats"]);
 const threads = Number(values.threads);
 const contextSize = 512;
+const idlePauseMs = 300;
+const flashAttention = modelSchema.shape.flash_attention.parse(values["flash-attention"]);
 const machine = machineInfo(threads, values.presets);
 printMachine(machine);
 const addon = (await Bun.file(path.join((await addonPaths()).installed, "llama-addon.node")).exists()) ? "rebuilt (persistent threadpool)" : "prebuilt";
 console.log(`addon: ${addon}`);
 
 const peerBinary = llamaServerBinary();
-const llama = await cpuLlama(threads);
-const config = configSchema.parse({});
 const body = { model: "bench", prompt: PROMPT, max_tokens: tokens, temperature: 0 };
 // One character: the forge's vocabulary has one token per character, so the prompt is BOS and this.
 const firstTokenBody = { model: "bench", prompt: "a", max_tokens: 8, temperature: 0 };
@@ -60,8 +58,14 @@ interface Run {
   text: string;
 }
 
-async function measure(server: Run["server"], url: string): Promise<Run> {
-  const result = await streamCompletion(`${url}/v1/completions`, body);
+interface Target {
+  server: Run["server"];
+  url: string;
+  headers: Record<string, string>;
+}
+
+async function measure({ server, url, headers }: Target): Promise<Run> {
+  const result = await streamCompletion(`${url}/v1/completions`, body, headers);
   if (result.status !== 200) throw new Error(`${server}: HTTP ${result.status}`);
   return { server, decodeTokensPerSecond: (result.completionTokens - 1) / (result.decodeMs / 1000), completionTokens: result.completionTokens, text: result.text };
 }
@@ -72,18 +76,26 @@ interface FirstToken {
   promptTokens: number;
 }
 
-async function firstToken(server: Run["server"], url: string): Promise<FirstToken> {
-  const result = await streamCompletion(`${url}/v1/completions`, firstTokenBody);
+async function firstToken({ server, url, headers }: Target): Promise<FirstToken> {
+  const result = await streamCompletion(`${url}/v1/completions`, firstTokenBody, headers);
   if (result.status !== 200) throw new Error(`${server}: HTTP ${result.status}`);
   return { server, ttftMs: result.ttftMs, promptTokens: result.promptTokens };
 }
 
-/** Runs `measureOnce` on every target, `times` times, alternating which goes first so drift in machine load falls on both. */
-async function alternate<T>(targets: [Run["server"], string][], times: number, measureOnce: (server: Run["server"], url: string) => Promise<T>): Promise<T[]> {
-  for (const [name, url] of targets) await measureOnce(name, url);
+/**
+ * Runs `measureOnce` on every target, `times` times, alternating which goes first so drift in machine load falls on both.
+ * Each run starts after a pause: a server's compute threads keep spinning a while after its last token, and on two
+ * cores they slowed whichever server ran next (by up to half on tiny).
+ */
+async function alternate<T>(targets: Target[], times: number, measureOnce: (target: Target) => Promise<T>): Promise<T[]> {
+  const afterPause = async (target: Target) => {
+    await Bun.sleep(idlePauseMs);
+    return measureOnce(target);
+  };
+  for (const target of targets) await afterPause(target);
   const results: T[] = [];
   for (let index = 0; index < times; index++)
-    for (const [name, url] of index % 2 === 0 ? targets : [...targets].reverse()) results.push(await measureOnce(name, url));
+    for (const target of index % 2 === 0 ? targets : [...targets].reverse()) results.push(await afterPause(target));
   return results;
 }
 
@@ -101,31 +113,27 @@ interface PresetResult {
 
 async function benchPreset(preset: string): Promise<PresetResult> {
   const model = await forgedModel(preset, values.cache);
-  const engine = createLlamaEngine({
-    config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: 1, contextSize, threads })] },
-    logger: silentLogger,
-    loadLlama: async () => llama,
+  const enclave = await startEnclaveServe({
+    threads,
+    models: [
+      'id = "bench"', `path = ${JSON.stringify(path.resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, "parallel = 1",
+      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`,
+    ].join("\n"),
   });
-  await engine.start();
-  const logger = createLogger({ logging: { level: "info" } }, { write() {} });
-  const metrics = createMetrics({ config, version: "bench" });
-  const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: [createOpenAiRoutes({ engine, gate: fixedCallerGate() })] });
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
-  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads });
-  const targets: [Run["server"], string][] = [["enclave", `http://127.0.0.1:${server.port}`], ...(peer == null ? [] : [["llama-server", peer.url] as [Run["server"], string]])];
+  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention });
+  const targets: Target[] = [{ server: "enclave", url: enclave.url, headers: enclave.headers }, ...(peer == null ? [] : [{ server: "llama-server" as const, url: peer.url, headers: {} }])];
   let runs: Run[];
   let firstTokens: FirstToken[];
   try {
-    runs = await alternate(targets, repeats, async (name, url) => {
-      const run = await measure(name, url);
-      console.error(`  ${preset} ${name.padEnd(12)} ${fixed(run.decodeTokensPerSecond)} tok/s, ${run.completionTokens} tokens`);
+    runs = await alternate(targets, repeats, async (target) => {
+      const run = await measure(target);
+      console.error(`  ${preset} ${target.server.padEnd(12)} ${fixed(run.decodeTokensPerSecond)} tok/s, ${run.completionTokens} tokens`);
       return run;
     });
     firstTokens = await alternate(targets, firstTokenRepeats, firstToken);
   } finally {
     await peer?.[Symbol.asyncDispose]();
-    server.stop(true);
-    await engine[Symbol.asyncDispose]();
+    await enclave[Symbol.asyncDispose]();
   }
   const of = (name: Run["server"]) => runs.filter((run) => run.server === name);
   const peerRuns = of("llama-server");
@@ -145,7 +153,6 @@ async function benchPreset(preset: string): Promise<PresetResult> {
 
 const results: PresetResult[] = [];
 for (const preset of presets) results.push(await benchPreset(preset));
-await llama.dispose();
 
 console.table(
   results.map((result) => ({
@@ -163,6 +170,7 @@ console.table(
         }),
   })),
 );
+console.log(`flash attention: ${flashAttention}`);
 console.log(`first token: a ${results[0]?.firstTokenPromptTokens ?? "?"}-token prompt, ${firstTokenRepeats} times per server`);
 if (peerBinary == null) console.log("set LLAMA_SERVER to a llama-server binary to run it side by side");
-writeResults("bench-overhead", machine, { tokens, repeats, firstTokenRepeats, contextSize, addon, results });
+writeResults("bench-overhead", machine, { tokens, repeats, firstTokenRepeats, contextSize, flashAttention, addon, results });

@@ -24,7 +24,7 @@ const prebuiltFolder = "linux-x64";
 /** The llama.cpp directories the addon's includes reach: public headers, common/, and src/ internals. */
 const headerDirs = ["include", "ggml/include", "common", "src", "vendor"];
 /** The libraries the prebuilt addon links, found in its own directory at run time ($ORIGIN). */
-const linkedLibraries = ["libllama-common.so", "libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"];
+export const linkedLibraries = ["libllama-common.so", "libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"];
 /** As node-llama-cpp's CMakeLists.txt compiles the addon in its Release build. */
 const compileFlags = ["-std=c++17", "-O3", "-DNDEBUG", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_SHARED"];
 

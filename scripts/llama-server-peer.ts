@@ -1,13 +1,20 @@
 /**
  * llama-server beside Enclave, for side-by-side benchmarks: `LLAMA_SERVER` points at a build of
  * the llama.cpp release node-llama-cpp bundles (`node_modules/node-llama-cpp/llama/gitRelease.bundle`,
- * built under the ignored `.cache/`). LD_LIBRARY_PATH cannot put it on node-llama-cpp's prebuilt
- * ggml: a CMake build links its own libggml*.so.0 by RPATH under other sonames. So the peer runs
- * the same llama.cpp commit with ggml compiled by its own build; build it with -DGGML_NATIVE=OFF
- * on Sapphire Rapids (a native build crashes in AMX on prompts).
+ * built under the ignored `.cache/`; -DGGML_NATIVE=OFF, as a native build crashes in AMX on
+ * Sapphire Rapids).
+ *
+ * It runs on Enclave's own llama.cpp and ggml libraries, so both sides use the same kernels: its
+ * own build's kernels differ (an AVX2 build against the AVX-512 variant ggml picks here made the
+ * forged tiny model's decode 3x faster on its side alone). Its libraries are found by RUNPATH,
+ * which LD_LIBRARY_PATH overrides, under versioned sonames that node-llama-cpp's prebuilt
+ * libraries do not carry, so a folder beside the binary links each soname to Enclave's library.
+ * It runs in Enclave's runtime folder, where ggml looks for its CPU variants.
  */
-import { dirname, join } from "node:path";
+import { mkdir, readlink, symlink, unlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { addonPaths, linkedLibraries } from "./build-addon";
 
 export interface LlamaServerPeer extends AsyncDisposable {
   /** Base URL, e.g. http://127.0.0.1:18089 (OpenAI routes under /v1). */
@@ -24,6 +31,8 @@ export interface LlamaServerOptions {
   /** Tokens per slot; llama-server divides `-c` among its slots. */
   contextPerSlot: number;
   threads: number;
+  /** Its `-fa`; llama-server's own default (auto) when absent. */
+  flashAttention?: "auto" | "on" | "off";
   port?: number;
 }
 
@@ -33,11 +42,32 @@ export function llamaServerBinary(): string | null {
   return binary == null || binary === "" ? null : binary;
 }
 
+/** The soname a llama.cpp CMake build links for one of node-llama-cpp's libraries: libggml.v0.4.0.so is libggml.so.0. */
+function cmakeSoname(library: string): string {
+  return `${library.replace(/\.v[0-9.]+\.so$/, ".so")}.0`;
+}
+
+/** A folder beside the binary linking the sonames it needs to the libraries in `runtime`. */
+async function enclaveLibraryLinks(binary: string, runtime: string): Promise<string> {
+  const folder = join(dirname(binary), "enclave-runtime-libs");
+  await mkdir(folder, { recursive: true });
+  for (const library of linkedLibraries) {
+    const link = join(folder, cmakeSoname(library));
+    const target = join(runtime, library);
+    if ((await readlink(link).catch(() => null)) === target) continue;
+    await unlink(link).catch(() => {});
+    await symlink(target, link);
+  }
+  return folder;
+}
+
 /** Starts llama-server and resolves once its /health answers 200; disposing it stops the process. */
 export async function startLlamaServer(binary: string, options: LlamaServerOptions): Promise<LlamaServerPeer> {
   const port = options.port ?? 18_089;
+  const runtime = (await addonPaths()).installed;
+  const libraries = await enclaveLibraryLinks(resolve(binary), runtime);
   const args = [
-    "-m", options.model,
+    "-m", resolve(options.model),
     "--host", "127.0.0.1",
     "--port", String(port),
     "-np", String(options.parallel),
@@ -45,11 +75,14 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "-t", String(options.threads),
     "-tb", String(options.threads),
     "--no-webui",
-    ...(options.draft != null ? ["-md", options.draft, "--spec-type", "draft-simple", "-td", "1"] : []),
+    ...(options.flashAttention != null ? ["-fa", options.flashAttention] : []),
+    ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.
   const log = join(dirname(binary), `llama-server-${port}.log`);
-  const child: Subprocess = Bun.spawn([binary, ...args], {
+  const child: Subprocess = Bun.spawn([resolve(binary), ...args], {
+    cwd: runtime,
+    env: { ...process.env, LD_LIBRARY_PATH: `${libraries}:${runtime}` },
     stdout: "ignore",
     stderr: Bun.file(log),
   });

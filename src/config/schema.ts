@@ -104,6 +104,10 @@ export const modelSchema = z.strictObject({
     .describe(
       "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold; false gives each its own, whose attention spans only its own tokens (cheaper on small models with long idle caches) but batches only consecutive slots",
     ),
+  flash_attention: z
+    .enum(["auto", "on", "off"])
+    .default("auto")
+    .describe("llama.cpp's flash attention kernel: auto lets llama.cpp use it where the device supports it; on or off forces it"),
   queue_size: z.number().int().min(0).default(32).describe("requests that may wait for a free sequence; beyond it 503"),
   threads: z.number().int().min(0).default(0).describe("CPU threads for this model's context; 0 means engine.max_threads"),
   gpu_layers: z

@@ -52,6 +52,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
   const disposeAll = async () => {
     for (const step of undo.splice(0).reverse()) await step();
   };
+  const flashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
   try {
     const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers });
     undo.push(() => model.dispose());
@@ -60,7 +61,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
     if (mode === "draft" && config.draft != null) {
       const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers });
       undo.push(() => draftModel.dispose());
-      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified });
+      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified, flashAttention });
       undo.push(() => context.dispose());
       draftContext = context;
     }
@@ -82,7 +83,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
 
     // One KV buffer for all sequences (see the patch): llama.cpp then decodes whichever sequences are busy in one pass,
     // where a buffer per sequence batched only runs of consecutive ids and made throughput depend on which slots were free.
-    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target, kvUnified: config.kv_unified });
+    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target, kvUnified: config.kv_unified, flashAttention });
     undo.push(async () => {
       // A predictor still drafting would call into a disposed sequence.
       for (const predictor of predictors) predictor?.stop();
