@@ -4,7 +4,13 @@
  * `enclave serve` in its own process as a user runs it (see enclave-serve-process.ts). On the tiny model a token costs llama.cpp well under a
  * millisecond, so what Enclave adds per token dominates there; on bench the model does.
  * First token: the time to the first streamed chunk of a two-token prompt (BOS and one
- * character), `--first-token-repeats` times, which is one decode plus whatever is added around it.
+ * character), `--first-token-repeats` times, which is one decode plus whatever is added around it,
+ * after `--warmup` unmeasured requests to each server: Enclave's request path (key check, limits,
+ * retention policy, routing) runs as JavaScript, which the JIT compiles only once it has run many
+ * times, as it has on any server in use; cold, the first few dozen take ~3 ms longer.
+ * First tokens are timed 30 ms apart and after 1 s idle: an idle machine's threads sleep, and
+ * waking them is part of a first token (a few ms on this VM for Enclave, whose decode crosses
+ * more threads than llama-server's).
  *
  * With LLAMA_SERVER pointing at a llama-server build (see llama-server-peer.ts) the same requests
  * run against it on the same files and threads, alternated with Enclave's so both see the same
@@ -12,7 +18,7 @@
  *
  * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike.
  *
- *   bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--threads 2] [--flash-attention auto|on|off]
+ *   bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off]
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "400" },
     repeats: { type: "string", default: "3" },
     "first-token-repeats": { type: "string", default: "10" },
+    warmup: { type: "string", default: "100" },
     threads: { type: "string", default: "2" },
     "flash-attention": { type: "string", default: "auto" },
     cache: { type: "string", default: "./.cache/forge" },
@@ -39,7 +46,10 @@ const repeats = Number(values.repeats);
 const firstTokenRepeats = Number(values["first-token-repeats"]);
 const threads = Number(values.threads);
 const contextSize = 512;
-const idlePauseMs = 300;
+/** Before each decode run: a server's compute threads spin a while after its last token, and on two cores they slowed whichever server ran next (by up to half on tiny). */
+const decodePauseMs = 300;
+/** First tokens are timed twice: 30 ms apart, as an agent's calls follow each other, and after 1 s idle, as a person's do. */
+const firstTokenPauses = { busy: 30, idle: 1_000 } as const;
 const flashAttention = modelSchema.shape.flash_attention.parse(values["flash-attention"]);
 const machine = machineInfo(threads, values.presets);
 printMachine(machine);
@@ -82,14 +92,10 @@ async function firstToken({ server, url, headers }: Target): Promise<FirstToken>
   return { server, ttftMs: result.ttftMs, promptTokens: result.promptTokens };
 }
 
-/**
- * Runs `measureOnce` on every target, `times` times, alternating which goes first so drift in machine load falls on both.
- * Each run starts after a pause: a server's compute threads keep spinning a while after its last token, and on two
- * cores they slowed whichever server ran next (by up to half on tiny).
- */
-async function alternate<T>(targets: Target[], times: number, measureOnce: (target: Target) => Promise<T>): Promise<T[]> {
+/** Runs `measureOnce` on every target, `times` times, each after `pauseMs`, alternating which goes first so drift in machine load falls on both. */
+async function alternate<T>(targets: Target[], times: number, pauseMs: number, measureOnce: (target: Target) => Promise<T>): Promise<T[]> {
   const afterPause = async (target: Target) => {
-    await Bun.sleep(idlePauseMs);
+    await Bun.sleep(pauseMs);
     return measureOnce(target);
   };
   for (const target of targets) await afterPause(target);
@@ -104,11 +110,11 @@ interface PresetResult {
   enclave: number;
   llamaServer: number | null;
   sameText: boolean | null;
-  enclaveTtftMs: number;
-  llamaServerTtftMs: number | null;
+  /** Median TTFT per server and pause. */
+  ttftMs: Record<keyof typeof firstTokenPauses, { enclave: number; llamaServer: number | null }>;
   firstTokenPromptTokens: number;
   runs: Run[];
-  firstTokens: FirstToken[];
+  firstTokens: Record<keyof typeof firstTokenPauses, FirstToken[]>;
 }
 
 async function benchPreset(preset: string): Promise<PresetResult> {
@@ -123,29 +129,33 @@ async function benchPreset(preset: string): Promise<PresetResult> {
   const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention });
   const targets: Target[] = [{ server: "enclave", url: enclave.url, headers: enclave.headers }, ...(peer == null ? [] : [{ server: "llama-server" as const, url: peer.url, headers: {} }])];
   let runs: Run[];
-  let firstTokens: FirstToken[];
+  const firstTokens: PresetResult["firstTokens"] = { busy: [], idle: [] };
   try {
-    runs = await alternate(targets, repeats, async (target) => {
+    runs = await alternate(targets, repeats, decodePauseMs, async (target) => {
       const run = await measure(target);
       console.error(`  ${preset} ${target.server.padEnd(12)} ${fixed(run.decodeTokensPerSecond)} tok/s, ${run.completionTokens} tokens`);
       return run;
     });
-    firstTokens = await alternate(targets, firstTokenRepeats, firstToken);
+    for (const target of targets) for (let index = 0; index < Number(values.warmup); index++) await firstToken(target);
+    firstTokens.busy = await alternate(targets, firstTokenRepeats, firstTokenPauses.busy, firstToken);
+    firstTokens.idle = await alternate(targets, firstTokenRepeats, firstTokenPauses.idle, firstToken);
   } finally {
     await peer?.[Symbol.asyncDispose]();
     await enclave[Symbol.asyncDispose]();
   }
   const of = (name: Run["server"]) => runs.filter((run) => run.server === name);
   const peerRuns = of("llama-server");
-  const ttft = (name: Run["server"]) => median(firstTokens.filter((first) => first.server === name).map((first) => first.ttftMs));
+  const ttft = (measured: FirstToken[]) => {
+    const of = (name: Run["server"]) => median(measured.filter((first) => first.server === name).map((first) => first.ttftMs));
+    return { enclave: of("enclave"), llamaServer: peer == null ? null : of("llama-server") };
+  };
   return {
     preset,
     enclave: median(of("enclave").map((run) => run.decodeTokensPerSecond)),
     llamaServer: peer == null ? null : median(peerRuns.map((run) => run.decodeTokensPerSecond)),
     sameText: peer == null ? null : peerRuns.every((run) => run.text === of("enclave")[0]?.text),
-    enclaveTtftMs: ttft("enclave"),
-    llamaServerTtftMs: peer == null ? null : ttft("llama-server"),
-    firstTokenPromptTokens: firstTokens.find((first) => first.server === "enclave")?.promptTokens ?? Number.NaN,
+    ttftMs: { busy: ttft(firstTokens.busy), idle: ttft(firstTokens.idle) },
+    firstTokenPromptTokens: firstTokens.busy.find((first) => first.server === "enclave")?.promptTokens ?? Number.NaN,
     runs,
     firstTokens,
   };
@@ -158,19 +168,24 @@ console.table(
   results.map((result) => ({
     model: result.preset,
     "enclave tok/s (p50)": fixed(result.enclave),
-    "enclave TTFT ms (p50)": fixed(result.enclaveTtftMs),
-    ...(peerBinary == null
-      ? {}
-      : {
-          "llama-server tok/s (p50)": fixed(result.llamaServer ?? Number.NaN),
-          "enclave / llama-server": fixed(result.enclave / (result.llamaServer ?? Number.NaN), 3),
-          "same text": result.sameText ? "yes" : "no",
-          "llama-server TTFT ms (p50)": fixed(result.llamaServerTtftMs ?? Number.NaN),
-          "TTFT difference ms": fixed(result.enclaveTtftMs - (result.llamaServerTtftMs ?? Number.NaN)),
-        }),
+    ...(peerBinary != null && {
+      "llama-server tok/s (p50)": fixed(result.llamaServer ?? Number.NaN),
+      "enclave / llama-server": fixed(result.enclave / (result.llamaServer ?? Number.NaN), 3),
+      "same text": result.sameText ? "yes" : "no",
+    }),
+    ...Object.fromEntries(
+      (Object.keys(firstTokenPauses) as (keyof typeof firstTokenPauses)[]).flatMap((pause) => {
+        const { enclave, llamaServer } = result.ttftMs[pause];
+        const label = `${firstTokenPauses[pause]} ms apart`;
+        return [
+          [`enclave TTFT ms, ${label}`, fixed(enclave)],
+          ...(llamaServer == null ? [] : [[`llama-server TTFT ms, ${label}`, fixed(llamaServer)], [`TTFT difference ms, ${label}`, fixed(enclave - llamaServer)]]),
+        ];
+      }),
+    ),
   })),
 );
 console.log(`flash attention: ${flashAttention}`);
-console.log(`first token: a ${results[0]?.firstTokenPromptTokens ?? "?"}-token prompt, ${firstTokenRepeats} times per server`);
+console.log(`first token: a ${results[0]?.firstTokenPromptTokens ?? "?"}-token prompt, ${firstTokenRepeats} times per server and pause, after ${values.warmup} unmeasured`);
 if (peerBinary == null) console.log("set LLAMA_SERVER to a llama-server binary to run it side by side");
 writeResults("bench-overhead", machine, { tokens, repeats, firstTokenRepeats, contextSize, flashAttention, addon, results });
