@@ -6,8 +6,9 @@
  *   bun scripts/build-addon.ts        (postinstall; `bun run build` calls it too)
  *
  * Only the addon is rebuilt because only it changes (patches/node-llama-cpp@3.21.1.patch attaches a
- * persistent ggml threadpool to each context, gives it a unified KV cache option and copies sequence
- * states to memory), so this takes seconds instead of the many minutes a
+ * persistent ggml threadpool to each context, gives it a unified KV cache option, copies sequence
+ * states to memory and decodes a lone sequence's token with the sampling of the next in one async
+ * work), so this takes seconds instead of the many minutes a
  * llama.cpp build takes on a small machine. The result is cached in .cache/addon/ by a hash of
  * everything it is built from. Without a compiler, git or headers it warns once and leaves the
  * prebuilt addon in place: an install never fails for this.

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { LlamaCompletion, type Llama, type LlamaContext } from "node-llama-cpp";
+import { expectedGreedyText } from "../../../src/forge";
+import { loadModelRuntime } from "../../../src/inference/model-runtime";
+import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
+
+// The patch decodes a lone sequence's tokens past node-llama-cpp's batch queue (decodeOneAndSample:
+// decode and sample in one async work); a sequence with company goes back to the shared batch.
+
+let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
+let llama: Llama;
+
+beforeAll(async () => {
+  forged = await forgeTinyPairs([0.2]);
+  llama = await sharedLlama();
+});
+
+afterAll(() => forged?.[Symbol.dispose]());
+
+/** Counts the addon calls that decode: the batch path's decodeBatch and the lone path's decodeOneAndSample. */
+function countDecodes(context: LlamaContext) {
+  const counts = { batch: 0, alone: 0 };
+  const internal = context as unknown as { _ctx: Record<string, unknown> };
+  const addon = internal._ctx;
+  internal._ctx = new Proxy(addon, {
+    get(target, property) {
+      const value = target[property as string];
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (property === "decodeBatch") counts.batch++;
+        if (property === "decodeOneAndSample") counts.alone++;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return counts;
+}
+
+describe("a lone sequence's decode", () => {
+  test("Should decode a lone stream's tokens one async work each - the forge's exact greedy text, the prompt alone through the batch", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
+    try {
+      expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      completion.dispose();
+    }
+    expect(counts.batch).toBe(1);
+    expect(counts.alone).toBe(99);
+  });
+
+  test("Should share the batch again once a second sequence decodes - each keeps its exact text", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    const generate = (slot: number, prompt: string, maxTokens: number) => {
+      const completion = new LlamaCompletion({ contextSequence: runtime.sequences[slot]!, autoDisposeSequence: false });
+      return completion.generateCompletion(prompt, { maxTokens, repeatPenalty: false }).finally(() => completion.dispose());
+    };
+    const first = generate(0, "abc", 150);
+    await Bun.sleep(5);
+    const second = generate(1, "xyz", 60);
+    expect(await Promise.all([first, second])).toEqual([expectedGreedyText("abc", 150, pair.options), expectedGreedyText("xyz", 60, pair.options)]);
+    // Shared steps decode both sequences in one batch: fewer decodes than tokens in all.
+    expect(counts.batch).toBeGreaterThan(1);
+    expect(counts.batch + counts.alone).toBeLessThan(150 + 60);
+  });
+});
