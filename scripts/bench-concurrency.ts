@@ -1,7 +1,7 @@
 /**
- * Concurrent streams through the served API (keys, limits, metering, metrics and the request log
- * in the path), over one context with `--slots` sequences that llama.cpp decodes in one batch,
- * in two shapes at each stream count:
+ * Concurrent streams through `enclave serve` in its own process (keys, limits, metering, metrics
+ * and the request log in the path; see enclave-serve-process.ts), over one context with `--slots`
+ * sequences that llama.cpp decodes in one batch, in two shapes at each stream count:
  *
  * - burst: N streams of the same greedy completion start at once;
  * - shuffled: N clients each send `--rounds` requests back to back, with seeded random lengths
@@ -16,21 +16,11 @@
  *
  *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false]
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cliActor } from "../src/accounts/actor";
-import { createApp } from "../src/api/app";
-import { guardedRoutes } from "../test/support/guarded-routes";
-import { configSchema } from "../src/config/schema";
-import { openStore } from "../src/db/client";
-import { migrate } from "../src/db/migrate";
 import { SeededRandom } from "../src/forge/seeded-random";
-import { createLlamaEngine } from "../src/inference/llama-engine";
-import { createLogger } from "../src/logging/logger";
-import { createMetrics } from "../src/metrics/metrics-registry";
-import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, silentLogger, streamCompletion, type StreamResult, writeResults } from "./bench-support";
+import { fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, writeResults } from "./bench-support";
+import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
 const { values } = parseArgs({
@@ -134,36 +124,22 @@ interface Running extends AsyncDisposable {
 }
 
 async function startEnclave(): Promise<Running> {
-  const llama = await cpuLlama(threads);
-  const dataDir = mkdtempSync(join(tmpdir(), "enclave-bench-"));
-  const store = openStore(dataDir);
-  migrate(store);
-  // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
-  const config = configSchema.parse({ limits: { concurrency: slots, account_concurrency: slots } });
-  const metrics = createMetrics({ config, version: "bench" });
-  const engine = metrics.instrument(
-    createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel: slots, contextSize, threads }), kv_unified: values["kv-unified"] !== "false" }] },
-      logger: silentLogger,
-      loadLlama: async () => llama,
-    }),
-  );
-  await engine.start();
-  const logger = createLogger({ logging: { level: "info" } }, { write() {} });
-  const guarded = guardedRoutes({ config, engine, store, logger });
-  const app = createApp({ config, engine, logger, metrics, version: "bench", storeIsOpen: () => true, routes: guarded.routes });
-  const cli = cliActor("bench");
-  const { secret } = await guarded.keys.create(cli, { name: "bench", account_id: (await guarded.accounts.ensureDefault(cli)).id });
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (request) => app.handle(request) });
+  const enclave = await startEnclaveServe({
+    threads,
+    models: [
+      'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${slots}`,
+      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${values["kv-unified"] !== "false"}`,
+    ].join("\n"),
+    // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
+    tables: `[limits]\nconcurrency = ${slots}\naccount_concurrency = ${slots}`,
+  });
+  const target: Target = { server: "enclave", url: `${enclave.url}/v1/completions`, headers: enclave.headers };
   return {
-    target: { server: "enclave", url: `http://127.0.0.1:${server.port}/v1/completions`, headers: { authorization: `Bearer ${secret}` } },
+    target,
     async [Symbol.asyncDispose]() {
-      const busy = engine.models()[0]!.busySequences;
-      server.stop(true);
-      await engine[Symbol.asyncDispose]();
-      await llama.dispose();
-      store[Symbol.dispose]();
-      rmSync(dataDir, { recursive: true, force: true });
+      const status = (await (await fetch(`${enclave.url}/admin/status`, { headers: enclave.headers })).json()) as { models: { busy_sequences: number }[] };
+      await enclave[Symbol.asyncDispose]();
+      const busy = status.models[0]?.busy_sequences;
       if (busy !== 0) throw new Error(`${busy} sequences still busy after every stream ended`);
     },
   };

@@ -19,8 +19,16 @@ export interface EnclaveServeProcess extends AsyncDisposable {
   headers: Record<string, string>;
 }
 
-/** `models` is the TOML of one `[[models]]` table, without its header; `threads` bounds llama.cpp in all. */
-export async function startEnclaveServe(options: { models: string; threads: number }): Promise<EnclaveServeProcess> {
+export interface EnclaveServeOptions {
+  /** The TOML of one `[[models]]` table, without its header. */
+  models: string;
+  /** llama.cpp's threads in all (`engine.max_threads`). */
+  threads: number;
+  /** More TOML tables, e.g. `[limits]`. */
+  tables?: string;
+}
+
+export async function startEnclaveServe(options: EnclaveServeOptions): Promise<EnclaveServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), "enclave-bench-"));
   const port = freePort();
   const config = join(dir, "enclave.toml");
@@ -31,6 +39,7 @@ export async function startEnclaveServe(options: { models: string; threads: numb
       "[storage]", `data_dir = ${JSON.stringify(join(dir, "data"))}`,
       "[engine]", 'gpu = "cpu"', `max_threads = ${options.threads}`,
       "[logging]", 'level = "warn"',
+      options.tables ?? "",
       "[[models]]", options.models, "",
     ].join("\n"),
   );
