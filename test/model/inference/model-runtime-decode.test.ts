@@ -4,8 +4,9 @@ import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 
-// The patch decodes a lone sequence's tokens past node-llama-cpp's batch queue (decodeOneAndSample:
-// decode and sample in one async work); a sequence with company goes back to the shared batch.
+// How a loaded model's context decodes: the flash attention setting reaches llama.cpp, and the patch
+// decodes a lone sequence's tokens past node-llama-cpp's batch queue (decodeOneAndSample: decode and
+// sample in one async work) while a sequence with company goes back to the shared batch.
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 let llama: Llama;
@@ -68,5 +69,24 @@ describe("a lone sequence's decode", () => {
     // Shared steps decode both sequences in one batch: fewer decodes than tokens in all.
     expect(counts.batch).toBeGreaterThan(1);
     expect(counts.batch + counts.alone).toBeLessThan(150 + 60);
+  });
+});
+
+describe("flash_attention", () => {
+  test.each([
+    ["on", true],
+    ["off", false],
+    ["auto", "auto"],
+  ] as const)("Should hand llama.cpp flash_attention = %p and decode the forge's exact greedy text", async (setting, contextOption) => {
+    const pair = forged.pairs.get(0.2)!;
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "none", flash_attention: setting });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 1, draft: 1 }, keepDrafting: () => false });
+    expect(runtime.context.flashAttention).toBe(contextOption);
+    const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
+    try {
+      expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      completion.dispose();
+    }
   });
 });
