@@ -4,6 +4,7 @@ import { appendAudit } from "../audit/append-audit";
 import { accounts, apiKeys, type AccountRow } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { ancestorIds, walkChain } from "./account-tree-sql";
+import { preparedOnce } from "./prepared-once";
 import { changedId, type AccountChange, type AccountRepository, type AccountScene, type AccountTarget } from "./account-repository";
 
 /** An account (deleted or not) and those above it, nearest first, in one query; empty when there is none. */
@@ -65,9 +66,10 @@ function write(tx: SyncDb, target: AccountTarget, { at, write }: AccountChange):
 /** The account aggregate on the embedded SQLite store: each change is one synchronous transaction, so nothing interleaves with it. */
 export function createSqliteAccountRepository(db: SyncDb): AccountRepository {
   const live = (...conditions: Parameters<typeof and>) => db.select().from(accounts).where(and(isNull(accounts.deletedAt), ...conditions));
+  const accountById = preparedOnce(() => db.select().from(accounts).where(eq(accounts.id, sql.placeholder("id"))).prepare());
   return {
     async byId(id) {
-      return db.select().from(accounts).where(eq(accounts.id, id)).get();
+      return accountById().get({ id });
     },
     async liveById(id) {
       return live(eq(accounts.id, id)).get();

@@ -6,6 +6,7 @@ import type { SyncDb } from "../db/sync-db";
 import { reclaimSpace } from "../privacy/reclaim-space";
 import { changes } from "./sqlite-usage-rollup";
 import { inAccountScope, type AccountScope } from "./account-scope";
+import { preparedOnce } from "./prepared-once";
 import { overrideSubject, visibleSubject, type ConsentRepository, type OverrideTarget } from "./consent-repository";
 
 const activeConsent = (db: SyncDb, accountId: string): ConsentRow | null =>
@@ -43,15 +44,22 @@ function deleteConsentPayloads(tx: SyncDb, consent: Pick<ConsentRow, "id" | "acc
  * revocation deleted.
  */
 export function createSqliteConsentRepository(db: SyncDb, sqlite?: Database): ConsentRepository {
+  const activeConsentOf = preparedOnce(() =>
+    db.select().from(consents).where(and(eq(consents.accountId, sql.placeholder("accountId")), isNull(consents.revokedAt))).prepare(),
+  );
+  const overridesOf = preparedOnce(() =>
+    db
+      .select({ payloads: retentionOverrides.payloads })
+      .from(retentionOverrides)
+      .where(inArray(retentionOverrides.subject, [sql.placeholder("account"), sql.placeholder("key")]))
+      .prepare(),
+  );
   return {
     async policy(subject) {
       return {
-        consent: activeConsent(db, subject.accountId),
-        overrides: db
-          .select({ payloads: retentionOverrides.payloads })
-          .from(retentionOverrides)
-          .where(inArray(retentionOverrides.subject, [`account:${subject.accountId}`, `key:${subject.keyId}`]))
-          .all()
+        consent: activeConsentOf().get({ accountId: subject.accountId }) ?? null,
+        overrides: overridesOf()
+          .all({ account: `account:${subject.accountId}`, key: `key:${subject.keyId}` })
           .map((row) => row.payloads),
       };
     },

@@ -1,10 +1,11 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { visibleAccounts } from "../accounts/account-tree";
 import { appendAudit } from "../audit/append-audit";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
 import type { SyncDb } from "../db/sync-db";
 import { changedId } from "./account-repository";
 import type { KeyRepository, KeyScene, KeyTarget } from "./key-repository";
+import { preparedOnce } from "./prepared-once";
 import { sqliteChainOf } from "./sqlite-account-repository";
 
 function readScene(tx: SyncDb, target: KeyTarget): KeyScene {
@@ -29,12 +30,13 @@ function readScene(tx: SyncDb, target: KeyTarget): KeyScene {
 
 /** The key aggregate on the embedded SQLite store: each change is one synchronous transaction, so nothing interleaves with it. */
 export function createSqliteKeyRepository(db: SyncDb): KeyRepository {
+  const keysByLookup = preparedOnce(() => db.select().from(apiKeys).where(eq(apiKeys.lookup, sql.placeholder("lookup"))).prepare());
   return {
     async byId(id) {
       return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
     },
     async byLookup(lookup) {
-      return db.select().from(apiKeys).where(eq(apiKeys.lookup, lookup)).all();
+      return keysByLookup().all({ lookup });
     },
     async list(filter) {
       const conditions = [...(filter.accountId != null ? [eq(apiKeys.accountId, filter.accountId)] : []), ...(filter.includeRevoked ? [] : [isNull(apiKeys.revokedAt)])];
