@@ -52,16 +52,17 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
   const disposeAll = async () => {
     for (const step of undo.splice(0).reverse()) await step();
   };
-  const flashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
+  // The default of every context made from the model: target, draft and embedding contexts alike.
+  const defaultContextFlashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
   try {
-    const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers });
+    const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention });
     undo.push(() => model.dispose());
 
     let draftContext: LlamaContext | undefined;
     if (mode === "draft" && config.draft != null) {
-      const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers });
+      const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention });
       undo.push(() => draftModel.dispose());
-      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified, flashAttention });
+      const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified });
       undo.push(() => context.dispose());
       draftContext = context;
     }
@@ -83,7 +84,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
 
     // One KV buffer for all sequences (see the patch): llama.cpp then decodes whichever sequences are busy in one pass,
     // where a buffer per sequence batched only runs of consecutive ids and made throughput depend on which slots were free.
-    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target, kvUnified: config.kv_unified, flashAttention });
+    const context = await model.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.target, kvUnified: config.kv_unified });
     undo.push(async () => {
       // A predictor still drafting would call into a disposed sequence.
       for (const predictor of predictors) predictor?.stop();

@@ -77,10 +77,12 @@ describe("flash_attention", () => {
     ["on", true],
     ["off", false],
     ["auto", "auto"],
-  ] as const)("Should hand llama.cpp flash_attention = %p and decode the forge's exact greedy text", async (setting, contextOption) => {
+  ] as const)("Should hand every context of the model flash_attention = %p and decode the forge's exact greedy text", async (setting, contextOption) => {
     const pair = forged.pairs.get(0.2)!;
     const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "none", flash_attention: setting });
     await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 1, draft: 1 }, keepDrafting: () => false });
+    // The model's default, so its embedding context takes the setting too.
+    expect(runtime.model.defaultContextFlashAttention).toBe(contextOption);
     expect(runtime.context.flashAttention).toBe(contextOption);
     const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
     try {
