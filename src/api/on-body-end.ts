@@ -16,17 +16,36 @@ export interface BodyEndOptions {
 export function onBodyEnd(body: ReadableStream<Uint8Array>, onEnd: () => void, options: BodyEndOptions = {}): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let ended = false;
+  // One timer for the whole body, re-armed only when it fires early: a timer set and cleared per
+  // chunk cost more than a small model's token.
   let deadline: Timer | undefined;
+  let waitingSince: number | null = null;
   const end = () => {
     clearTimeout(deadline);
     if (ended) return;
     ended = true;
     onEnd();
   };
+  const watch = (controller: ReadableStreamDefaultController<Uint8Array>, deadlineMs: number, delayMs: number) => {
+    deadline = setTimeout(() => {
+      if (ended) return;
+      if (waitingSince == null) return watch(controller, deadlineMs, deadlineMs);
+      const waited = performance.now() - waitingSince;
+      if (waited < deadlineMs) return watch(controller, deadlineMs, deadlineMs - waited);
+      void reader.cancel(new Error("write deadline passed")).finally(() => {
+        try {
+          controller.error(new Error("write deadline passed"));
+        } catch {
+          // Already closed.
+        }
+        end();
+      });
+    }, delayMs);
+  };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        clearTimeout(deadline);
+        waitingSince = null;
         try {
           const { done, value } = await reader.read();
           if (done) {
@@ -35,17 +54,10 @@ export function onBodyEnd(body: ReadableStream<Uint8Array>, onEnd: () => void, o
             return;
           }
           controller.enqueue(value);
-          if (options.writeDeadlineMs != null)
-            deadline = setTimeout(() => {
-              void reader.cancel(new Error("write deadline passed")).finally(() => {
-                try {
-                  controller.error(new Error("write deadline passed"));
-                } catch {
-                  // Already closed.
-                }
-                end();
-              });
-            }, options.writeDeadlineMs);
+          if (options.writeDeadlineMs != null) {
+            waitingSince = performance.now();
+            if (deadline == null) watch(controller, options.writeDeadlineMs, options.writeDeadlineMs);
+          }
         } catch (error) {
           controller.error(error);
           end();

@@ -136,7 +136,8 @@ export function createMetrics(deps: MetricsDeps) {
       const decoded = record.completionTokens - 1;
       if (record.decodeSeconds != null && decoded > 0 && record.decodeSeconds > 0) {
         const perToken = record.decodeSeconds / decoded;
-        for (let index = 0; index < Math.min(decoded, MAX_ITL_OBSERVATIONS); index++) itl.observe({ model }, perToken);
+        const modelItl = itl.labels({ model }); // the labels resolved once, not per observation
+        for (let index = 0; index < Math.min(decoded, MAX_ITL_OBSERVATIONS); index++) modelItl.observe(perToken);
         decodeRate.set({ model }, 1 / perToken);
       }
     },
