@@ -72,6 +72,46 @@ describe("a lone sequence's decode", () => {
   });
 });
 
+describe("the sampler config of a generation", () => {
+  /** Counts the configs node-llama-cpp's samplers hand the addon (its LlamaSampler is not exported: imported by path). */
+  async function countSamplerConfigs() {
+    const path = Bun.resolveSync("node-llama-cpp", import.meta.dir).replace(/index\.js$/, "evaluator/LlamaContext/LlamaSampler.js");
+    const { LlamaSampler } = (await import(path)) as { LlamaSampler: { prototype: { applyConfig(config: unknown): unknown } } };
+    const original = LlamaSampler.prototype.applyConfig;
+    const counts = { applied: 0, [Symbol.dispose]: () => void (LlamaSampler.prototype.applyConfig = original) };
+    LlamaSampler.prototype.applyConfig = function (config) {
+      counts.applied++;
+      return original.call(this, config);
+    };
+    return counts;
+  }
+
+  test("Should reach the addon once when nothing in it changes per token, and every token when a repeat penalty's tokens do - the penalty still changes the text", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "none" });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    let generated = 0;
+    const generate = (repeatPenalty: false | { penalty: number; presencePenalty: number }) => {
+      generated = 0;
+      const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
+      const onToken = (tokens: unknown[]) => void (generated += tokens.length);
+      return completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty, onToken }).finally(() => completion.dispose());
+    };
+    {
+      using counts = await countSamplerConfigs();
+      expect(await generate(false)).toBe(expectedGreedyText("abc", 100, pair.options));
+      expect(counts.applied).toBe(1);
+    }
+    {
+      using counts = await countSamplerConfigs();
+      expect(await generate({ penalty: 1000, presencePenalty: 50 })).not.toBe(expectedGreedyText("abc", 100, pair.options));
+      // the penalised tokens change with each token, so each one's config reaches the addon
+      expect(generated).toBeGreaterThan(10);
+      expect(counts.applied).toBe(generated);
+    }
+  });
+});
+
 describe("flash_attention", () => {
   test.each([
     ["on", true],
