@@ -14,10 +14,11 @@
 import { mkdir, readlink, symlink, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../test/support/free-port";
 import { addonPaths, linkedLibraries } from "./build-addon";
 
 export interface LlamaServerPeer extends AsyncDisposable {
-  /** Base URL, e.g. http://127.0.0.1:18089 (OpenAI routes under /v1). */
+  /** Base URL, e.g. http://127.0.0.1:41234 (OpenAI routes under /v1). */
   url: string;
   /** The end of its log, to say why it failed. */
   logTail(): Promise<string>;
@@ -63,7 +64,9 @@ async function enclaveLibraryLinks(binary: string, runtime: string): Promise<str
 
 /** Starts llama-server and resolves once its /health answers 200; disposing it stops the process. */
 export async function startLlamaServer(binary: string, options: LlamaServerOptions): Promise<LlamaServerPeer> {
-  const port = options.port ?? 18_089;
+  // A fixed default port would reach a llama-server left over from an earlier run, which answers
+  // /health while this one exits on "couldn't bind".
+  const port = options.port ?? freePort();
   const runtime = (await addonPaths()).installed;
   const libraries = await enclaveLibraryLinks(resolve(binary), runtime);
   const args = [
@@ -79,7 +82,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.
-  const log = join(dirname(binary), `llama-server-${port}.log`);
+  const log = join(dirname(binary), "llama-server-peer.log");
   const child: Subprocess = Bun.spawn([resolve(binary), ...args], {
     cwd: runtime,
     env: { ...process.env, LD_LIBRARY_PATH: `${libraries}:${runtime}` },
