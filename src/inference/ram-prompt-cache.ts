@@ -83,9 +83,19 @@ export function createRamPromptCache(options: RamPromptCacheOptions): RamPromptC
     }
   }
 
+  /** Whether the scope has these tokens in RAM already, kept or waiting to be. */
+  function holds(scope: string, tokens: readonly number[]): boolean {
+    if (saved.covers(scope, tokens)) return true;
+    for (const pending of evicted.values()) if (pending.scope === scope && commonPrefixLength(pending.tokens, tokens) === tokens.length) return true;
+    return false;
+  }
+
   async function copyOut(slot: number, scope: string): Promise<SavedPrefix<SlotState> | undefined> {
     const sequence = runtime.sequences[slot];
     if (sequence == null || sequence.contextTokens.length < MIN_SAVED_TOKENS) return undefined;
+    // A copy costs milliseconds under the context lock, which every other stream's next batch waits
+    // for; requests that repeat a prompt (and greedy ones their answer too) would make it each time.
+    if (holds(scope, sequence.contextTokens)) return undefined;
     const copy = { scope, forgotten: false };
     copying.add(copy);
     let state: SlotState | undefined;

@@ -26,6 +26,8 @@ export interface SavedPrefixesOptions<State> {
 export interface SavedPrefixes<State> {
   /** Keeps a state; drops the scope's entries whose tokens it extends, and drops itself when an entry already extends it. */
   keep(saved: SavedPrefix<State>): void;
+  /** Whether an entry of the scope holds these tokens already (or more after them): a copy of them would be dropped at `keep`. */
+  covers(scope: string, tokens: readonly number[]): boolean;
   /** Removes and returns the scope's entry sharing the longest prefix with `tokens`, if that prefix is at least `minPrefix`. */
   take(scope: string, tokens: readonly number[], minPrefix: number): { saved: SavedPrefix<State>; prefix: number } | undefined;
   /** Discards every entry whose scope matches. */
@@ -53,10 +55,11 @@ export function createSavedPrefixes<State>(options: SavedPrefixesOptions<State>)
 
   const extendsPrefix = (longer: readonly number[], shorter: readonly number[]) => commonPrefixLength(longer, shorter) === shorter.length;
 
+  const covers = (scope: string, tokens: readonly number[]) => entries.some((entry) => entry.scope === scope && extendsPrefix(entry.tokens, tokens));
+
   return {
     keep(saved) {
-      const dominated = entries.some((entry) => entry.scope === saved.scope && extendsPrefix(entry.tokens, saved.tokens));
-      if (saved.bytes > options.budgetBytes || dominated) {
+      if (saved.bytes > options.budgetBytes || covers(saved.scope, saved.tokens)) {
         options.discard(saved.state);
         return;
       }
@@ -65,6 +68,7 @@ export function createSavedPrefixes<State>(options: SavedPrefixesOptions<State>)
       entries.push(saved);
       bytes += saved.bytes;
     },
+    covers,
     take(scope, tokens, minPrefix) {
       let best = -1;
       let bestPrefix = 0;

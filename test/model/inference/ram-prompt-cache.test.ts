@@ -102,6 +102,33 @@ describe("prompt cache in RAM (prompt_cache_mb)", () => {
     expect(warm.text).toBe((await run(cold, chat(turn2, caller("acct_draft_a")))).text);
   });
 
+  test("Should not copy a prefix RAM holds already - a repeated greedy request's shorter answer is in its longer one", async () => {
+    const single = await engine({});
+    const who = caller("acct_repeat");
+    // node-llama-cpp's sequence class is not exported: imported by path, to count the copies out.
+    const path = Bun.resolveSync("node-llama-cpp", import.meta.dir).replace(/index\.js$/, "evaluator/LlamaContext/LlamaContext.js");
+    const { LlamaContextSequence } = (await import(path)) as { LlamaContextSequence: { prototype: { saveStateToMemory(): Promise<unknown> } } };
+    const original = LlamaContextSequence.prototype.saveStateToMemory;
+    let copies = 0;
+    LlamaContextSequence.prototype.saveStateToMemory = function () {
+      copies++;
+      return original.call(this);
+    };
+    try {
+      await run(single, text(history, who, 40));
+      // Its 40 answer tokens would be lost: copied out.
+      await run(single, text(history, who, 1));
+      expect(copies).toBe(1);
+      await run(single, text(history, who, 40));
+      // The same 40 again, and RAM has them.
+      await run(single, text(history, who, 1));
+      expect(copies).toBe(1);
+      expect(single.models()[0]!.promptCache!.ramPrefixes).toBe(1);
+    } finally {
+      LlamaContextSequence.prototype.saveStateToMemory = original;
+    }
+  });
+
   test("Should drop an account's prefixes in RAM when it is forgotten - its repeat then reuses nothing", async () => {
     const single = await engine({});
     await run(single, text(history, caller("acct_gone")));

@@ -65,6 +65,16 @@ describe("saved prefixes (the RAM prompt cache's store)", () => {
     expect(saved.entries).toBe(2);
   });
 
+  test("Should say whether a scope holds tokens already - an entry extending them does, another scope's does not", () => {
+    const { saved } = store(100);
+    saved.keep(prefix("account:a", [1, 2, 3], "a"));
+    expect(saved.covers("account:a", [1, 2])).toBe(true);
+    expect(saved.covers("account:a", [1, 2, 3])).toBe(true);
+    expect(saved.covers("account:a", [1, 2, 3, 4])).toBe(false);
+    expect(saved.covers("account:a", [1, 5])).toBe(false);
+    expect(saved.covers("account:b", [1, 2])).toBe(false);
+  });
+
   test("Should discard every entry of a forgotten scope - and only those", () => {
     const { saved, discarded } = store(100);
     saved.keep(prefix("account:a", [1], "a1"));
