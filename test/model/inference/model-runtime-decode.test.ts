@@ -18,9 +18,9 @@ beforeAll(async () => {
 
 afterAll(() => forged?.[Symbol.dispose]());
 
-/** Counts the addon calls that decode: the batch path's decodeBatch and the lone path's decodeOneAndSample. */
+/** Counts the addon calls that decode (the batch path's decodeBatch, the lone path's decodeOneAndSample) and sampleToken's separate samplings. */
 function countDecodes(context: LlamaContext) {
-  const counts = { batch: 0, alone: 0 };
+  const counts = { batch: 0, alone: 0, sampledApart: 0 };
   const internal = context as unknown as { _ctx: Record<string, unknown> };
   const addon = internal._ctx;
   internal._ctx = new Proxy(addon, {
@@ -30,6 +30,7 @@ function countDecodes(context: LlamaContext) {
       return (...args: unknown[]) => {
         if (property === "decodeBatch") counts.batch++;
         if (property === "decodeOneAndSample") counts.alone++;
+        if (property === "sampleToken") counts.sampledApart++;
         return value.apply(target, args);
       };
     },
@@ -53,7 +54,7 @@ describe("a lone sequence's decode", () => {
     expect(counts.alone).toBe(99);
   });
 
-  test("Should share the batch again once a second sequence decodes - each keeps its exact text", async () => {
+  test("Should share the batch again once a second sequence decodes - each keeps its exact text, sampled by the batch's own decode", async () => {
     const pair = forged.pairs.get(0.2)!;
     const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
     await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
@@ -69,6 +70,8 @@ describe("a lone sequence's decode", () => {
     // Shared steps decode both sequences in one batch: fewer decodes than tokens in all.
     expect(counts.batch).toBeGreaterThan(1);
     expect(counts.batch + counts.alone).toBeLessThan(150 + 60);
+    // decodeBatch samples each sequence's token after decoding: no round trip per sequence to sample it
+    expect(counts.sampledApart).toBe(0);
   });
 });
 
