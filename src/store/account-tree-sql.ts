@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { sql, type Placeholder, type SQL } from "drizzle-orm";
 import type { AccountRow } from "../db/schema";
 
 /**
@@ -6,7 +6,7 @@ import type { AccountRow } from "../db/schema";
  * `union` (not `union all`) drops a row already reached, so a cycle a hand-edited store could hold
  * ends the walk instead of looping.
  */
-export function ancestorIds(accountId: string): SQL {
+export function ancestorIds(accountId: string | Placeholder): SQL {
   return sql`with recursive up(id, parent_id) as (
     select id, parent_id from accounts where id = ${accountId}
     union
