@@ -102,7 +102,7 @@ export const modelSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe(
-      "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold; false gives each its own, whose attention spans only its own tokens (cheaper on small models with long idle caches) but batches only consecutive slots",
+      "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold; false gives each its own, whose attention spans only its own tokens (cheaper on small models with long idle caches) but batches only consecutive slots, so a request without a cached prefix takes the free slot next to busy ones",
     ),
   flash_attention: z
     .enum(["auto", "on", "off"])

@@ -30,12 +30,22 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return index;
 }
 
+/** How many busy neighbours (0-2) a slot has: a KV cache per sequence batches only runs of consecutive slots. */
+function busyNeighbours(slot: number, busy: ReadonlySet<number>): number {
+  return (busy.has(slot - 1) ? 1 : 0) + (busy.has(slot + 1) ? 1 : 0);
+}
+
 /**
  * The free slot a request should take: the one of its own scope whose cached tokens share the
  * longest prefix with its prompt, else the least recently used. Another scope's tokens never
  * count, so a request of one account is never steered by (or towards) another account's prompts.
+ *
+ * Given the busy slots (a KV cache per sequence, which llama.cpp decodes in one pass only over
+ * consecutive sequence ids), a request without such a prefix takes the free slot with the most
+ * busy neighbours first, so the busy slots stay in as few runs as they can, then the least
+ * recently used among those.
  */
-export function chooseSlot(free: readonly SlotCache[], identity: CacheIdentity | undefined): SlotCache | undefined {
+export function chooseSlot(free: readonly SlotCache[], identity: CacheIdentity | undefined, busy?: ReadonlySet<number>): SlotCache | undefined {
   let best: SlotCache | undefined;
   let bestPrefix = 0;
   if (identity?.scope != null) {
@@ -46,9 +56,13 @@ export function chooseSlot(free: readonly SlotCache[], identity: CacheIdentity |
     }
     if (best != null && bestPrefix >= Math.max(1, identity.tokens.length * MIN_PREFIX_SHARE)) return best;
   }
-  let oldest: SlotCache | undefined;
-  for (const candidate of free) if (oldest == null || candidate.lastUsed < oldest.lastUsed) oldest = candidate;
-  return oldest;
+  let chosen: SlotCache | undefined;
+  let chosenNeighbours = -1;
+  for (const candidate of free) {
+    const neighbours = busy == null ? 0 : busyNeighbours(candidate.slot, busy);
+    if (neighbours > chosenNeighbours || (neighbours === chosenNeighbours && candidate.lastUsed < chosen!.lastUsed)) [chosen, chosenNeighbours] = [candidate, neighbours];
+  }
+  return chosen;
 }
 
 /** Whether a slot must be erased before `identity`'s request may run on it: it holds tokens of another (or no) scope. */

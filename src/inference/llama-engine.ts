@@ -91,6 +91,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
         name: model.id,
         parallel: model.parallel,
         queueSize: model.queue_size,
+        contiguous: !model.kv_unified,
         // An unloaded model's sequences are gone, and with them every cached prefix.
         cachedTokens: (slot) => entries.get(model.id)?.runtime?.sequences[slot]?.contextTokens ?? [],
         clearSlot: async (slot, evictedScope) => {

@@ -23,6 +23,8 @@ export interface SchedulerOptions {
    * save it for that scope); null when the cache is forgotten, which must leave no copy.
    */
   clearSlot?: (slot: number, evictedScope: string | null) => Promise<void>;
+  /** Busy slots decode together only where their ids are consecutive (a KV cache per sequence): new work is kept next to them (see chooseSlot). */
+  contiguous?: boolean;
 }
 
 export interface Scheduler extends Disposable {
@@ -143,6 +145,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (free.size === options.parallel) for (const listener of idleListeners) listener();
   }
 
+  function busySlots(): Set<number> {
+    const busy = new Set<number>();
+    for (let slot = 0; slot < options.parallel; slot++) if (!free.has(slot)) busy.add(slot);
+    return busy;
+  }
+
   function freeCaches(): SlotCache[] {
     return [...free].map((slot) => ({ slot, scope: states[slot]!.scope, tokens: cachedTokens(slot), lastUsed: states[slot]!.lastUsed }));
   }
@@ -151,7 +159,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     acquire(signal, identity) {
       if (disposed) return Promise.reject(shuttingDown());
       if (signal.aborted) return Promise.reject(signal.reason);
-      const chosen = chooseSlot(freeCaches(), identity);
+      const chosen = chooseSlot(freeCaches(), identity, options.contiguous ? busySlots() : undefined);
       if (chosen != null) {
         free.delete(chosen.slot);
         return grant(chosen.slot, identity, signal);

@@ -51,6 +51,30 @@ describe("chooseSlot", () => {
     expect(chooseSlot([slot(0, "a", prompt, 4), slot(1, "b", [], 3)], undefined)?.slot).toBe(1);
   });
 
+  describe("with the busy slots (a KV cache per sequence batches only consecutive slots)", () => {
+    // Slots 0-5; the free ones below, the rest busy.
+    const busy = (...slots: number[]) => new Set(slots);
+
+    test("Should fill the hole between two busy slots - one run instead of two, over a less recently used slot", () => {
+      const free = [slot(1, "a", [9], 5), slot(4, "a", [9], 1), slot(5, "a", [9], 0)];
+      expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy(0, 2, 3))?.slot).toBe(1);
+    });
+
+    test("Should extend a run over starting a new one - the least recently used among the neighbours", () => {
+      const free = [slot(0, "a", [9], 0), slot(3, "a", [9], 4), slot(1, "a", [9], 2)];
+      expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy(2))?.slot).toBe(1);
+    });
+
+    test("Should still take its own cached prefix - reuse beats adjacency", () => {
+      const free = [slot(1, "a", [9], 5), slot(5, "a", prompt, 9)];
+      expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy(0, 2))?.slot).toBe(5);
+    });
+
+    test("Should take the least recently used slot - nothing is busy", () => {
+      expect(chooseSlot([slot(0, "a", [9], 3), slot(1, "a", [9], 1)], { scope: "a", tokens: prompt }, busy())?.slot).toBe(1);
+    });
+  });
+
   test("Should return nothing - no slot is free", () => {
     expect(chooseSlot([], { scope: "a", tokens: prompt })).toBeUndefined();
   });
