@@ -90,8 +90,8 @@ function createRateEstimate(windowTokens: number) {
  * speed. It keeps a running tokens/s for uncontended runs with and without the draft, drafts
  * when drafting is faster, and now and then re-measures the losing mode (less often the longer
  * it keeps losing, so a bad draft costs little) on a short slice at the start of a request whose
- * rest runs the winner; before both speeds are known, a request's slice runs without the draft and
- * its rest with it, so the very first request measures both. Concurrency also turns drafting off: with
+ * rest runs the winner; before both speeds are known, a request's slice drafts and its rest runs
+ * without the draft, so the very first request measures both. Concurrency also turns drafting off: with
  * several sequences generating, batching them uses the compute a draft would take. Greedy output
  * does not depend on any of this: the target validates every draft token, so the controller
  * only ever trades speed.
@@ -99,8 +99,9 @@ function createRateEstimate(windowTokens: number) {
 export function createSpeculativeController(options: SpeculativeControllerOptions): SpeculativeController {
   const windowTokens = options.windowTokens ?? 256;
   const minRunTokens = options.minRunTokens ?? 16;
-  const sliceTokens = options.sliceTokens ?? 32;
-  const firstExploreEvery = options.exploreEvery ?? 8;
+  // A slice's decoded tokens (one fewer: its first comes from the prompt) must reach minRunTokens to count.
+  const sliceTokens = options.sliceTokens ?? 24;
+  const firstExploreEvery = options.exploreEvery ?? 16;
   const maxExploreEvery = options.maxExploreEvery ?? 128;
   const drafted = createRateEstimate(windowTokens);
   const plain = createRateEstimate(windowTokens);
@@ -131,7 +132,9 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       if (choice === "on" || !options.adaptive) return run(true);
       if (contended) return run(false);
       if (!measurable) return run(draftIsFaster());
-      if (measuring()) return run(false, sliceTokens);
+      // The draft goes first and only for the slice: a losing draft (at high disagreement it runs at
+      // half the plain speed) costs its slice alone, and a winning one drafts from the next request.
+      if (measuring()) return run(true, sliceTokens);
       const best = draftIsFaster();
       if (++sinceExplore < exploreEvery) return run(best);
       sinceExplore = 0;

@@ -41,25 +41,25 @@ describe("a request that sets speculative decoding itself (X-Enclave-Speculative
     expect(status().draftTokensProposed).toBeGreaterThan(0);
   });
 
-  test("Should draft a request marked on - even while adaptive drafting runs without the draft", async () => {
+  test("Should draft a request marked on for its whole run - where adaptive drafting, still measuring, drafts only its slice", async () => {
     const pair = forged.pairs.get(0)!;
     const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
     await using engine = createLlamaEngine({
       config: { engine: { gpu: "cpu", max_threads: 2 }, models: [modelConfig({ id: "drafted", path: pair.target, default: true, speculative: "draft", draft })] },
       logger: silent,
       loadLlama: async () => llama,
-      // A measuring slice longer than the request: the whole request runs without the draft.
-      speculative: { sliceTokens: 64 },
+      // A measuring slice of 8 tokens (too short to count, so the next request measures again).
+      speculative: { sliceTokens: 8 },
     });
     const sampling = { ...textRequest("", "").sampling, maxTokens: 40 };
-    const paused = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
-    expect(paused.done!.usage.draftTokensAccepted).toBeUndefined();
+    const sliced = await collect(await engine.generate(textRequest("drafted", "abc", { sampling })));
+    expect(sliced.done!.usage.draftTokensAccepted ?? 0).toBeLessThanOrEqual(8);
     const forced = await collect(await engine.generate(textRequest("drafted", "abc", { sampling, speculative: "on" })));
-    expect(forced.done!.usage.draftTokensAccepted).toBeGreaterThan(0);
-    expect(forced.text).toBe(paused.text);
+    expect(forced.done!.usage.draftTokensAccepted).toBeGreaterThan(16);
+    expect(forced.text).toBe(sliced.text);
   });
 
-  test("Should measure both modes on the first request - its slice without the draft, its rest with it", async () => {
+  test("Should measure both modes on the first request - its slice with the draft, its rest without it", async () => {
     const pair = forged.pairs.get(0)!;
     const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
     await using engine = createLlamaEngine({
