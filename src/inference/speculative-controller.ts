@@ -65,6 +65,13 @@ interface RunState extends SpeculativeRun {
   exploring: boolean;
 }
 
+/**
+ * How much faster drafting must measure to run. Near break-even a short slice's measurement errs
+ * either way, and the loser is re-measured ever less often: a draft chosen on a lucky slice would
+ * cost its error on every request until then, while leaving a marginal one unused costs little.
+ */
+const DRAFT_MARGIN = 1.05;
+
 /** Tokens per second, averaged over a window of recent tokens. */
 function createRateEstimate(windowTokens: number) {
   let tokens = 0;
@@ -119,7 +126,7 @@ export function createSpeculativeController(options: SpeculativeControllerOption
   const draftIsFaster = () => {
     const withDraft = drafted.perSecond;
     const without = plain.perSecond;
-    return withDraft == null || without == null || withDraft >= without;
+    return withDraft == null || without == null || withDraft >= without * DRAFT_MARGIN;
   };
   const measuring = () => drafted.perSecond == null || plain.perSecond == null;
 

@@ -136,6 +136,15 @@ describe("speculative controller", () => {
     expect(speculative.status().draftTokensAccepted).toBe(32);
   });
 
+  test("Should not draft a draft that is barely faster - within 5% it is noise a slice can measure either way", () => {
+    const speculative = controller();
+    serve(speculative, 3, 41, 40);
+    expect(speculative.begin().drafting).toBe(false);
+    const clear = controller();
+    serve(clear, 3, 44, 40);
+    expect(clear.begin().drafting).toBe(true);
+  });
+
   test("Should follow a request's own choice - without counting it as a probe", () => {
     const speculative = controller();
     serve(speculative, 10, 10, 30);
