@@ -1,7 +1,8 @@
 /**
  * Speculative decoding benchmark: forges the `bench` pair (TinyLlama's shape) at several draft
  * disagreement levels and measures greedy decode speed with no draft, a draft always on, and
- * adaptive drafting, in one process. Prints a table and writes JSON to bench-results/.
+ * adaptive drafting, in one process, the three taking turns request by request. Prints a table
+ * and writes JSON to bench-results/.
  *
  *   bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--repeats 3] [--adaptive-repeats 12] [--threads 2] [--draft-threads 0]
  */
@@ -32,7 +33,8 @@ const adaptiveRepeats = Number(values["adaptive-repeats"]);
 const threads = Number(values.threads);
 const draftThreads = Number(values["draft-threads"]);
 
-type Variant = "no draft" | "draft" | "adaptive";
+const variants = ["no draft", "draft", "adaptive"] as const;
+type Variant = (typeof variants)[number];
 interface Row {
   disagreement: number;
   variant: Variant;
@@ -52,7 +54,9 @@ for (const level of levels) {
   const target = join(values.cache, manifest.target.file);
   const draftPath = join(values.cache, manifest.draft.file);
 
-  for (const variant of ["no draft", "draft", "adaptive"] as const) {
+  await using engines = new AsyncDisposableStack();
+  const engineOf = new Map<Variant, ReturnType<typeof createLlamaEngine>>();
+  for (const variant of variants) {
     const base = configSchema.parse({ models: [{ id: "bench", path: target }] }).models[0]!;
     const model: ModelConfig = {
       ...base,
@@ -62,17 +66,29 @@ for (const level of levels) {
       speculative: variant === "no draft" ? "none" : "draft",
       draft: { path: draftPath, min_tokens: 1, max_tokens: 16, min_confidence: 0.6, threads: draftThreads, adaptive: variant === "adaptive" },
     };
-    await using engine = createLlamaEngine({ config: { engine: { gpu: "cpu", max_threads: threads }, models: [model] }, logger: silent, loadLlama: async () => llama });
+    const engine = engines.use(createLlamaEngine({ config: { engine: { gpu: "cpu", max_threads: threads }, models: [model] }, logger: silent, loadLlama: async () => llama }));
     await engine.start();
     await decode(engine, 8);
-    // Adaptive runs longer, so its average includes its learning from the first request on and the
-    // slices that re-measure the losing mode: what a user gets.
-    const runs = variant === "adaptive" ? adaptiveRepeats : repeats;
-    let total = 0;
-    for (let run = 0; run < runs; run++) total += await decode(engine, tokens);
-    const speculative = engine.models()[0]!.speculative;
-    rows.push({ disagreement: level, variant, tokensPerSecond: total / runs, speculative });
-    console.error(`  ${variant.padEnd(8)} ${(total / runs).toFixed(1)} tok/s`);
+    engineOf.set(variant, engine);
+  }
+  // The variants take turns, a request each, so a drift in this machine's speed reaches all three
+  // alike (in blocks, one variant after another, it moved their ratios by ~10%). Adaptive runs
+  // longer, so its average includes its learning from the first request on and the slices that
+  // re-measure the losing mode: what a user gets; the others run every few of its turns.
+  const every = Math.max(1, Math.floor(adaptiveRepeats / repeats));
+  const totals = new Map<Variant, { tokensPerSecond: number; runs: number }>(variants.map((variant) => [variant, { tokensPerSecond: 0, runs: 0 }]));
+  for (let turn = 0; turn < Math.max(adaptiveRepeats, repeats * every); turn++) {
+    for (const variant of variants) {
+      const total = totals.get(variant)!;
+      if (variant === "adaptive" ? total.runs >= adaptiveRepeats : turn % every !== 0 || total.runs >= repeats) continue;
+      total.tokensPerSecond += await decode(engineOf.get(variant)!, tokens);
+      total.runs++;
+    }
+  }
+  for (const variant of variants) {
+    const { tokensPerSecond, runs } = totals.get(variant)!;
+    rows.push({ disagreement: level, variant, tokensPerSecond: tokensPerSecond / runs, speculative: engineOf.get(variant)!.models()[0]!.speculative });
+    console.error(`  ${variant.padEnd(8)} ${(tokensPerSecond / runs).toFixed(1)} tok/s`);
   }
 }
 await llama.dispose();

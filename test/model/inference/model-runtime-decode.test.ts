@@ -75,6 +75,25 @@ describe("a lone sequence's decode", () => {
   });
 });
 
+describe("a sequence with a draft that is not drafting", () => {
+  test("Should decode its lone stream one async work per token, as without a draft - the forge's exact greedy text", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft });
+    // Adaptive drafting paused: the predictor proposes nothing.
+    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
+    try {
+      expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      completion.dispose();
+    }
+    expect(counts.batch).toBe(1);
+    expect(counts.alone).toBe(99);
+  });
+});
+
 describe("the sampler config of a generation", () => {
   /** Counts the configs node-llama-cpp's samplers hand the addon (its LlamaSampler is not exported: imported by path). */
   async function countSamplerConfigs() {
