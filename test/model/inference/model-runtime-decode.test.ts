@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LlamaCompletion, type Llama, type LlamaContext } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
-import { loadModelRuntime } from "../../../src/inference/model-runtime";
+import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 
 // How a loaded model's context decodes: the flash attention setting reaches llama.cpp, and the patch
@@ -38,20 +38,25 @@ function countDecodes(context: LlamaContext) {
   return counts;
 }
 
+/** 100 greedy tokens on the first slot, alone: the forge's exact text, the prompt in one batch and every later token in an async work of its own. */
+async function expectLoneStream(runtime: ModelRuntime, pair: { target: string; options: Parameters<typeof expectedGreedyText>[2] }) {
+  const counts = countDecodes(runtime.context);
+  const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
+  try {
+    expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
+  } finally {
+    completion.dispose();
+  }
+  expect(counts.batch).toBe(1);
+  expect(counts.alone).toBe(99);
+}
+
 describe("a lone sequence's decode", () => {
   test("Should decode a lone stream's tokens one async work each - the forge's exact greedy text, the prompt alone through the batch", async () => {
     const pair = forged.pairs.get(0.2)!;
     const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
     await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
-    const counts = countDecodes(runtime.context);
-    const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
-    try {
-      expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
-    } finally {
-      completion.dispose();
-    }
-    expect(counts.batch).toBe(1);
-    expect(counts.alone).toBe(99);
+    await expectLoneStream(runtime, pair);
   });
 
   test("Should share the batch again once a second sequence decodes - each keeps its exact text, sampled by the batch's own decode", async () => {
@@ -82,15 +87,7 @@ describe("a sequence with a draft that is not drafting", () => {
     const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft });
     // Adaptive drafting paused: the predictor proposes nothing.
     await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
-    const counts = countDecodes(runtime.context);
-    const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
-    try {
-      expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
-    } finally {
-      completion.dispose();
-    }
-    expect(counts.batch).toBe(1);
-    expect(counts.alone).toBe(99);
+    await expectLoneStream(runtime, pair);
   });
 });
 
