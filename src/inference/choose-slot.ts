@@ -30,6 +30,9 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return index;
 }
 
+/** Whether `longer` starts with all of `shorter`. */
+export const extendsPrefix = (longer: readonly number[], shorter: readonly number[]) => commonPrefixLength(longer, shorter) === shorter.length;
+
 /** How many busy neighbours (0-2) a slot has: a KV cache per sequence batches only runs of consecutive slots. */
 function busyNeighbours(slot: number, busy: ReadonlySet<number>): number {
   return (busy.has(slot - 1) ? 1 : 0) + (busy.has(slot + 1) ? 1 : 0);

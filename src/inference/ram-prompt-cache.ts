@@ -1,6 +1,6 @@
 import type { Token } from "node-llama-cpp";
 import type { Logger } from "../logging/logger";
-import { commonPrefixLength, MIN_PREFIX_SHARE } from "./choose-slot";
+import { commonPrefixLength, extendsPrefix, MIN_PREFIX_SHARE } from "./choose-slot";
 import { engineFailure } from "./engine-failure";
 import type { ModelRuntime } from "./model-runtime";
 import { createSavedPrefixes, type SavedPrefix } from "./saved-prefixes";
@@ -86,7 +86,7 @@ export function createRamPromptCache(options: RamPromptCacheOptions): RamPromptC
   /** Whether the scope has these tokens in RAM already, kept or waiting to be. */
   function holds(scope: string, tokens: readonly number[]): boolean {
     if (saved.covers(scope, tokens)) return true;
-    for (const pending of evicted.values()) if (pending.scope === scope && commonPrefixLength(pending.tokens, tokens) === tokens.length) return true;
+    for (const pending of evicted.values()) if (pending.scope === scope && extendsPrefix(pending.tokens, tokens)) return true;
     return false;
   }
 

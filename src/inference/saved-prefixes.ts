@@ -1,4 +1,4 @@
-import { commonPrefixLength } from "./choose-slot";
+import { commonPrefixLength, extendsPrefix } from "./choose-slot";
 
 /** A sequence's KV state kept in RAM after its sequence went to another prompt. */
 export interface SavedPrefix<State> {
@@ -52,8 +52,6 @@ export function createSavedPrefixes<State>(options: SavedPrefixesOptions<State>)
   function discardWhere(matches: (saved: SavedPrefix<State>) => boolean) {
     for (let index = entries.length - 1; index >= 0; index--) if (matches(entries[index]!)) options.discard(remove(index).state);
   }
-
-  const extendsPrefix = (longer: readonly number[], shorter: readonly number[]) => commonPrefixLength(longer, shorter) === shorter.length;
 
   const covers = (scope: string, tokens: readonly number[]) => entries.some((entry) => entry.scope === scope && extendsPrefix(entry.tokens, tokens));
 
