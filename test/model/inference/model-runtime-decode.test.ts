@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { LlamaCompletion, type Llama, type LlamaContext } from "node-llama-cpp";
+import { LlamaCompletion, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 
 // How a loaded model's context decodes: the flash attention setting reaches llama.cpp, and the patch
-// decodes a lone sequence's tokens past node-llama-cpp's batch queue (decodeOneAndSample: decode and
-// sample in one async work) while a sequence with company goes back to the shared batch.
+// decodes a lone sequence's tokens past node-llama-cpp's batch queue (decode and sample in one call:
+// on the JavaScript thread while its tokens are fast and nothing else in the process generates, in an
+// async work otherwise) while a sequence with company goes back to the shared batch.
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 let llama: Llama;
@@ -18,9 +19,12 @@ beforeAll(async () => {
 
 afterAll(() => forged?.[Symbol.dispose]());
 
-/** Counts the addon calls that decode (the batch path's decodeBatch, the lone path's decodeOneAndSample) and sampleToken's separate samplings. */
+/**
+ * Counts the addon calls that decode: the batch path's decodeBatch, the lone path's decodeOneAndSample
+ * (an async work) and decodeOneAndSampleNow (on the calling thread), and sampleToken's separate samplings.
+ */
 function countDecodes(context: LlamaContext) {
-  const counts = { batch: 0, alone: 0, sampledApart: 0 };
+  const counts = { batch: 0, alone: 0, aloneHere: 0, sampledApart: 0 };
   const internal = context as unknown as { _ctx: Record<string, unknown> };
   const addon = internal._ctx;
   internal._ctx = new Proxy(addon, {
@@ -30,6 +34,7 @@ function countDecodes(context: LlamaContext) {
       return (...args: unknown[]) => {
         if (property === "decodeBatch") counts.batch++;
         if (property === "decodeOneAndSample") counts.alone++;
+        if (property === "decodeOneAndSampleNow") counts.aloneHere++;
         if (property === "sampleToken") counts.sampledApart++;
         return value.apply(target, args);
       };
@@ -38,56 +43,125 @@ function countDecodes(context: LlamaContext) {
   return counts;
 }
 
-/** 100 greedy tokens on the first slot, alone: the forge's exact text, the prompt in one batch and every later token in an async work of its own. */
-async function expectLoneStream(runtime: ModelRuntime, pair: { target: string; options: Parameters<typeof expectedGreedyText>[2] }) {
-  const counts = countDecodes(runtime.context);
-  const completion = new LlamaCompletion({ contextSequence: runtime.sequences[0]!, autoDisposeSequence: false });
-  try {
-    expect(await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false })).toBe(expectedGreedyText("abc", 100, pair.options));
-  } finally {
-    completion.dispose();
-  }
-  expect(counts.batch).toBe(1);
-  expect(counts.alone).toBe(99);
+function generate(runtime: ModelRuntime, slot: number, prompt: string, maxTokens: number, onToken?: () => void) {
+  const completion = new LlamaCompletion({ contextSequence: runtime.sequences[slot]!, autoDisposeSequence: false });
+  return completion.generateCompletion(prompt, { maxTokens, repeatPenalty: false, onToken }).finally(() => completion.dispose());
 }
 
+/** 100 greedy tokens on the first slot, alone: the forge's exact text, the prompt in one batch and every later token on the one-token path. */
+async function expectLoneStream(runtime: ModelRuntime, pair: { target: string; options: Parameters<typeof expectedGreedyText>[2] }) {
+  const counts = countDecodes(runtime.context);
+  expect(await generate(runtime, 0, "abc", 100)).toBe(expectedGreedyText("abc", 100, pair.options));
+  expect(counts.batch).toBe(1);
+  expect(counts.alone + counts.aloneHere).toBe(99);
+  return counts;
+}
+
+/** Sets LlamaContext.decodeOnJsThreadBelowMs for one test. */
+function decodeOnJsThreadBelow(ms: number): Disposable {
+  const before = LlamaContext.decodeOnJsThreadBelowMs;
+  LlamaContext.decodeOnJsThreadBelowMs = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext.decodeOnJsThreadBelowMs = before) };
+}
+
+const tinyConfig = (parallel: number) => modelConfig({ id: "tiny", path: forged.pairs.get(0.2)!.target, parallel, context_size: 256, speculative: "none" });
+
 describe("a lone sequence's decode", () => {
-  test("Should decode a lone stream's tokens one async work each - the forge's exact greedy text, the prompt alone through the batch", async () => {
-    const pair = forged.pairs.get(0.2)!;
-    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
-    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
-    await expectLoneStream(runtime, pair);
+  test("Should decode a fast lone stream's tokens on the JavaScript thread once one has been timed - the forge's exact greedy text, the prompt alone through the batch", async () => {
+    await using runtime = await loadModelRuntime({ llama, config: tinyConfig(2), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = await expectLoneStream(runtime, forged.pairs.get(0.2)!);
+    // The first are timed in async works; a tiny model's tokens take a fraction of the 4 ms limit, on a busy machine too.
+    expect(counts.alone).toBeGreaterThanOrEqual(1);
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
+  });
+
+  test("Should keep a lone stream's tokens in async works when they take longer than decodeOnJsThreadBelowMs - the same text", async () => {
+    using _limit = decodeOnJsThreadBelow(0);
+    await using runtime = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = await expectLoneStream(runtime, forged.pairs.get(0.2)!);
+    expect(counts.aloneHere).toBe(0);
+  });
+
+  test("Should let the event loop run between tokens decoded on the JavaScript thread - a response's chunks go out as they come", async () => {
+    await using runtime = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    let turns = 0;
+    let running = true;
+    const turn = () => {
+      turns++;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    try {
+      await generate(runtime, 0, "abc", 100);
+    } finally {
+      running = false;
+    }
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
+    expect(turns).toBeGreaterThanOrEqual(counts.aloneHere);
+  });
+
+  test("Should decode on the worker threads while a sequence of another context generates - the JavaScript thread serves both", async () => {
+    await using first = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 1, draft: 1 }, keepDrafting: () => false });
+    await using second = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 1, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(second.context);
+    let firstDone = false;
+    let started!: () => void;
+    const firstStarted = new Promise<void>((resolve) => (started = resolve));
+    const long = generate(first, 0, "abc", 250, () => started()).finally(() => (firstDone = true));
+    await firstStarted;
+    expect(await generate(second, 0, "xyz", 40)).toBe(expectedGreedyText("xyz", 40, forged.pairs.get(0.2)!.options));
+    // The first context generated all along the second's run
+    expect(firstDone).toBe(false);
+    expect(counts.aloneHere).toBe(0);
+    expect(counts.alone).toBe(39);
+    expect(await long).toBe(expectedGreedyText("abc", 250, forged.pairs.get(0.2)!.options));
   });
 
   test("Should share the batch again once a second sequence decodes - each keeps its exact text, sampled by the batch's own decode", async () => {
     const pair = forged.pairs.get(0.2)!;
-    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 2, context_size: 256, speculative: "none" });
-    await using runtime = await loadModelRuntime({ llama, config, mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    await using runtime = await loadModelRuntime({ llama, config: tinyConfig(2), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
-    const generate = (slot: number, prompt: string, maxTokens: number) => {
-      const completion = new LlamaCompletion({ contextSequence: runtime.sequences[slot]!, autoDisposeSequence: false });
-      return completion.generateCompletion(prompt, { maxTokens, repeatPenalty: false }).finally(() => completion.dispose());
-    };
-    const first = generate(0, "abc", 150);
+    const first = generate(runtime, 0, "abc", 150);
     await Bun.sleep(5);
-    const second = generate(1, "xyz", 60);
+    const second = generate(runtime, 1, "xyz", 60);
     expect(await Promise.all([first, second])).toEqual([expectedGreedyText("abc", 150, pair.options), expectedGreedyText("xyz", 60, pair.options)]);
     // Shared steps decode both sequences in one batch: fewer decodes than tokens in all.
     expect(counts.batch).toBeGreaterThan(1);
-    expect(counts.batch + counts.alone).toBeLessThan(150 + 60);
+    expect(counts.batch + counts.alone + counts.aloneHere).toBeLessThan(150 + 60);
     // decodeBatch samples each sequence's token after decoding: no round trip per sequence to sample it
     expect(counts.sampledApart).toBe(0);
   });
 });
 
-describe("a sequence with a draft that is not drafting", () => {
-  test("Should decode its lone stream one async work per token, as without a draft - the forge's exact greedy text", async () => {
+describe("a sequence with a draft", () => {
+  const draftConfig = () => {
     const pair = forged.pairs.get(0.2)!;
     const draft = { path: pair.draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
-    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft });
+    return modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft });
+  };
+
+  test("Should decode its lone stream on the one-token path when not drafting, as without a draft - the forge's exact greedy text", async () => {
     // Adaptive drafting paused: the predictor proposes nothing.
-    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
-    await expectLoneStream(runtime, pair);
+    await using runtime = await loadModelRuntime({ llama, config: draftConfig(), mode: "draft", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    await expectLoneStream(runtime, forged.pairs.get(0.2)!);
+  });
+
+  test("Should end the draft's generation with each drafting run - a lone stream of another model then decodes on the JavaScript thread", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    // Runs of 2 tokens: the draft keeps reaching max_tokens before the target has taken its predictions, the case
+    // that left node-llama-cpp's draft generation loops open (found with the defaults, 16, on the demo pair over HTTP)
+    const draft = { path: pair.draft, min_tokens: 1, max_tokens: 2, min_confidence: 0, threads: 1, adaptive: true };
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft });
+    await using drafting = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
+    for (const prompt of ["abc", "xyz", "abd"]) {
+      drafting.predictors[0]!.draftThisRun({ drafting: true });
+      expect(await generate(drafting, 0, prompt, 80)).toBe(expectedGreedyText(prompt, 80, pair.options));
+    }
+    expect(drafting.sequences[0]!.tokenPredictions.validated).toBeGreaterThan(10);
+    await using plain = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    const counts = await expectLoneStream(plain, pair);
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
   });
 });
 
