@@ -32,7 +32,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     threads: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
-    "kv-unified": { type: "string", default: "true" },
+    "kv-unified": { type: "string", default: "false" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });

@@ -100,9 +100,9 @@ export const modelSchema = z.strictObject({
   parallel: z.number().int().min(1).default(2).describe("sequences (llama.cpp slots) decoded together"),
   kv_unified: z
     .boolean()
-    .default(true)
+    .default(false)
     .describe(
-      "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold; false gives each its own, whose attention spans only its own tokens (cheaper on small models with long idle caches) but batches only consecutive slots, so a request without a cached prefix takes the free slot next to busy ones",
+      "one KV cache for all sequences, so any set of busy ones decodes in one pass whichever slots they hold, but every token's attention spans every sequence's cached tokens; false (llama-server's default) gives each sequence its own, and llama.cpp then batches only consecutive slots, so a request without a cached prefix takes the free slot next to busy ones",
     ),
   flash_attention: z
     .enum(["auto", "on", "off"])
