@@ -38,34 +38,41 @@ function busyNeighbours(slot: number, busy: ReadonlySet<number>): number {
   return (busy.has(slot - 1) ? 1 : 0) + (busy.has(slot + 1) ? 1 : 0);
 }
 
+/** The slot with the most busy neighbours, then the least recently used. */
+function nextToBusy(candidates: readonly SlotCache[], busy: ReadonlySet<number> | undefined): SlotCache | undefined {
+  let chosen: SlotCache | undefined;
+  let chosenNeighbours = -1;
+  for (const candidate of candidates) {
+    const neighbours = busy == null ? 0 : busyNeighbours(candidate.slot, busy);
+    if (neighbours > chosenNeighbours || (neighbours === chosenNeighbours && candidate.lastUsed < chosen!.lastUsed)) [chosen, chosenNeighbours] = [candidate, neighbours];
+  }
+  return chosen;
+}
+
 /**
  * The free slot a request should take: the one of its own scope whose cached tokens share the
  * longest prefix with its prompt, else the least recently used. Another scope's tokens never
  * count, so a request of one account is never steered by (or towards) another account's prompts.
  *
  * Given the busy slots (a KV cache per sequence, which llama.cpp decodes in one pass only over
- * consecutive sequence ids), a request without such a prefix takes the free slot with the most
- * busy neighbours first, so the busy slots stay in as few runs as they can, then the least
- * recently used among those.
+ * consecutive sequence ids), the slot with the most busy neighbours comes first wherever the
+ * prefix does not decide: among slots that share the longest prefix equally (an account's requests
+ * that open with the same system prompt), and for a request without such a prefix. The busy slots
+ * then stay in as few runs as they can; the least recently used decides what is left.
  */
 export function chooseSlot(free: readonly SlotCache[], identity: CacheIdentity | undefined, busy?: ReadonlySet<number>): SlotCache | undefined {
-  let best: SlotCache | undefined;
-  let bestPrefix = 0;
   if (identity?.scope != null) {
+    let longest: SlotCache[] = [];
+    let longestPrefix = 0;
     for (const candidate of free) {
       if (candidate.scope !== identity.scope) continue;
       const prefix = commonPrefixLength(candidate.tokens, identity.tokens);
-      if (prefix > bestPrefix) [best, bestPrefix] = [candidate, prefix];
+      if (prefix > longestPrefix) [longest, longestPrefix] = [[candidate], prefix];
+      else if (prefix === longestPrefix && prefix > 0) longest.push(candidate);
     }
-    if (best != null && bestPrefix >= Math.max(1, identity.tokens.length * MIN_PREFIX_SHARE)) return best;
+    if (longest.length > 0 && longestPrefix >= Math.max(1, identity.tokens.length * MIN_PREFIX_SHARE)) return nextToBusy(longest, busy);
   }
-  let chosen: SlotCache | undefined;
-  let chosenNeighbours = -1;
-  for (const candidate of free) {
-    const neighbours = busy == null ? 0 : busyNeighbours(candidate.slot, busy);
-    if (neighbours > chosenNeighbours || (neighbours === chosenNeighbours && candidate.lastUsed < chosen!.lastUsed)) [chosen, chosenNeighbours] = [candidate, neighbours];
-  }
-  return chosen;
+  return nextToBusy(free, busy);
 }
 
 /** Whether a slot must be erased before `identity`'s request may run on it: it holds tokens of another (or no) scope. */

@@ -70,6 +70,17 @@ describe("chooseSlot", () => {
       expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy(0, 2))?.slot).toBe(5);
     });
 
+    test("Should take the slot next to busy ones among those sharing the longest prefix equally - a shared system prompt does not split the batch", () => {
+      const withPrompt = (rest: number[]) => [...prompt.slice(0, 6), ...rest];
+      const free = [slot(0, "a", withPrompt([70, 71]), 1), slot(3, "a", withPrompt([80]), 7), slot(5, "a", withPrompt([90, 91, 92]), 2)];
+      expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy(1, 2, 4))?.slot).toBe(3);
+    });
+
+    test("Should take the least recently used among slots sharing the longest prefix equally - nothing is busy", () => {
+      const free = [slot(0, "a", [1, 2, 3, 70], 6), slot(1, "a", [1, 2, 3, 80], 2), slot(2, "a", [1, 2, 3, 90], 4)];
+      expect(chooseSlot(free, { scope: "a", tokens: prompt }, busy())?.slot).toBe(1);
+    });
+
     test("Should take the least recently used slot - nothing is busy", () => {
       expect(chooseSlot([slot(0, "a", [9], 3), slot(1, "a", [9], 1)], { scope: "a", tokens: prompt }, busy())?.slot).toBe(1);
     });
