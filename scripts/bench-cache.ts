@@ -1,24 +1,21 @@
 /**
  * The prompt cache on a multi-turn conversation: a long history, then follow-up turns of a few
  * new words each, with the cache on and off; once for one account, once for two accounts whose
- * turns interleave (each must keep its own hits, never the other's), at each `parallel`. Reports
- * TTFT per turn (generate() call to first text, engine level, no HTTP), the cached prompt tokens
- * and prefill tokens/s of the cold turn.
+ * turns interleave (each must keep its own hits, never the other's), at each `parallel`. Enclave
+ * runs as `enclave serve` in its own process (see enclave-serve-process.ts), each account calling
+ * with a key of its own made through /admin; reports TTFT per turn (request to first streamed
+ * text, over HTTP /v1/completions), the cached prompt tokens and prefill tokens/s of the cold turn.
  *
  * With LLAMA_SERVER pointing at a llama-server build (see llama-server-peer.ts) the same
- * conversations run against it at each `parallel` (its slots, `cache_prompt` on, over HTTP
- * streaming /v1/completions), and a last table sets the two side by side.
+ * conversations run against it at each `parallel` (its slots, `cache_prompt` on, the same
+ * streaming requests), and a last table sets the two side by side.
  *
  *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2] [--servers enclave,llama-server]
  */
 import { parseArgs } from "node:util";
-import type { Caller } from "../src/caller/caller";
-import { createRequestMeter } from "../src/caller/request-meter";
-import type { AccountRow, ApiKeyRow } from "../src/db/schema";
-import type { Engine } from "../src/inference/engine";
-import { createLlamaEngine } from "../src/inference/llama-engine";
-import type { GenerationRequest } from "../src/inference/types";
-import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, printMachine, silentLogger, streamCompletion, textRequest, writeResults } from "./bench-support";
+import { resolve } from "node:path";
+import { fixed, forgedModel, machineInfo, printMachine, streamCompletion, writeResults } from "./bench-support";
+import { type EnclaveServeProcess, startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
 const { values } = parseArgs({
@@ -41,13 +38,9 @@ const machine = machineInfo(threads, values.preset);
 printMachine(machine);
 
 const model = await forgedModel(values.preset, values.cache);
-const llama = await cpuLlama(threads);
-// A timer keeps the event loop awake between native callbacks (see bench-api.ts).
-const keepAwake = setInterval(() => {}, 1);
 
 const WORDS = "river stone cloud forest lantern meadow harbor signal copper violet thunder garden window mirror candle engine".split(" ");
 const words = (count: number, seed: number) => Array.from({ length: count }, (_, index) => WORDS[(index * 7 + seed * 3 + index * index) % WORDS.length]).join(" ");
-const caller = (account: string): Caller => ({ key: { id: `key_${account}`, accountId: account } as ApiKeyRow, account: { id: account } as AccountRow, regions: null, meter: createRequestMeter(0) });
 
 interface Turn {
   account: string;
@@ -57,40 +50,42 @@ interface Turn {
   cachedTokens: number;
 }
 
-async function timed(engine: Engine, request: GenerationRequest): Promise<{ ttftMs: number; text: string; promptTokens: number; cachedTokens: number }> {
-  const started = performance.now();
-  let ttftMs = 0;
-  let text = "";
-  for await (const event of await engine.generate(request)) {
-    if (event.type === "text") {
-      if (ttftMs === 0) ttftMs = performance.now() - started;
-      text += event.text;
-    } else if (event.type === "done") return { ttftMs: ttftMs || performance.now() - started, text, promptTokens: event.usage.promptTokens, cachedTokens: event.usage.cachedTokens ?? 0 };
-  }
-  throw new Error("no done event");
-}
-
-/** Words of the bench vocabulary per `tokens` tokens, measured with the model's tokenizer (forged vocabularies split words finely). */
-async function wordsFor(tokens: number): Promise<number> {
-  const probe = createLlamaEngine({
-    config: { engine: { gpu: "cpu", max_threads: threads }, models: [benchModelConfig(model, { parallel: 1, contextSize: 4096, threads })] },
-    logger: silentLogger,
-    loadLlama: async () => llama,
-  });
-  await probe.start();
-  const counted = await probe.countTokens({ ...textRequest(1), input: { kind: "text", prompt: words(200, 1) } });
-  await probe[Symbol.asyncDispose]();
-  return Math.max(1, Math.round((tokens * 200) / counted));
-}
-const historyWords = await wordsFor(historyTokens);
-const turnWords = await wordsFor(30);
-
 type Send = (prompt: string, account: string) => Promise<{ ttftMs: number; text: string; promptTokens: number; cachedTokens: number }>;
 
-const throughEngine =
-  (engine: Engine): Send =>
-  (prompt, account) =>
-    timed(engine, { ...textRequest(8), model: "bench", input: { kind: "text", prompt }, caller: caller(account) });
+/** `enclave serve` on the forged model with `parallel` sequences and the prompt cache scope `cache`. */
+function serveEnclave(parallel: number, cache: string, contextSize: number): Promise<EnclaveServeProcess> {
+  return startEnclaveServe({
+    threads,
+    models: [
+      'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${parallel}`,
+      `threads = ${threads}`, 'speculative = "none"', "keep_alive_seconds = 0", `prompt_cache = "${cache}"`,
+    ].join("\n"),
+  });
+}
+
+/** Each account calls with a key of its own, made through /admin with the server's admin key, as an operator would. */
+function throughEnclave(server: EnclaveServeProcess): Send {
+  const keys = new Map<string, Promise<string>>();
+  const admin = async (path: string, body: unknown) => {
+    const response = await fetch(`${server.url}/admin${path}`, { method: "POST", headers: { ...server.headers, "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (response.status !== 201) throw new Error(`POST /admin${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as { id: string; secret?: string };
+  };
+  const keyOf = (account: string) => {
+    let key = keys.get(account);
+    if (key == null) {
+      key = admin("/accounts", { name: account }).then(async ({ id }) => (await admin("/keys", { name: account, account_id: id })).secret!);
+      keys.set(account, key);
+    }
+    return key;
+  };
+  return async (prompt, account) => {
+    const body = { model: "bench", prompt, max_tokens: 8, temperature: 0 };
+    const result = await streamCompletion(`${server.url}/v1/completions`, body, { authorization: `Bearer ${await keyOf(account)}` });
+    if (result.status !== 200) throw new Error(`enclave answered ${result.status}`);
+    return result;
+  };
+}
 
 /** llama-server knows no accounts: each conversation is just its prompts. */
 const throughPeer =
@@ -101,6 +96,16 @@ const throughPeer =
     if (result.status !== 200) throw new Error(`llama-server answered ${result.status}`);
     return result;
   };
+
+/** Words of the bench vocabulary per `tokens` tokens, as the server counts them (forged vocabularies split words finely). */
+async function wordsPer(send: Send, tokens: number): Promise<number> {
+  // A sample short enough for the smallest context this script makes
+  const sample = 40;
+  const { promptTokens } = await send(words(sample, 1), "acct_count");
+  return Math.max(1, Math.round((tokens * sample) / promptTokens));
+}
+let historyWords = 0;
+let turnWords = 0;
 
 /** One conversation per account, their turns interleaved: turn 0 is the history, then `turns` follow-ups. */
 async function conversation(send: Send, accounts: string[]): Promise<Turn[]> {
@@ -138,9 +143,8 @@ const probes: { parallel: number; ownerColdMs: number; ownerWarmMs: number; prob
  * The side channel of issue 13: another account sends exactly a prompt the owner just sent. Its
  * TTFT must be the owner's cold one (no hit to time), while the owner's repeat is warm.
  */
-async function probe(engine: Engine, parallel: number) {
+async function probe(send: Send, parallel: number) {
   const prompt = words(historyWords, 99);
-  const send = throughEngine(engine);
   const ownerCold = await send(prompt, `acct_owner${parallel}`);
   const ownerWarm = await send(prompt, `acct_owner${parallel}`);
   const other = await send(prompt, `acct_probe${parallel}`);
@@ -154,26 +158,22 @@ async function probe(engine: Engine, parallel: number) {
 const contextSize = historyTokens + 64 * (turns + 2) * 2 + 256;
 for (const parallel of servers.has("enclave") ? levels : []) {
   for (const cache of ["account", "off"] as const) {
-    const engine = createLlamaEngine({
-      config: { engine: { gpu: "cpu", max_threads: threads }, models: [{ ...benchModelConfig(model, { parallel, contextSize, threads }), prompt_cache: cache }] },
-      logger: silentLogger,
-      loadLlama: async () => llama,
-    });
-    await engine.start();
+    await using server = await serveEnclave(parallel, cache, contextSize);
+    const send = throughEnclave(server);
+    if (historyWords === 0) [historyWords, turnWords] = [await wordsPer(send, historyTokens), await wordsPer(send, 30)];
     // Fresh account ids per run: a later run must not start warm on an earlier run's cache.
     for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]]) {
-      report("enclave", parallel, cache, accounts, await conversation(throughEngine(engine), accounts));
+      report("enclave", parallel, cache, accounts, await conversation(send, accounts));
     }
-    if (cache !== "off") await probe(engine, parallel);
-    await engine[Symbol.asyncDispose]();
+    if (cache !== "off") await probe(send, parallel);
   }
 }
-clearInterval(keepAwake);
 
 const peerBinary = llamaServerBinary();
 if (peerBinary != null && servers.has("llama-server")) {
   for (const parallel of levels) {
     await using peer = await startLlamaServer(peerBinary, { model: model.target, parallel, contextPerSlot: contextSize, threads });
+    if (historyWords === 0) [historyWords, turnWords] = [await wordsPer(throughPeer(peer.url), historyTokens), await wordsPer(throughPeer(peer.url), 30)];
     for (const accounts of [[`acct_a${parallel}`], [`acct_c${parallel}`, `acct_d${parallel}`]])
       try {
         report("llama-server", parallel, "prompt", accounts, await conversation(throughPeer(peer.url), accounts));
@@ -200,4 +200,3 @@ if (peerBinary != null && servers.has("llama-server")) {
     }
 }
 console.log(`results: ${writeResults("cache", machine, { rows, probes })}`);
-await llama.dispose();
