@@ -99,9 +99,10 @@ const throughPeer =
 
 /** Words of the bench vocabulary per `tokens` tokens, as the server counts them (forged vocabularies split words finely). */
 async function wordsPer(send: Send, tokens: number): Promise<number> {
-  // A sample short enough for the smallest context this script makes
+  // Short enough for the smallest context this script makes, and no conversation's opening (seed
+  // 50): llama-server, which knows no accounts, would start that conversation warm on it.
   const sample = 40;
-  const { promptTokens } = await send(words(sample, 1), "acct_count");
+  const { promptTokens } = await send(words(sample, 50), "acct_count");
   return Math.max(1, Math.round((tokens * sample) / promptTokens));
 }
 let historyWords = 0;
