@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { LlamaCompletion, LlamaContext, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaCompletion, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
@@ -7,7 +7,8 @@ import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 // How a loaded model's context decodes: the flash attention setting reaches llama.cpp, and the patch
 // decodes a lone sequence's tokens past node-llama-cpp's batch queue (decode and sample in one call:
 // on the JavaScript thread while its tokens are fast and nothing else in the process generates, in an
-// async work otherwise) while a sequence with company goes back to the shared batch.
+// async work otherwise) while a sequence with company goes back to the shared batch, whose short steps
+// also decode on the JavaScript thread when the CPU computes them on every core.
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 let llama: Llama;
@@ -20,11 +21,12 @@ beforeAll(async () => {
 afterAll(() => forged?.[Symbol.dispose]());
 
 /**
- * Counts the addon calls that decode: the batch path's decodeBatch, the lone path's decodeOneAndSample
- * (an async work) and decodeOneAndSampleNow (on the calling thread), and sampleToken's separate samplings.
+ * Counts the addon calls that decode: the batch path's decodeBatch (an async work) and decodeBatchNow (on
+ * the calling thread), the lone path's decodeOneAndSample and decodeOneAndSampleNow, and sampleToken's
+ * separate samplings.
  */
 function countDecodes(context: LlamaContext) {
-  const counts = { batch: 0, alone: 0, aloneHere: 0, sampledApart: 0 };
+  const counts = { batch: 0, batchHere: 0, alone: 0, aloneHere: 0, sampledApart: 0 };
   const internal = context as unknown as { _ctx: Record<string, unknown> };
   const addon = internal._ctx;
   internal._ctx = new Proxy(addon, {
@@ -33,6 +35,7 @@ function countDecodes(context: LlamaContext) {
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         if (property === "decodeBatch") counts.batch++;
+        if (property === "decodeBatchNow") counts.batchHere++;
         if (property === "decodeOneAndSample") counts.alone++;
         if (property === "decodeOneAndSampleNow") counts.aloneHere++;
         if (property === "sampleToken") counts.sampledApart++;
@@ -57,11 +60,22 @@ async function expectLoneStream(runtime: ModelRuntime, pair: { target: string; o
   return counts;
 }
 
-/** Sets LlamaContext.decodeOnJsThreadBelowMs for one test. */
-function decodeOnJsThreadBelow(ms: number): Disposable {
-  const before = LlamaContext.decodeOnJsThreadBelowMs;
-  LlamaContext.decodeOnJsThreadBelowMs = ms;
-  return { [Symbol.dispose]: () => void (LlamaContext.decodeOnJsThreadBelowMs = before) };
+/** Sets LlamaContext.decodeOnJsThreadBelowMs (or decodeBatchOnJsThreadBelowMs) for one test. */
+function decodeOnJsThreadBelow(ms: number, limit: "decodeOnJsThreadBelowMs" | "decodeBatchOnJsThreadBelowMs" = "decodeOnJsThreadBelowMs"): Disposable {
+  const before = LlamaContext[limit];
+  LlamaContext[limit] = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext[limit] = before) };
+}
+
+/** Counts the event loop's turns while it runs, with a setImmediate chain. */
+function countTurns() {
+  const turns = { count: 0, running: true, [Symbol.dispose]: () => void (turns.running = false) };
+  const turn = () => {
+    turns.count++;
+    if (turns.running) setImmediate(turn);
+  };
+  setImmediate(turn);
+  return turns;
 }
 
 const tinyConfig = (parallel: number) => modelConfig({ id: "tiny", path: forged.pairs.get(0.2)!.target, parallel, context_size: 256, speculative: "none" });
@@ -85,20 +99,10 @@ describe("a lone sequence's decode", () => {
   test("Should let the event loop run between tokens decoded on the JavaScript thread - a response's chunks go out as they come", async () => {
     await using runtime = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
-    let turns = 0;
-    let running = true;
-    const turn = () => {
-      turns++;
-      if (running) setImmediate(turn);
-    };
-    setImmediate(turn);
-    try {
-      await generate(runtime, 0, "abc", 100);
-    } finally {
-      running = false;
-    }
+    using turns = countTurns();
+    await generate(runtime, 0, "abc", 100);
     expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
-    expect(turns).toBeGreaterThanOrEqual(counts.aloneHere);
+    expect(turns.count).toBeGreaterThanOrEqual(counts.aloneHere);
   });
 
   test("Should decode on the worker threads while a sequence of another context generates - the JavaScript thread serves both", async () => {
@@ -127,10 +131,94 @@ describe("a lone sequence's decode", () => {
     const second = generate(runtime, 1, "xyz", 60);
     expect(await Promise.all([first, second])).toEqual([expectedGreedyText("abc", 150, pair.options), expectedGreedyText("xyz", 60, pair.options)]);
     // Shared steps decode both sequences in one batch: fewer decodes than tokens in all.
-    expect(counts.batch).toBeGreaterThan(1);
-    expect(counts.batch + counts.alone + counts.aloneHere).toBeLessThan(150 + 60);
+    expect(counts.batch + counts.batchHere).toBeGreaterThan(1);
+    expect(counts.batch + counts.batchHere + counts.alone + counts.aloneHere).toBeLessThan(150 + 60);
     // decodeBatch samples each sequence's token after decoding: no round trip per sequence to sample it
     expect(counts.sampledApart).toBe(0);
+  });
+});
+
+describe("a batch's decode steps", () => {
+  // The JavaScript thread decodes a batch's steps only where the CPU computes them with a thread per core:
+  // a Llama without the tests' thread limit, and a context with as many threads as the machine has cores.
+  let unlimited: Llama;
+  beforeAll(async () => {
+    unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
+  });
+  const everyCore = () => ({ target: unlimited.cpuMathCores, draft: 1 });
+
+  /** Two greedy streams on a two-slot context, started together: every step has both slots queued. */
+  async function twoStreams(runtime: ModelRuntime, lengths = [150, 120]) {
+    const pair = forged.pairs.get(0.2)!;
+    const texts = await Promise.all([generate(runtime, 0, "abc", lengths[0]!), generate(runtime, 1, "xyz", lengths[1]!)]);
+    expect(texts).toEqual([expectedGreedyText("abc", lengths[0]!, pair.options), expectedGreedyText("xyz", lengths[1]!, pair.options)]);
+  }
+
+  test("Should decode the short steps of concurrent streams on the JavaScript thread on the CPU - each keeps its exact greedy text, sampled by the step's own decode", async () => {
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    await twoStreams(runtime);
+    // The first steps are timed in async works; a tiny model's take a fraction of the 10 ms limit
+    expect(counts.batch).toBeGreaterThanOrEqual(1);
+    expect(counts.batchHere).toBeGreaterThanOrEqual(60);
+    expect(counts.sampledApart).toBe(0);
+  });
+
+  test("Should let the event loop run between the steps decoded on the JavaScript thread - a response's chunks go out as they come", async () => {
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    {
+      using turns = countTurns();
+      await twoStreams(runtime);
+      expect(counts.batchHere).toBeGreaterThanOrEqual(60);
+      expect(turns.count).toBeGreaterThanOrEqual(counts.batchHere);
+    }
+  });
+
+  test("Should keep the steps in async works when they take longer than decodeBatchOnJsThreadBelowMs - the same texts", async () => {
+    using _limit = decodeOnJsThreadBelow(0, "decodeBatchOnJsThreadBelowMs");
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    await twoStreams(runtime);
+    expect(counts.batchHere).toBe(0);
+    expect(counts.batch).toBeGreaterThanOrEqual(100);
+  });
+
+  test("Should keep the steps in async works when the compute leaves cores to spare - the JavaScript work around a step overlaps it there", async () => {
+    // One thread fewer than the cores; on a single core, the steps go to the JavaScript thread whatever this test asks
+    if (unlimited.cpuMathCores < 2) return;
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: { target: unlimited.cpuMathCores - 1, draft: 1 }, keepDrafting: () => false });
+    const counts = countDecodes(runtime.context);
+    await twoStreams(runtime);
+    expect(counts.batchHere).toBe(0);
+  });
+
+  test("Should keep the steps in async works while a sequence of another context generates - the JavaScript thread serves both", async () => {
+    const pair = forged.pairs.get(0.2)!;
+    // Room for a stream that outlasts the two others whatever the machine's load, stopped once they are done
+    const roomy = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 4096, speculative: "none" });
+    await using other = await loadModelRuntime({ llama: unlimited, config: roomy, mode: "none", threads: everyCore(), keepDrafting: () => false });
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
+    const stop = new AbortController();
+    let otherDone = false;
+    let started!: () => void;
+    const otherStarted = new Promise<void>((resolve) => (started = resolve));
+    const completion = new LlamaCompletion({ contextSequence: other.sequences[0]!, autoDisposeSequence: false });
+    const long = completion
+      .generateCompletion("abd", { maxTokens: 4000, repeatPenalty: false, onToken: () => started(), signal: stop.signal, stopOnAbortSignal: true })
+      .finally(() => {
+        otherDone = true;
+        completion.dispose();
+      });
+    await otherStarted;
+    const counts = countDecodes(runtime.context);
+    await twoStreams(runtime, [40, 30]);
+    expect(otherDone).toBe(false);
+    stop.abort();
+    expect(counts.batchHere).toBe(0);
+    const text = await long;
+    expect(text.length).toBeGreaterThan(0);
+    expect(expectedGreedyText("abd", 4000, pair.options).startsWith(text)).toBe(true);
   });
 });
 
