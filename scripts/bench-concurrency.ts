@@ -11,15 +11,15 @@
  * Reports aggregate tokens/s, p50/p95 TTFT and inter-token latency, and 429/503 answers. No timer
  * keeps the event loop awake: this is the server as served. With LLAMA_SERVER pointing at a
  * llama-server build (see llama-server-peer.ts) the same requests, from the same seeded plan, run
- * against it with as many slots, the two servers taking turns at each step, and a last table sets
- * the two side by side.
+ * against it with as many slots, the two servers taking turns at each step, each run starting once
+ * both are idle (see untilIdle), and a last table sets the two side by side.
  *
  *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SeededRandom } from "../src/forge/seeded-random";
-import { fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, writeResults } from "./bench-support";
+import { fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
@@ -121,6 +121,7 @@ async function shuffled(target: Target, streams: number): Promise<Level> {
 
 interface Running extends AsyncDisposable {
   target: Target;
+  pid: number;
 }
 
 async function startEnclave(): Promise<Running> {
@@ -136,6 +137,7 @@ async function startEnclave(): Promise<Running> {
   const target: Target = { server: "enclave", url: `${enclave.url}/v1/completions`, headers: enclave.headers };
   return {
     target,
+    pid: enclave.pid,
     async [Symbol.asyncDispose]() {
       const status = (await (await fetch(`${enclave.url}/admin/status`, { headers: enclave.headers })).json()) as { models: { busy_sequences: number }[] };
       await enclave[Symbol.asyncDispose]();
@@ -147,7 +149,7 @@ async function startEnclave(): Promise<Running> {
 
 async function startPeer(binary: string): Promise<Running> {
   const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads });
-  return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
+  return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, pid: peer.pid, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 
 const model = await forgedModel(values.preset, values.cache);
@@ -157,6 +159,7 @@ const rows: Level[] = [];
   await using enclave = await startEnclave();
   await using peer = peerBinary == null ? null : await startPeer(peerBinary);
   const targets = [enclave.target, ...(peer == null ? [] : [peer.target])];
+  const pids = [enclave.pid, ...(peer == null ? [] : [peer.pid])];
   // Warm: Enclave's JavaScript runs its first requests before the JIT has compiled them (its first 128 tokens at about
   // half speed), which a server in use is past.
   for (const target of targets) for (let round = 0; round < 5; round++) await send(target, tokens);
@@ -165,6 +168,7 @@ const rows: Level[] = [];
     for (const run of [burst, shuffled]) {
       // Both servers are up, and take turns going first, so drift in machine load falls on both.
       for (const target of turn++ % 2 === 0 ? targets : [...targets].reverse()) {
+        await untilIdle(pids);
         const row = await run(target, streams);
         rows.push(row);
         console.error(`  ${target.server} ${row.shape} ${streams} streams: ${fixed(row.aggregateTokensPerSecond)} tok/s aggregate, TTFT p95 ${fixed(row.ttftP95Ms)} ms`);

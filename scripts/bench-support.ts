@@ -3,7 +3,7 @@
  * streaming HTTP client, and writing results. Benchmarks print a table and write JSON to
  * bench-results/; they are not timed tests.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
@@ -102,6 +102,36 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const median = (values: number[]) => percentile(values, 50);
+
+/** CPU time a process has used, in clock ticks (utime + stime of /proc/<pid>/stat); null where there is no /proc. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until the servers' processes stop using the CPU (at most a tick in 100 ms), or 5 s. After its last token a
+ * llama.cpp server's compute threads keep spinning for work, 170-190 ms of a core on a 2-core EPYC: the next run,
+ * on the other server, would have a core less for its start. Without this, the server that went second after a turn
+ * of the other lost that much, and alternating the order by shape made it the same server for every shuffled run.
+ */
+export async function untilIdle(pids: number[]): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  let before = pids.map(cpuTicks);
+  if (before.some((ticks) => ticks == null)) return Bun.sleep(1_000);
+  while (performance.now() < deadline) {
+    await Bun.sleep(100);
+    const now = pids.map(cpuTicks);
+    const used = now.reduce<number>((sum, ticks, index) => sum + ((ticks ?? 0) - (before[index] ?? 0)), 0);
+    if (used <= 1) return;
+    before = now;
+  }
+}
 export const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
 /** Writes `data` with the machine info to bench-results/<name>-<time>.json and says where. */

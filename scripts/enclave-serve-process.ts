@@ -17,6 +17,8 @@ export interface EnclaveServeProcess extends AsyncDisposable {
   url: string;
   /** The Authorization header for its key. */
   headers: Record<string, string>;
+  /** Its process id, for untilIdle. */
+  pid: number;
 }
 
 export interface EnclaveServeOptions {
@@ -63,5 +65,5 @@ export async function startEnclaveServe(options: EnclaveServeOptions): Promise<E
     }
     await Bun.sleep(100);
   }
-  return { url, headers: { authorization: `Bearer ${secret}` }, [Symbol.asyncDispose]: dispose };
+  return { url, headers: { authorization: `Bearer ${secret}` }, pid: child.pid, [Symbol.asyncDispose]: dispose };
 }

@@ -22,6 +22,8 @@ export interface LlamaServerPeer extends AsyncDisposable {
   url: string;
   /** The end of its log, to say why it failed. */
   logTail(): Promise<string>;
+  /** Its process id, for untilIdle. */
+  pid: number;
 }
 
 export interface LlamaServerOptions {
@@ -104,6 +106,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
   return {
     url,
     logTail: () => logTail(log),
+    pid: child.pid,
     async [Symbol.asyncDispose]() {
       child.kill();
       await child.exited;
