@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { getLlama, LlamaCompletion, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
@@ -219,6 +220,52 @@ describe("a batch's decode steps", () => {
     const text = await long;
     expect(text.length).toBeGreaterThan(0);
     expect(expectedGreedyText("abd", 4000, pair.options).startsWith(text)).toBe(true);
+  });
+});
+
+describe("the thread that decodes", () => {
+  /** libc's affinity calls for the calling thread, through bun:ffi. */
+  async function threadAffinity() {
+    const { dlopen, FFIType, ptr } = await import("bun:ffi");
+    const libc = dlopen("libc.so.6", {
+      sched_getaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+      sched_setaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+      sched_getcpu: { args: [], returns: FFIType.i32 },
+    });
+    const get = () => {
+      const mask = new Uint8Array(128);
+      expect(libc.symbols.sched_getaffinity(0, mask.byteLength, ptr(mask))).toBe(0);
+      return mask;
+    };
+    const set = (mask: Uint8Array) => expect(libc.symbols.sched_setaffinity(0, mask.byteLength, ptr(mask))).toBe(0);
+    const cpus = (mask: Uint8Array) => [...mask].flatMap((byte, index) => [0, 1, 2, 3, 4, 5, 6, 7].filter((bit) => byte & (1 << bit)).map((bit) => index * 8 + bit));
+    return { get, set, cpus, cpu: () => libc.symbols.sched_getcpu(), [Symbol.dispose]: () => libc.close() };
+  }
+
+  test.skipIf(availableParallelism() < 2)("Should leave the JavaScript thread's affinity as it was - after decodes that each found it moved to another CPU, and the same text", async () => {
+    await using runtime = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
+    using affinity = await threadAffinity();
+    const original = affinity.get();
+    const allowed = affinity.cpus(original);
+    const counts = countDecodes(runtime.context);
+    let moves = 0;
+    let pinnedAfterADecode = 0;
+    // Each token, the thread goes to another CPU and gets its whole mask back, as after a wake on another core:
+    // the next decode finds it off the CPU the last one ran on
+    const moveAway = () => {
+      if (!Bun.deepEquals(affinity.get(), original)) pinnedAfterADecode++;
+      const elsewhere = allowed.find((cpu) => cpu !== affinity.cpu())!;
+      const only = new Uint8Array(128);
+      only[elsewhere >> 3] = 1 << (elsewhere & 7);
+      affinity.set(only);
+      affinity.set(original);
+      moves++;
+    };
+    expect(await generate(runtime, 0, "abc", 100, moveAway)).toBe(expectedGreedyText("abc", 100, forged.pairs.get(0.2)!.options));
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
+    expect(moves).toBeGreaterThanOrEqual(99);
+    expect(pinnedAfterADecode).toBe(0);
+    expect(affinity.get()).toEqual(original);
   });
 });
 
