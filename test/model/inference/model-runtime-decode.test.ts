@@ -165,6 +165,22 @@ describe("a batch's decode steps", () => {
     expect(counts.sampledApart).toBe(0);
   });
 
+  test("Should keep each sequence's context tokens through the batch's steps - its prompt, then every generated token but the last (sampled, not yet decoded)", async () => {
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
+    const prompts = ["abc", "xyz"];
+    const generated: number[][] = [[], []];
+    await Promise.all(
+      prompts.map((prompt, slot) => {
+        const completion = new LlamaCompletion({ contextSequence: runtime.sequences[slot]!, autoDisposeSequence: false });
+        return completion.generateCompletion(prompt, { maxTokens: 150 - 30 * slot, repeatPenalty: false, onToken: (tokens) => generated[slot]!.push(...tokens) }).finally(() => completion.dispose());
+      }),
+    );
+    prompts.forEach((prompt, slot) => {
+      expect(generated[slot]!.length).toBe(150 - 30 * slot);
+      expect(runtime.sequences[slot]!.contextTokens).toEqual([runtime.model.tokens.bos!, ...runtime.model.tokenize(prompt, false, "trimLeadingSpace"), ...generated[slot]!.slice(0, -1)]);
+    });
+  });
+
   test("Should let the event loop run between the steps decoded on the JavaScript thread - a response's chunks go out as they come", async () => {
     await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
