@@ -14,7 +14,7 @@
  * against it with as many slots, the two servers taking turns at each step, each run starting once
  * both are idle (see untilIdle), and a last table sets the two side by side.
  *
- *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false]
+ *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
     "kv-unified": { type: "string", default: "false" },
+    warmup: { type: "string", default: "15" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });
@@ -161,8 +162,9 @@ const rows: Level[] = [];
   const targets = [enclave.target, ...(peer == null ? [] : [peer.target])];
   const pids = [enclave.pid, ...(peer == null ? [] : [peer.pid])];
   // Warm: Enclave's JavaScript runs its first requests before the JIT has compiled them (its first 128 tokens at about
-  // half speed), which a server in use is past.
-  for (const target of targets) for (let round = 0; round < 5; round++) await send(target, tokens);
+  // half speed, and until about its tenth request a first token after a pause in 27-31 ms instead of 3-9), which a
+  // server in use is past.
+  for (const target of targets) for (let round = 0; round < Number(values.warmup); round++) await send(target, tokens);
   let turn = 0;
   for (const streams of levels) {
     for (const run of [burst, shuffled]) {
