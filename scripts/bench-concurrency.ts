@@ -12,14 +12,16 @@
  * keeps the event loop awake: this is the server as served. With LLAMA_SERVER pointing at a
  * llama-server build (see llama-server-peer.ts) the same requests, from the same seeded plan, run
  * against it with as many slots, the two servers taking turns at each step, each run starting once
- * both are idle (see untilIdle), and a last table sets the two side by side.
+ * both are idle (see untilIdle), and a last table sets the two side by side. With `--repeats K` each
+ * step runs K times per server, still taking turns: a 2-core machine drifts 10-20% between runs a
+ * few seconds apart, and the table then gives the median of the K paired ratios and their range.
  *
- *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15]
+ *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SeededRandom } from "../src/forge/seeded-random";
-import { fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
+import { fixed, forgedModel, machineInfo, median, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     "kv-unified": { type: "string", default: "false" },
     warmup: { type: "string", default: "15" },
+    repeats: { type: "string", default: "1" },
     cache: { type: "string", default: "./.cache/forge" },
   },
 });
@@ -43,6 +46,7 @@ const rounds = Number(values.rounds);
 const threads = Number(values.threads);
 const seed = Number(values.seed);
 const slots = Number(values.slots ?? Math.max(...levels));
+const repeats = Number(values.repeats);
 const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
@@ -58,6 +62,8 @@ interface Target {
 
 interface Level {
   server: Server;
+  /** Which of the `--repeats` runs of this step. */
+  repeat: number;
   shape: Shape;
   streams: number;
   requests: number;
@@ -74,7 +80,7 @@ interface Level {
 const send = (target: Target, maxTokens: number) =>
   streamCompletion(target.url, { model: "bench", prompt: PROMPT, max_tokens: maxTokens, temperature: 0 }, target.headers);
 
-function summarize(target: Target, shape: Shape, streams: number, results: StreamResult[], wallSeconds: number): Level {
+function summarize(target: Target, shape: Shape, streams: number, results: StreamResult[], wallSeconds: number): Omit<Level, "repeat"> {
   const ok = results.filter((result) => result.status === 200);
   return {
     server: target.server,
@@ -92,7 +98,7 @@ function summarize(target: Target, shape: Shape, streams: number, results: Strea
   };
 }
 
-async function burst(target: Target, streams: number): Promise<Level> {
+async function burst(target: Target, streams: number): Promise<Omit<Level, "repeat">> {
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: streams }, () => send(target, tokens)));
   return summarize(target, "burst", streams, results, (performance.now() - started) / 1000);
@@ -103,7 +109,7 @@ async function burst(target: Target, streams: number): Promise<Level> {
  * requests of random length (half to one and a half times `--tokens`) back to back. The plan is
  * drawn before anything runs, from a seed per level, so both servers get the same one.
  */
-async function shuffled(target: Target, streams: number): Promise<Level> {
+async function shuffled(target: Target, streams: number): Promise<Omit<Level, "repeat">> {
   const random = new SeededRandom(seed, `shuffled-${streams}`);
   const plan = Array.from({ length: streams }, () => ({
     offsetMs: random.below(250),
@@ -169,11 +175,13 @@ const rows: Level[] = [];
   for (const streams of levels) {
     for (const run of [burst, shuffled]) {
       // Both servers are up, and take turns going first, so drift in machine load falls on both.
-      for (const target of turn++ % 2 === 0 ? targets : [...targets].reverse()) {
-        await untilIdle(pids);
-        const row = await run(target, streams);
-        rows.push(row);
-        console.error(`  ${target.server} ${row.shape} ${streams} streams: ${fixed(row.aggregateTokensPerSecond)} tok/s aggregate, TTFT p95 ${fixed(row.ttftP95Ms)} ms`);
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        for (const target of turn++ % 2 === 0 ? targets : [...targets].reverse()) {
+          await untilIdle(pids);
+          const row = { ...(await run(target, streams)), repeat };
+          rows.push(row);
+          console.error(`  ${target.server} ${row.shape} ${streams} streams: ${fixed(row.aggregateTokensPerSecond)} tok/s aggregate, TTFT p95 ${fixed(row.ttftP95Ms)} ms`);
+        }
       }
     }
   }
@@ -184,6 +192,7 @@ console.table(
     server: row.server,
     shape: row.shape,
     streams: row.streams,
+    ...(repeats > 1 && { repeat: row.repeat + 1 }),
     requests: row.requests,
     "aggregate tok/s": fixed(row.aggregateTokensPerSecond),
     "TTFT p50 ms": fixed(row.ttftP50Ms),
@@ -196,21 +205,27 @@ console.table(
 );
 if (peerBinary == null) console.log("set LLAMA_SERVER to a llama-server binary to run it side by side");
 else {
-  const of = (server: Server, shape: Shape, streams: number) => rows.find((row) => row.server === server && row.shape === shape && row.streams === streams)!;
+  // Each repeat's two runs were back to back: their ratio is the pair's, and the median ratio the step's.
+  const of = (server: Server, shape: Shape, streams: number) => rows.filter((row) => row.server === server && row.shape === shape && row.streams === streams).sort((a, b) => a.repeat - b.repeat);
   console.table(
     rows
-      .filter((row) => row.server === "enclave")
+      .filter((row) => row.server === "enclave" && row.repeat === 0)
       .map(({ shape, streams }) => {
         const [enclave, peer] = [of("enclave", shape, streams), of("llama-server", shape, streams)];
+        const ratios = enclave.map((row, index) => row.aggregateTokensPerSecond / peer[index]!.aggregateTokensPerSecond);
+        const tokensPerSecond = (runs: Level[]) => median(runs.map((row) => row.aggregateTokensPerSecond));
+        const ttftP95 = (runs: Level[]) => median(runs.map((row) => row.ttftP95Ms));
         return {
           shape,
           streams,
-          "enclave tok/s": fixed(enclave.aggregateTokensPerSecond),
-          "llama-server tok/s": fixed(peer.aggregateTokensPerSecond),
-          "enclave / llama-server": fixed(enclave.aggregateTokensPerSecond / peer.aggregateTokensPerSecond, 2),
-          "TTFT p95 ms (enclave / llama-server)": `${fixed(enclave.ttftP95Ms)} / ${fixed(peer.ttftP95Ms)}`,
+          "enclave tok/s": fixed(tokensPerSecond(enclave)),
+          "llama-server tok/s": fixed(tokensPerSecond(peer)),
+          "enclave / llama-server": fixed(median(ratios), 2),
+          ...(repeats > 1 && { "ratio range": `${fixed(Math.min(...ratios), 2)}-${fixed(Math.max(...ratios), 2)}` }),
+          "TTFT p95 ms (enclave / llama-server)": `${fixed(ttftP95(enclave))} / ${fixed(ttftP95(peer))}`,
         };
       }),
   );
+  if (repeats > 1) console.log(`medians of ${repeats} runs per server and step; the ratio is the median of the ${repeats} back-to-back pairs' ratios`);
 }
-writeResults("bench-concurrency", machine, { tokens, rounds, seed, slots, contextSize, rows });
+writeResults("bench-concurrency", machine, { tokens, rounds, seed, slots, contextSize, repeats, rows });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
-import { getLlama, LlamaCompletion, LlamaContext, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaCompletion, LlamaContext, type Llama, type Token } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
@@ -168,7 +168,7 @@ describe("a batch's decode steps", () => {
   test("Should keep each sequence's context tokens through the batch's steps - its prompt, then every generated token but the last (sampled, not yet decoded)", async () => {
     await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
     const prompts = ["abc", "xyz"];
-    const generated: number[][] = [[], []];
+    const generated: Token[][] = [[], []];
     await Promise.all(
       prompts.map((prompt, slot) => {
         const completion = new LlamaCompletion({ contextSequence: runtime.sequences[slot]!, autoDisposeSequence: false });
