@@ -61,11 +61,13 @@ async function expectLoneStream(runtime: ModelRuntime, pair: { target: string; o
   return counts;
 }
 
-/** Sets LlamaContext.decodeOnJsThreadBelowMs (or decodeBatchOnJsThreadBelowMs) for one test. */
-function decodeOnJsThreadBelow(ms: number, limit: "decodeOnJsThreadBelowMs" | "decodeBatchOnJsThreadBelowMs" = "decodeOnJsThreadBelowMs"): Disposable {
-  const before = LlamaContext[limit];
-  LlamaContext[limit] = ms;
-  return { [Symbol.dispose]: () => void (LlamaContext[limit] = before) };
+type JsThreadLimit = "decodeOnJsThreadBelowMs" | "decodeOnFullCpuJsThreadBelowMs" | "decodeBatchOnJsThreadBelowMs";
+
+/** Sets LlamaContext's limits for decoding on the JavaScript thread (the lone path's two by default) for one test. */
+function decodeOnJsThreadBelow(ms: number, limits: JsThreadLimit[] = ["decodeOnJsThreadBelowMs", "decodeOnFullCpuJsThreadBelowMs"]): Disposable {
+  const before = limits.map((limit) => LlamaContext[limit]);
+  for (const limit of limits) LlamaContext[limit] = ms;
+  return { [Symbol.dispose]: () => limits.forEach((limit, index) => void (LlamaContext[limit] = before[index]!)) };
 }
 
 /** Counts the event loop's turns while it runs, with a setImmediate chain. */
@@ -139,6 +141,31 @@ describe("a lone sequence's decode", () => {
   });
 });
 
+describe("a lone sequence's decode where the compute fills the CPU", () => {
+  // A Llama without the tests' thread limit, so that a context can have a thread per core (see "a batch's decode steps").
+  let unlimited: Llama;
+  beforeAll(async () => {
+    unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
+  });
+
+  test("Should decode a lone stream's tokens on the JavaScript thread above decodeOnJsThreadBelowMs, up to decodeOnFullCpuJsThreadBelowMs - the forge's exact greedy text", async () => {
+    // every tiny token counts as slow for the general limit
+    using _limit = decodeOnJsThreadBelow(0, ["decodeOnJsThreadBelowMs"]);
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(1), mode: "none", threads: { target: unlimited.cpuMathCores, draft: 1 }, keepDrafting: () => false });
+    const counts = await expectLoneStream(runtime, forged.pairs.get(0.2)!);
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
+  });
+
+  test("Should keep them in async works when the compute leaves cores to spare - the same text", async () => {
+    // One thread fewer than the cores; on a single core, the tokens go to the JavaScript thread whatever this test asks
+    if (unlimited.cpuMathCores < 2) return;
+    using _limit = decodeOnJsThreadBelow(0, ["decodeOnJsThreadBelowMs"]);
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(1), mode: "none", threads: { target: unlimited.cpuMathCores - 1, draft: 1 }, keepDrafting: () => false });
+    const counts = await expectLoneStream(runtime, forged.pairs.get(0.2)!);
+    expect(counts.aloneHere).toBe(0);
+  });
+});
+
 describe("a batch's decode steps", () => {
   // The JavaScript thread decodes a batch's steps only where the CPU computes them with a thread per core:
   // a Llama without the tests' thread limit, and a context with as many threads as the machine has cores.
@@ -193,7 +220,7 @@ describe("a batch's decode steps", () => {
   });
 
   test("Should keep the steps in async works when they take longer than decodeBatchOnJsThreadBelowMs - the same texts", async () => {
-    using _limit = decodeOnJsThreadBelow(0, "decodeBatchOnJsThreadBelowMs");
+    using _limit = decodeOnJsThreadBelow(0, ["decodeBatchOnJsThreadBelowMs"]);
     await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
     await twoStreams(runtime);
