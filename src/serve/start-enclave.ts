@@ -125,6 +125,9 @@ export async function startEnclave(deps: EnclaveDeps): Promise<RunningEnclave> {
       port,
       // Generation can pause longer than Bun's 10 s default between bytes (a long prompt, a queue wait).
       idleTimeout: 255,
+      // Bun shares the port with \`routes\` unless told not to: a second instance on it (one not stopped after an
+      // upgrade) started without a word and took half the connections, with its own data dir and keys.
+      reusePort: false,
       tls: tls ? { cert: Bun.file(tls.cert), key: Bun.file(tls.key) } : undefined,
       ...edgeServeOptions(
         app.routes.map((route) => route.path),

@@ -44,6 +44,17 @@ describe("startEnclave", () => {
     }
   });
 
+  test("Should fail to start on a port another instance serves - EADDRINUSE, instead of sharing its connections", async () => {
+    const { logger } = memoryLogger();
+    const first = await startEnclave({ config: testConfig(), logger, createEngine: async () => createFakeEngine() });
+    try {
+      const second = startEnclave({ config: testConfig({ port: Number(first.url.port) }), logger, createEngine: async () => createFakeEngine() });
+      expect(await second.then(async (enclave) => (await enclave.stop(), "started"), (error: { code?: unknown }) => error.code)).toBe("EADDRINUSE");
+    } finally {
+      await first.stop();
+    }
+  });
+
   test("Should warn about plain HTTP on a non-loopback address - and not on loopback", async () => {
     for (const [host, warns] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
       const { logger, lines } = memoryLogger();
