@@ -13,10 +13,15 @@ import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 let llama: Llama;
+// The JavaScript thread takes slower lone tokens and a batch's steps only where the CPU computes them with a thread per
+// core: a Llama without the tests' thread limit, and a context with as many threads as the machine has cores.
+let unlimited: Llama;
+const everyCore = () => ({ target: unlimited.cpuMathCores, draft: 1 });
 
 beforeAll(async () => {
   forged = await forgeTinyPairs([0.2]);
   llama = await sharedLlama();
+  unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
 });
 
 afterAll(() => forged?.[Symbol.dispose]());
@@ -142,16 +147,10 @@ describe("a lone sequence's decode", () => {
 });
 
 describe("a lone sequence's decode where the compute fills the CPU", () => {
-  // A Llama without the tests' thread limit, so that a context can have a thread per core (see "a batch's decode steps").
-  let unlimited: Llama;
-  beforeAll(async () => {
-    unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
-  });
-
   test("Should decode a lone stream's tokens on the JavaScript thread above decodeOnJsThreadBelowMs, up to decodeOnFullCpuJsThreadBelowMs - the forge's exact greedy text", async () => {
     // every tiny token counts as slow for the general limit
     using _limit = decodeOnJsThreadBelow(0, ["decodeOnJsThreadBelowMs"]);
-    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(1), mode: "none", threads: { target: unlimited.cpuMathCores, draft: 1 }, keepDrafting: () => false });
+    await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(1), mode: "none", threads: everyCore(), keepDrafting: () => false });
     const counts = await expectLoneStream(runtime, forged.pairs.get(0.2)!);
     expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
   });
@@ -167,13 +166,6 @@ describe("a lone sequence's decode where the compute fills the CPU", () => {
 });
 
 describe("a batch's decode steps", () => {
-  // The JavaScript thread decodes a batch's steps only where the CPU computes them with a thread per core:
-  // a Llama without the tests' thread limit, and a context with as many threads as the machine has cores.
-  let unlimited: Llama;
-  beforeAll(async () => {
-    unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
-  });
-  const everyCore = () => ({ target: unlimited.cpuMathCores, draft: 1 });
 
   /** Two greedy streams on a two-slot context, started together: every step has both slots queued. */
   async function twoStreams(runtime: ModelRuntime, lengths = [150, 120]) {
