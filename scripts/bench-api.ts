@@ -8,10 +8,7 @@
  * scheduled, which slows an idle in-process loop far more than any HTTP cost (2-3x on the demo
  * model); a 1 ms timer keeps the loop awake during both paths so they are compared alike.
  * --idle-loop measures without it.
- *
- *   bun run bench:api [--preset bench|demo] [--tokens 128] [--repeats 5] [--threads 2] [--idle-loop]
  */
-import { parseArgs } from "node:util";
 import { fixedCallerGate } from "../test/support/fixed-caller-gate";
 import { createApp } from "../src/api/app";
 import { createOpenAiRoutes } from "../src/api/openai/routes";
@@ -21,20 +18,19 @@ import { createMetrics } from "../src/metrics/metrics-registry";
 import { createMetricsRoutes } from "../src/metrics/metrics-routes";
 import { configSchema } from "../src/config/schema";
 import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, median, printMachine, PROMPT, silentLogger, streamCompletion, textRequest, writeResults } from "./bench-support";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    preset: { type: "string", default: "bench" },
-    tokens: { type: "string", default: "128" },
-    repeats: { type: "string", default: "5" },
-    threads: { type: "string", default: "2" },
-    cache: { type: "string", default: "./.cache/forge" },
-    "idle-loop": { type: "boolean", default: false },
-  },
+const values = scriptArgs("bench:api", "bun run bench:api [--preset bench|demo] [--tokens 128] [--repeats 5] [--threads 2] [--idle-loop]", {
+  preset: { type: "string", default: "bench" },
+  tokens: { type: "string", default: "128" },
+  repeats: { type: "string", default: "5" },
+  threads: { type: "string", default: "2" },
+  cache: { type: "string", default: "./.cache/forge" },
+  "idle-loop": { type: "boolean", default: false },
 });
-const tokens = Number(values.tokens);
-const repeats = Number(values.repeats);
-const threads = Number(values.threads);
+const tokens = numberArg("tokens", values.tokens);
+const repeats = numberArg("repeats", values.repeats);
+const threads = numberArg("threads", values.threads);
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
 

@@ -9,31 +9,27 @@
  * With LLAMA_SERVER pointing at a llama-server build (see llama-server-peer.ts) the same
  * conversations run against it at each `parallel` (its slots, `cache_prompt` on, the same
  * streaming requests), and a last table sets the two side by side.
- *
- *   bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2] [--servers enclave,llama-server]
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fixed, forgedModel, machineInfo, printMachine, streamCompletion, writeResults } from "./bench-support";
 import { type EnclaveServeProcess, startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    preset: { type: "string", default: "bench" },
-    levels: { type: "string", default: "1,2,8" },
-    history: { type: "string", default: "1500" },
-    turns: { type: "string", default: "5" },
-    threads: { type: "string", default: "2" },
-    cache: { type: "string", default: "./.cache/forge" },
-    servers: { type: "string", default: "enclave,llama-server" },
-  },
+const values = scriptArgs("bench:cache", "bun run bench:cache [--preset bench|demo] [--levels 1,2,8] [--history 1500] [--turns 5] [--threads 2] [--servers enclave,llama-server]", {
+  preset: { type: "string", default: "bench" },
+  levels: { type: "string", default: "1,2,8" },
+  history: { type: "string", default: "1500" },
+  turns: { type: "string", default: "5" },
+  threads: { type: "string", default: "2" },
+  cache: { type: "string", default: "./.cache/forge" },
+  servers: { type: "string", default: "enclave,llama-server" },
 });
 const servers = new Set(values.servers.split(","));
-const levels = values.levels.split(",").map(Number);
-const historyTokens = Number(values.history);
-const turns = Number(values.turns);
-const threads = Number(values.threads);
+const levels = values.levels.split(",").map((level) => numberArg("levels", level));
+const historyTokens = numberArg("history", values.history);
+const turns = numberArg("turns", values.turns);
+const threads = numberArg("threads", values.threads);
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
 

@@ -15,38 +15,36 @@
  * both are idle (see untilIdle), and a last table sets the two side by side. With `--repeats K` each
  * step runs K times per server, still taking turns: a 2-core machine drifts 10-20% between runs a
  * few seconds apart, and the table then gives the median of the K paired ratios and their range.
- *
- *   bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1]
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { SeededRandom } from "../src/forge/seeded-random";
 import { fixed, forgedModel, machineInfo, median, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    preset: { type: "string", default: "bench" },
-    levels: { type: "string", default: "1,2,4,8" },
-    slots: { type: "string" },
-    tokens: { type: "string", default: "128" },
-    rounds: { type: "string", default: "3" },
-    threads: { type: "string", default: "2" },
-    seed: { type: "string", default: "1" },
-    "kv-unified": { type: "string", default: "false" },
-    warmup: { type: "string", default: "15" },
-    repeats: { type: "string", default: "1" },
-    cache: { type: "string", default: "./.cache/forge" },
-  },
+const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1]", {
+  preset: { type: "string", default: "bench" },
+  levels: { type: "string", default: "1,2,4,8" },
+  slots: { type: "string" },
+  tokens: { type: "string", default: "128" },
+  rounds: { type: "string", default: "3" },
+  threads: { type: "string", default: "2" },
+  seed: { type: "string", default: "1" },
+  "kv-unified": { type: "string", default: "false" },
+  warmup: { type: "string", default: "15" },
+  repeats: { type: "string", default: "1" },
+  cache: { type: "string", default: "./.cache/forge" },
 });
-const levels = values.levels.split(",").map(Number);
-const tokens = Number(values.tokens);
-const rounds = Number(values.rounds);
-const threads = Number(values.threads);
-const seed = Number(values.seed);
-const slots = Number(values.slots ?? Math.max(...levels));
-const repeats = Number(values.repeats);
+const levels = values.levels.split(",").map((level) => numberArg("levels", level));
+const tokens = numberArg("tokens", values.tokens);
+const rounds = numberArg("rounds", values.rounds);
+const threads = numberArg("threads", values.threads);
+const seed = numberArg("seed", values.seed);
+const slots = values.slots == null ? Math.max(...levels) : numberArg("slots", values.slots, 1);
+const repeats = numberArg("repeats", values.repeats, 1);
+const warmup = numberArg("warmup", values.warmup);
+const kvUnified = values["kv-unified"] !== "false";
 const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
@@ -136,7 +134,7 @@ async function startEnclave(): Promise<Running> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${slots}`,
-      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${values["kv-unified"] !== "false"}`,
+      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`,
     ].join("\n"),
     // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
     tables: `[limits]\nconcurrency = ${slots}\naccount_concurrency = ${slots}`,
@@ -155,7 +153,7 @@ async function startEnclave(): Promise<Running> {
 }
 
 async function startPeer(binary: string): Promise<Running> {
-  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads });
+  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified });
   return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, pid: peer.pid, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 
@@ -170,7 +168,7 @@ const rows: Level[] = [];
   // Warm: Enclave's JavaScript runs its first requests before the JIT has compiled them (its first 128 tokens at about
   // half speed, and until about its tenth request a first token after a pause in 27-31 ms instead of 3-9), which a
   // server in use is past.
-  for (const target of targets) for (let round = 0; round < Number(values.warmup); round++) await send(target, tokens);
+  for (const target of targets) for (let round = 0; round < warmup; round++) await send(target, tokens);
   let turn = 0;
   for (const streams of levels) {
     for (const run of [burst, shuffled]) {

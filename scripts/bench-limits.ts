@@ -5,18 +5,13 @@
  * (app.handle: no network). Runs on the forged model and on the fake engine, whose near-zero
  * generation cost leaves the overhead itself visible. Variants alternate so both see the same load.
  *
- *   bun run bench:limits [--preset bench|demo] [--seconds 4] [--rounds 2] [--concurrency 2] [--threads 2]
- *
  * With --store postgres it measures the store's share instead (see bench-limits-store.ts): key
  * read, admission, release and a usage row per request on SQLite beside Postgres (two nodes), in a
  * database it creates on the server --database-url names.
- *
- *   bun run bench:limits --store postgres --database-url postgres://... [--calls 2000] [--callers 8]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { cliActor } from "../src/accounts/actor";
 import { fixedCallerGate } from "../test/support/fixed-caller-gate";
 import { createApp } from "../src/api/app";
@@ -31,36 +26,38 @@ import { createLlamaEngine } from "../src/inference/llama-engine";
 import { createLogger } from "../src/logging/logger";
 import { benchLimitsOnStores, printStoreRows } from "./bench-limits-store";
 import { benchModelConfig, cpuLlama, fixed, forgedModel, machineInfo, percentile, printMachine, PROMPT, silentLogger, writeResults } from "./bench-support";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    preset: { type: "string", default: "bench" },
-    seconds: { type: "string", default: "4" },
-    rounds: { type: "string", default: "2" },
-    concurrency: { type: "string", default: "2" },
-    threads: { type: "string", default: "2" },
-    cache: { type: "string", default: "./.cache/forge" },
-    store: { type: "string", default: "sqlite" },
-    "database-url": { type: "string" },
-    calls: { type: "string", default: "2000" },
-    callers: { type: "string", default: "8" },
-  },
+const values = scriptArgs("bench:limits", [
+  "bun run bench:limits [--preset bench|demo] [--seconds 4] [--rounds 2] [--concurrency 2] [--threads 2]",
+  "bun run bench:limits --store postgres --database-url postgres://... [--calls 2000] [--callers 8]",
+].join("\n       "), {
+  preset: { type: "string", default: "bench" },
+  seconds: { type: "string", default: "4" },
+  rounds: { type: "string", default: "2" },
+  concurrency: { type: "string", default: "2" },
+  threads: { type: "string", default: "2" },
+  cache: { type: "string", default: "./.cache/forge" },
+  store: { type: "string", default: "sqlite" },
+  "database-url": { type: "string" },
+  calls: { type: "string", default: "2000" },
+  callers: { type: "string", default: "8" },
 });
 if (values.store === "postgres") {
   const url = values["database-url"];
   if (url == null) throw new Error("--store postgres needs --database-url postgres://USER@HOST:PORT/DB (a server where the bench may create a database)");
   const storeMachine = machineInfo(0, "none");
   printMachine(storeMachine);
-  const concurrency = Number(values.callers);
-  const rows = await benchLimitsOnStores({ databaseUrl: url, calls: Number(values.calls), concurrency });
+  const concurrency = numberArg("callers", values.callers);
+  const rows = await benchLimitsOnStores({ databaseUrl: url, calls: numberArg("calls", values.calls), concurrency });
   printStoreRows(rows, concurrency);
-  writeResults("bench-limits-store", storeMachine, { calls: Number(values.calls), concurrency, rows });
+  writeResults("bench-limits-store", storeMachine, { calls: numberArg("calls", values.calls), concurrency, rows });
   process.exit(0);
 }
-const seconds = Number(values.seconds);
-const rounds = Number(values.rounds);
-const concurrency = Number(values.concurrency);
-const threads = Number(values.threads);
+const seconds = numberArg("seconds", values.seconds);
+const rounds = numberArg("rounds", values.rounds);
+const concurrency = numberArg("concurrency", values.concurrency);
+const threads = numberArg("threads", values.threads);
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
 

@@ -17,34 +17,31 @@
  * load, and the table gains the ratio.
  *
  * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike.
- *
- *   bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off]
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { modelSchema } from "../src/config/schema";
 import { fixed, forgedModel, machineInfo, median, printMachine, PROMPT, streamCompletion, writeResults } from "./bench-support";
 import { addonPaths } from "./build-addon";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    presets: { type: "string", default: "tiny,demo,bench" },
-    tokens: { type: "string", default: "400" },
-    repeats: { type: "string", default: "3" },
-    "first-token-repeats": { type: "string", default: "10" },
-    warmup: { type: "string", default: "100" },
-    threads: { type: "string", default: "2" },
-    "flash-attention": { type: "string", default: "auto" },
-    cache: { type: "string", default: "./.cache/forge" },
-  },
+const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off]", {
+  presets: { type: "string", default: "tiny,demo,bench" },
+  tokens: { type: "string", default: "400" },
+  repeats: { type: "string", default: "3" },
+  "first-token-repeats": { type: "string", default: "10" },
+  warmup: { type: "string", default: "100" },
+  threads: { type: "string", default: "2" },
+  "flash-attention": { type: "string", default: "auto" },
+  cache: { type: "string", default: "./.cache/forge" },
 });
 const presets = values.presets.split(",");
-const tokens = Number(values.tokens);
-const repeats = Number(values.repeats);
-const firstTokenRepeats = Number(values["first-token-repeats"]);
-const threads = Number(values.threads);
+const tokens = numberArg("tokens", values.tokens);
+const warmup = numberArg("warmup", values.warmup);
+const repeats = numberArg("repeats", values.repeats);
+const firstTokenRepeats = numberArg("first-token-repeats", values["first-token-repeats"]);
+const threads = numberArg("threads", values.threads);
 const contextSize = 512;
 /** Before each decode run: a server's compute threads spin a while after its last token, and on two cores they slowed whichever server ran next (by up to half on tiny). */
 const decodePauseMs = 300;
@@ -154,7 +151,7 @@ async function benchPreset(preset: string): Promise<PresetResult> {
       console.error(`  ${preset} ${target.server.padEnd(12)} ${fixed(run.decodeTokensPerSecond)} tok/s, ${run.completionTokens} tokens`);
       return run;
     });
-    for (const target of targets) for (let index = 0; index < Number(values.warmup); index++) await firstToken(target);
+    for (const target of targets) for (let index = 0; index < warmup; index++) await firstToken(target);
     firstTokens.busy = await inBlocks(targets, firstTokenRepeats, firstTokenPauses.busy, firstToken);
     firstTokens.idle = await alternate(targets, firstTokenRepeats, firstTokenPauses.idle, firstToken);
   } finally {

@@ -3,35 +3,31 @@
  * disagreement levels and measures greedy decode speed with no draft, a draft always on, and
  * adaptive drafting, in one process, the three taking turns request by request. Prints a table
  * and writes JSON to bench-results/.
- *
- *   bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--repeats 3] [--adaptive-repeats 12] [--threads 2] [--draft-threads 0]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { configSchema, type ModelConfig } from "../src/config/schema";
 import { forgePair, resolveForgeOptions } from "../src/forge";
 import { createLlamaEngine } from "../src/inference/llama-engine";
 import type { GenerationRequest, SpeculativeStatus } from "../src/inference/types";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    levels: { type: "string", default: "0,0.1,0.2,0.35" },
-    tokens: { type: "string", default: "128" },
-    repeats: { type: "string", default: "3" },
-    "adaptive-repeats": { type: "string", default: "12" },
-    threads: { type: "string", default: "2" },
-    "draft-threads": { type: "string", default: "0" },
-    cache: { type: "string", default: "./.cache/forge" },
-  },
+const values = scriptArgs("bench:spec", "bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--repeats 3] [--adaptive-repeats 12] [--threads 2] [--draft-threads 0]", {
+  levels: { type: "string", default: "0,0.1,0.2,0.35" },
+  tokens: { type: "string", default: "128" },
+  repeats: { type: "string", default: "3" },
+  "adaptive-repeats": { type: "string", default: "12" },
+  threads: { type: "string", default: "2" },
+  "draft-threads": { type: "string", default: "0" },
+  cache: { type: "string", default: "./.cache/forge" },
 });
-const levels = values.levels.split(",").map(Number);
-const tokens = Number(values.tokens);
-const repeats = Number(values.repeats);
-const adaptiveRepeats = Number(values["adaptive-repeats"]);
-const threads = Number(values.threads);
-const draftThreads = Number(values["draft-threads"]);
+const levels = values.levels.split(",").map((level) => numberArg("levels", level));
+const tokens = numberArg("tokens", values.tokens);
+const repeats = numberArg("repeats", values.repeats);
+const adaptiveRepeats = numberArg("adaptive-repeats", values["adaptive-repeats"]);
+const threads = numberArg("threads", values.threads);
+const draftThreads = numberArg("draft-threads", values["draft-threads"]);
 
 const variants = ["no draft", "draft", "adaptive"] as const;
 type Variant = (typeof variants)[number];

@@ -4,24 +4,20 @@
  * the checks' reads, update, audit append), one at a time and from two handles at once (two nodes
  * on Postgres; the server and the CLI on SQLite), plus a budget read and authentication's key lookup.
  * Postgres runs only with --database-url (a server where the bench may create a database).
- *
- *   bun run bench:store [--database-url postgres://...] [--calls 400] [--concurrency 8]
  */
-import { parseArgs } from "node:util";
 import { percentile } from "./bench-support";
 import { cliActor } from "../src/accounts/actor";
 import type { UsageEvent } from "../src/metering/usage-recorder";
 import { postgresBackend, sqliteBackend, type StoreBackend } from "../test/store/store-backends";
+import { numberArg, scriptArgs } from "./script-args";
 
-const { values } = parseArgs({
-  options: {
-    "database-url": { type: "string" },
-    calls: { type: "string", default: "400" },
-    concurrency: { type: "string", default: "8" },
-  },
+const values = scriptArgs("bench:store", "bun run bench:store [--database-url postgres://...] [--calls 400] [--concurrency 8]", {
+  "database-url": { type: "string" },
+  calls: { type: "string", default: "400" },
+  concurrency: { type: "string", default: "8" },
 });
-const calls = Number(values.calls);
-const concurrency = Number(values.concurrency);
+const calls = numberArg("calls", values.calls);
+const concurrency = numberArg("concurrency", values.concurrency);
 
 let n = 0;
 const event = (): UsageEvent => ({

@@ -1,8 +1,6 @@
 /**
  * Builds dist/enclave: one executable that needs no Bun, Node or node_modules.
  *
- *   bun run build [--gpu cpu|cuda|vulkan]
- *
  * `bun build --compile` alone cannot ship node-llama-cpp: its prebuilt binaries come from optional
  * `@node-llama-cpp/*` packages it imports by computed path, and a native addon cannot be loaded
  * from the executable's virtual filesystem. So the binaries and the few data files node-llama-cpp
@@ -13,11 +11,11 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { BunPlugin } from "bun";
 import { nodeLlamaCppRootGlobal } from "../src/bundle/node-llama-cpp-root";
 import { embeddedUiFilesPath, embeddedUiModule } from "../src/ui/build-ui";
 import { buildAddon } from "./build-addon";
+import { scriptArgs } from "./script-args";
 
 const root = path.resolve(import.meta.dir, "..");
 const outfile = path.join(root, "dist", "enclave");
@@ -63,7 +61,7 @@ const sourceEdits: Record<string, { find: string; replace: string }> = {
 const patchedLine = "validatedTokens.push([evalTokens[i],resultToken])";
 
 function parseGpu(): Gpu {
-  const { values } = parseArgs({ options: { gpu: { type: "string", default: "cpu" } } });
+  const values = scriptArgs("build", "bun run build [--gpu cpu|cuda|vulkan]", { gpu: { type: "string", default: "cpu" } });
   if (!Object.hasOwn(prebuiltPackages, values.gpu)) {
     throw new Error(`--gpu must be one of ${Object.keys(prebuiltPackages).join(", ")}; got "${values.gpu}"`);
   }

@@ -36,6 +36,8 @@ export interface LlamaServerOptions {
   threads: number;
   /** Its `-fa`; llama-server's own default (auto) when absent. */
   flashAttention?: "auto" | "on" | "off";
+  /** One KV cache for all slots (`-kvu`); llama-server's default with an explicit `-np` is one per slot. */
+  kvUnified?: boolean;
   port?: number;
 }
 
@@ -81,6 +83,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "-tb", String(options.threads),
     "--no-webui",
     ...(options.flashAttention != null ? ["-fa", options.flashAttention] : []),
+    ...(options.kvUnified === true ? ["-kvu"] : []),
     ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.
