@@ -1,8 +1,11 @@
 /**
  * Speculative decoding benchmark: forges the `bench` pair (TinyLlama's shape) at several draft
  * disagreement levels and measures greedy decode speed with no draft, a draft always on, and
- * adaptive drafting, in one process, the three taking turns request by request. Prints a table
- * and writes JSON to bench-results/.
+ * adaptive drafting, in one process. Each turn runs the three back to back, in an order that
+ * rotates, and the table gives the median over turns of each turn's ratios: this 2-core machine's
+ * speed swings by a quarter between requests seconds apart, and a ratio of means over different
+ * requests moved by as much. Adaptive drafting's learning from the first request on is in its
+ * turns, as a user gets it. Prints a table and writes JSON to bench-results/.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,21 +14,20 @@ import { configSchema, type ModelConfig } from "../src/config/schema";
 import { forgePair, resolveForgeOptions } from "../src/forge";
 import { createLlamaEngine } from "../src/inference/llama-engine";
 import type { GenerationRequest, SpeculativeStatus } from "../src/inference/types";
+import { fixed, median } from "./bench-support";
 import { numberArg, scriptArgs } from "./script-args";
 
-const values = scriptArgs("bench:spec", "bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--repeats 3] [--adaptive-repeats 12] [--threads 2] [--draft-threads 0]", {
+const values = scriptArgs("bench:spec", "bun run bench:spec [--levels 0,0.1,0.2,0.35] [--tokens 128] [--turns 10] [--threads 2] [--draft-threads 0]", {
   levels: { type: "string", default: "0,0.1,0.2,0.35" },
   tokens: { type: "string", default: "128" },
-  repeats: { type: "string", default: "3" },
-  "adaptive-repeats": { type: "string", default: "12" },
+  turns: { type: "string", default: "10" },
   threads: { type: "string", default: "2" },
   "draft-threads": { type: "string", default: "0" },
   cache: { type: "string", default: "./.cache/forge" },
 });
 const levels = values.levels.split(",").map((level) => numberArg("levels", level));
 const tokens = numberArg("tokens", values.tokens);
-const repeats = numberArg("repeats", values.repeats);
-const adaptiveRepeats = numberArg("adaptive-repeats", values["adaptive-repeats"]);
+const turns = numberArg("turns", values.turns, 1);
 const threads = numberArg("threads", values.threads);
 const draftThreads = numberArg("draft-threads", values["draft-threads"]);
 
@@ -34,7 +36,12 @@ type Variant = (typeof variants)[number];
 interface Row {
   disagreement: number;
   variant: Variant;
+  /** Mean over the turns. */
   tokensPerSecond: number;
+  /** Each turn's tokens/s over the same turn's no-draft tokens/s. */
+  perTurnNoDraftRatios: number[];
+  /** Each turn's tokens/s over the same turn's forced-draft tokens/s. */
+  perTurnDraftRatios: number[];
   speculative: SpeculativeStatus;
 }
 
@@ -67,24 +74,26 @@ for (const level of levels) {
     await decode(engine, 8);
     engineOf.set(variant, engine);
   }
-  // The variants take turns, a request each, so a drift in this machine's speed reaches all three
-  // alike (in blocks, one variant after another, it moved their ratios by ~10%). Adaptive runs
-  // longer, so its average includes its learning from the first request on and the slices that
-  // re-measure the losing mode: what a user gets; the others run every few of its turns.
-  const every = Math.max(1, Math.floor(adaptiveRepeats / repeats));
-  const totals = new Map<Variant, { tokensPerSecond: number; runs: number }>(variants.map((variant) => [variant, { tokensPerSecond: 0, runs: 0 }]));
-  for (let turn = 0; turn < Math.max(adaptiveRepeats, repeats * every); turn++) {
-    for (const variant of variants) {
-      const total = totals.get(variant)!;
-      if (variant === "adaptive" ? total.runs >= adaptiveRepeats : turn % every !== 0 || total.runs >= repeats) continue;
-      total.tokensPerSecond += await decode(engineOf.get(variant)!, tokens);
-      total.runs++;
+  const speeds = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  for (let turn = 0; turn < turns; turn++) {
+    for (let index = 0; index < variants.length; index++) {
+      const variant = variants[(turn + index) % variants.length]!;
+      speeds.get(variant)!.push(await decode(engineOf.get(variant)!, tokens));
     }
   }
+  const ratios = (variant: Variant, over: Variant) => speeds.get(variant)!.map((speed, turn) => speed / speeds.get(over)![turn]!);
   for (const variant of variants) {
-    const { tokensPerSecond, runs } = totals.get(variant)!;
-    rows.push({ disagreement: level, variant, tokensPerSecond: tokensPerSecond / runs, speculative: engineOf.get(variant)!.models()[0]!.speculative });
-    console.error(`  ${variant.padEnd(8)} ${(tokensPerSecond / runs).toFixed(1)} tok/s`);
+    const own = speeds.get(variant)!;
+    const row: Row = {
+      disagreement: level,
+      variant,
+      tokensPerSecond: own.reduce((sum, speed) => sum + speed, 0) / own.length,
+      perTurnNoDraftRatios: ratios(variant, "no draft"),
+      perTurnDraftRatios: ratios(variant, "draft"),
+      speculative: engineOf.get(variant)!.models()[0]!.speculative,
+    };
+    rows.push(row);
+    console.error(`  ${variant.padEnd(8)} ${row.tokensPerSecond.toFixed(1)} tok/s, ${fixed(median(row.perTurnNoDraftRatios), 2)}x no draft`);
   }
 }
 await llama.dispose();
@@ -110,18 +119,20 @@ async function decode(engine: ReturnType<typeof createLlamaEngine>, maxTokens: n
   return (generated - 1) / ((performance.now() - first) / 1000);
 }
 
-const baseline = new Map(rows.filter((row) => row.variant === "no draft").map((row) => [row.disagreement, row.tokensPerSecond]));
+const spread = (ratios: number[]) => `${fixed(median(ratios), 2)} (${fixed(Math.min(...ratios), 2)}-${fixed(Math.max(...ratios), 2)})`;
 const table = rows.map((row) => ({
   disagreement: row.disagreement,
   variant: row.variant,
   "tok/s": row.tokensPerSecond.toFixed(1),
-  "x no draft": (row.tokensPerSecond / baseline.get(row.disagreement)!).toFixed(2),
+  "x no draft (range)": row.variant === "no draft" ? "1" : spread(row.perTurnNoDraftRatios),
+  "x draft (range)": row.variant === "adaptive" ? spread(row.perTurnDraftRatios) : "-",
   acceptance: row.speculative.acceptance == null ? "-" : row.speculative.acceptance.toFixed(2),
   "drafting now": row.variant === "no draft" ? "-" : String(row.speculative.active),
 }));
 console.table(table);
+console.error(`${turns} turns of the three variants per level; a ratio is the median of the turns' ratios, its range beside it`);
 
 mkdirSync("bench-results", { recursive: true });
 const file = join("bench-results", `bench-spec-${new Date().toISOString().replaceAll(":", "-")}.json`);
-writeFileSync(file, JSON.stringify({ tokens, repeats, adaptiveRepeats, threads, draftThreads, rows }, null, 2));
+writeFileSync(file, JSON.stringify({ tokens, turns, threads, draftThreads, rows }, null, 2));
 console.error(`wrote ${file}`);
