@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { LlamaChat, LlamaCompletion, LlamaContext, type Llama, type LlamaContextSequence } from "node-llama-cpp";
+import { expectedGreedyText } from "../../../src/forge";
+import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
+import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
+
+// The patch decodes a lone sequence's tokens on the JavaScript thread in runs of up to
+// LlamaContext.loneRunMs: each token sampled from the last before the generation loop asks for it,
+// and the ones it never asks for (a stop, an abort, a caller that takes another token) erased from
+// the sequence. These hold a run to what decoding one token per call gives: the same text, the same
+// tokens left in the sequence, and no run where sampling follows the text (functions, a grammar).
+
+let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
+let llama: Llama;
+
+beforeAll(async () => {
+  forged = await forgeTinyPairs([0.2]);
+  llama = await sharedLlama();
+});
+
+afterAll(() => forged?.[Symbol.dispose]());
+
+const pair = () => forged.pairs.get(0.2)!;
+const tinyRuntime = (contextSize = 256) =>
+  loadModelRuntime({
+    llama,
+    config: modelConfig({ id: "tiny", path: pair().target, parallel: 1, context_size: contextSize, speculative: "none" }),
+    mode: "none",
+    threads: { target: 2, draft: 1 },
+    keepDrafting: () => false,
+  });
+
+/** Sets LlamaContext.loneRunMs for one test; 0 decodes one token per call. */
+function loneRunMs(ms: number): Disposable {
+  const before = LlamaContext.loneRunMs;
+  LlamaContext.loneRunMs = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext.loneRunMs = before) };
+}
+
+/** Counts the lone path's calls (one per run) and the tokens they decode. */
+function countRuns(): { calls: number; tokens: number } & Disposable {
+  const prototype = LlamaContext.prototype as unknown as { _decodeOneAndSample: (...args: unknown[]) => Promise<number[]> };
+  const original = prototype._decodeOneAndSample;
+  const counts = {
+    calls: 0,
+    tokens: 0,
+    [Symbol.dispose]: () => void (prototype._decodeOneAndSample = original),
+  };
+  prototype._decodeOneAndSample = async function (this: unknown, ...args: unknown[]) {
+    const sampled = await original.apply(this, args);
+    counts.calls++;
+    counts.tokens += sampled.length;
+    return sampled;
+  };
+  return counts;
+}
+
+async function complete(sequence: LlamaContextSequence, prompt: string, options: Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1]) {
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    const { response, metadata } = await completion.generateCompletionWithMeta(prompt, { repeatPenalty: false, ...options });
+    return { text: response, stopReason: metadata.stopReason, contextTokens: [...sequence.contextTokens] };
+  } finally {
+    completion.dispose();
+  }
+}
+
+/** The same generation with runs and one token per call, each on a fresh sequence. */
+async function bothWays<T>(generate: (runtime: ModelRuntime) => Promise<T>): Promise<{ runs: T; single: T }> {
+  await using runtime = await tinyRuntime();
+  const runs = await generate(runtime);
+  await runtime.sequences[0]!.clearHistory();
+  using _single = loneRunMs(0);
+  return { runs, single: await generate(runtime) };
+}
+
+describe("a lone sequence's runs", () => {
+  test("Should decode a fast lone stream in runs - the forge's exact greedy text in fewer calls than tokens, and the same tokens left in the sequence as one token per call", async () => {
+    using counts = countRuns();
+    const { runs, single } = await bothWays(async (runtime) => {
+      // The first tokens time the decode, in async works; runs start once it is known to be fast.
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      return complete(runtime.sequences[0]!, "abc", { maxTokens: 100 });
+    });
+    expect(runs.text).toBe(expectedGreedyText("abc", 100, pair().options));
+    expect(runs).toEqual(single);
+    expect(counts.calls).toBeLessThan(counts.tokens);
+  });
+
+  test("Should decode one token per call with loneRunMs 0 - every call a token", async () => {
+    using _single = loneRunMs(0);
+    await using runtime = await tinyRuntime();
+    using counts = countRuns();
+    expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 60 })).text).toBe(expectedGreedyText("abc", 60, pair().options));
+    expect(counts.calls).toBe(counts.tokens);
+  });
+
+  test("Should never decode past max_tokens - a run stops at the tokens the generation may still produce", async () => {
+    await using runtime = await tinyRuntime();
+    await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+    using counts = countRuns();
+    const { text, stopReason } = await complete(runtime.sequences[0]!, "hello there", { maxTokens: 37 });
+    expect(text).toBe(expectedGreedyText("hello there", 37, pair().options));
+    expect(stopReason).toBe("maxTokens");
+    // The prompt's first token comes from the batch; every other one from a run, none beyond the 37th.
+    expect(counts.tokens).toBe(36);
+  });
+
+  test("Should erase a run's tokens past a stop string - the same text and the same tokens left in the sequence as one token per call", async () => {
+    const stop = expectedGreedyText("abc", 60, pair().options).slice(30, 33);
+    const { runs, single } = await bothWays(async (runtime) => {
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      return complete(runtime.sequences[0]!, "abc", { maxTokens: 60, customStopTriggers: [stop] });
+    });
+    expect(runs.stopReason).toBe("customStopTrigger");
+    expect(runs).toEqual(single);
+  });
+
+  test("Should erase a run's tokens past an abort - the sequence keeps only what was given, and the next generation is exact", async () => {
+    await using runtime = await tinyRuntime();
+    const sequence = runtime.sequences[0]!;
+    await complete(sequence, "xyz", { maxTokens: 20 });
+    const abort = new AbortController();
+    let given = 0;
+    const { stopReason, contextTokens } = await complete(sequence, "abc", {
+      maxTokens: 100,
+      signal: abort.signal,
+      stopOnAbortSignal: true,
+      onToken: (tokens) => {
+        given += tokens.length;
+        if (given >= 25) abort.abort();
+      },
+    });
+    expect(stopReason).toBe("abort");
+    const prompt = sequence.model.tokenize("abc", false, "trimLeadingSpace");
+    const bos = sequence.model.tokens.bos!;
+    // BOS, the prompt, and every token given but the last (sampled, not decoded)
+    expect(contextTokens.length).toBe(1 + prompt.length + given - 1);
+    expect((await complete(sequence, "hello there", { maxTokens: 40 })).text).toBe(expectedGreedyText("hello there", 40, pair().options));
+    expect(contextTokens[0]).toBe(bos);
+  });
+
+  test("Should sample the same tokens in runs at a temperature - each from the last, as one token per call does", async () => {
+    const { runs, single } = await bothWays(async (runtime) => {
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      return complete(runtime.sequences[0]!, "abc", { maxTokens: 80, temperature: 0.9, seed: 7 });
+    });
+    expect(runs).toEqual(single);
+  });
+
+  test("Should decode a chat's response in runs - the same text as one token per call", async () => {
+    using counts = countRuns();
+    const { runs, single } = await bothWays(async (runtime) => {
+      const chat = new LlamaChat({ contextSequence: runtime.sequences[0]!, chatWrapper: runtime.chatWrapper, autoDisposeSequence: false });
+      try {
+        const history = [{ type: "user" as const, text: "abc" }, { type: "model" as const, response: [] }];
+        await chat.generateResponse(history, { maxTokens: 20, repeatPenalty: false });
+        return (await chat.generateResponse([{ type: "user" as const, text: "hello there" }, { type: "model" as const, response: [] }], { maxTokens: 80, repeatPenalty: false })).response;
+      } finally {
+        chat.dispose();
+      }
+    });
+    expect(runs).toBe(single);
+    expect(counts.calls).toBeLessThan(counts.tokens);
+  });
+
+  test("Should decode one token per call while a chat may call functions - sampling follows the text there", async () => {
+    // The functions' documentation makes a long prompt.
+    await using runtime = await tinyRuntime(2048);
+    const chat = new LlamaChat({ contextSequence: runtime.sequences[0]!, chatWrapper: runtime.chatWrapper, autoDisposeSequence: false });
+    try {
+      const functions = { lookup: { description: "looks a word up", params: { type: "object", properties: { word: { type: "string" } } } } } as const;
+      const history = [{ type: "user" as const, text: "abc" }, { type: "model" as const, response: [] }];
+      await chat.generateResponse(history, { maxTokens: 20, repeatPenalty: false, functions });
+      using counts = countRuns();
+      await chat.generateResponse(history, { maxTokens: 60, repeatPenalty: false, functions });
+      expect(counts.tokens).toBeGreaterThan(0);
+      expect(counts.calls).toBe(counts.tokens);
+    } finally {
+      chat.dispose();
+    }
+  });
+});
