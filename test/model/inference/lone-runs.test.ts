@@ -38,18 +38,20 @@ function loneRunMs(ms: number): Disposable {
 }
 
 /** Counts the lone path's calls (one per run) and the tokens they decode. */
-function countRuns(): { calls: number; tokens: number } & Disposable {
+function countRuns(): { calls: number; tokens: number; lengths: number[] } & Disposable {
   const prototype = LlamaContext.prototype as unknown as { _decodeOneAndSample: (...args: unknown[]) => Promise<number[]> };
   const original = prototype._decodeOneAndSample;
   const counts = {
     calls: 0,
     tokens: 0,
+    lengths: [] as number[],
     [Symbol.dispose]: () => void (prototype._decodeOneAndSample = original),
   };
   prototype._decodeOneAndSample = async function (this: unknown, ...args: unknown[]) {
     const sampled = await original.apply(this, args);
     counts.calls++;
     counts.tokens += sampled.length;
+    counts.lengths.push(sampled.length);
     return sampled;
   };
   return counts;
@@ -93,6 +95,17 @@ describe("a lone sequence's runs", () => {
     using counts = countRuns();
     expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 60 })).text).toBe(expectedGreedyText("abc", 60, pair().options));
     expect(counts.calls).toBe(counts.tokens);
+  });
+
+  test("Should give a cached prompt's first token alone - its answer starts after one token's decode, not a run's", async () => {
+    await using runtime = await tinyRuntime();
+    await complete(runtime.sequences[0]!, "abc", { maxTokens: 20 });
+    using counts = countRuns();
+    // The prompt is in the sequence already: only its last token is decoded, on the lone path.
+    expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 40 })).text).toBe(expectedGreedyText("abc", 40, pair().options));
+    expect(counts.tokens).toBe(40);
+    expect(counts.lengths[0]).toBe(1);
+    expect(counts.calls).toBeLessThan(40);
   });
 
   test("Should never decode past max_tokens - a run stops at the tokens the generation may still produce", async () => {
