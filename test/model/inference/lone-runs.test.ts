@@ -97,7 +97,7 @@ describe("a lone sequence's runs", () => {
     expect(counts.calls).toBe(counts.tokens);
   });
 
-  test("Should give a cached prompt's first token alone - its answer starts after one token's decode, not a run's", async () => {
+  test("Should give a cached prompt's first token alone and grow runs no faster than the generation - its answer starts after one token's decode, and a burst's requests join before runs grow", async () => {
     await using runtime = await tinyRuntime();
     await complete(runtime.sequences[0]!, "abc", { maxTokens: 20 });
     using counts = countRuns();
@@ -105,6 +105,10 @@ describe("a lone sequence's runs", () => {
     expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 40 })).text).toBe(expectedGreedyText("abc", 40, pair().options));
     expect(counts.tokens).toBe(40);
     expect(counts.lengths[0]).toBe(1);
+    counts.lengths.forEach((length, call) => {
+      const given = counts.lengths.slice(0, call).reduce((sum, before) => sum + before, 0);
+      expect(length).toBeLessThanOrEqual(Math.max(1, given));
+    });
     expect(counts.calls).toBeLessThan(40);
   });
 
