@@ -53,6 +53,15 @@ export class AdaptiveTokenPredictor extends TokenPredictor {
     return !this.drafting && this.switchAfter != null && this.change == null;
   }
 
+  /**
+   * Whether this run proposes nothing from here to its end: not drafting, and no slice for a draft
+   * to join. The patched sequence then decodes a lone stream's tokens in runs, as without a
+   * predictor (see `LlamaContext.loneRunMs`); each token still reaches pushTokens as it is given.
+   */
+  mayRunAhead(): boolean {
+    return !this.drafting && !this.mayJoin;
+  }
+
   reset(params: ResetParams) {
     if (this.mayJoin) {
       this.resetParams = params;

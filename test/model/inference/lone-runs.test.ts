@@ -197,4 +197,34 @@ describe("a lone sequence's runs", () => {
       chat.dispose();
     }
   });
+
+  describe("with a draft", () => {
+    const draftRuntime = () => {
+      const draft = { path: pair().draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+      const config = modelConfig({ id: "tiny", path: pair().target, parallel: 1, context_size: 256, speculative: "draft", draft });
+      return loadModelRuntime({ llama, config, mode: "draft", threads: { target: 2, draft: 1 }, keepDrafting: () => true });
+    };
+
+    test("Should decode in runs while the draft is paused for the whole run - the forge's exact greedy text", async () => {
+      await using runtime = await draftRuntime();
+      runtime.predictors[0]!.draftThisRun({ drafting: false });
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      runtime.predictors[0]!.draftThisRun({ drafting: false });
+      using counts = countRuns();
+      expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
+      expect(counts.calls).toBeLessThan(counts.tokens);
+    });
+
+    test("Should decode one token per call while a draft may join the run - its slice starts on time, and the text is exact", async () => {
+      await using runtime = await draftRuntime();
+      runtime.predictors[0]!.draftThisRun({ drafting: false });
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      // A plain slice of 24 tokens, then the draft joins for the rest.
+      runtime.predictors[0]!.draftThisRun({ drafting: false, switchAfter: 24 });
+      using counts = countRuns();
+      expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
+      expect(counts.calls).toBe(counts.tokens);
+      expect(runtime.predictors[0]!.modeChange?.afterTokens).toBe(24);
+    });
+  });
 });
