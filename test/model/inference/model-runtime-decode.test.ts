@@ -119,7 +119,8 @@ describe("a lone sequence's decode", () => {
       using turns = countTurns();
       await generate(runtime, 0, "abc", 100);
       expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
-      expect(turns.count).toBeGreaterThanOrEqual(runs);
+      // Between n runs there are n - 1 gaps; the counter's first turn can fall in the same turn as the first run's.
+      expect(turns.count).toBeGreaterThanOrEqual(runs - 1);
     } finally {
       prototype._decodeOneAndSample = original;
     }
