@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { getLlama, LlamaCompletion, LlamaContext, type Llama, type LlamaContextSequence } from "node-llama-cpp";
+import { expectedGreedyText } from "../../../src/forge";
+import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
+import { forgeTinyPairs, modelConfig } from "./tiny-pair";
+
+// Where a batch's decode steps run on the JavaScript thread (the CPU computes them on every core), a step that holds a
+// token of every generating sequence runs ahead as a lone sequence does (lone-runs.test.ts): the next steps decode at
+// once, each sequence's token sampled from its last, and the tokens a generation never asks for are erased. These hold
+// such runs to what one step per dispatch gives: each sequence's text, its tokens, and the tokens left in it.
+
+let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
+// Steps decode on the JavaScript thread only with a thread per core: a Llama without the tests' thread limit.
+let unlimited: Llama;
+
+beforeAll(async () => {
+  forged = await forgeTinyPairs([0.2]);
+  unlimited = await getLlama({ gpu: false, build: "never", skipDownload: true, maxThreads: 0, logLevel: "error" as never });
+});
+
+afterAll(() => forged?.[Symbol.dispose]());
+
+const pair = () => forged.pairs.get(0.2)!;
+const tinyRuntime = (parallel = 2) =>
+  loadModelRuntime({
+    llama: unlimited,
+    config: modelConfig({ id: "tiny", path: pair().target, parallel, context_size: 256, speculative: "none" }),
+    mode: "none",
+    threads: { target: unlimited.cpuMathCores, draft: 1 },
+    keepDrafting: () => false,
+  });
+
+/** Sets LlamaContext.loneRunMs, which bounds batch runs too, for one test; 0 decodes one step per dispatch. */
+function loneRunMs(ms: number): Disposable {
+  const before = LlamaContext.loneRunMs;
+  LlamaContext.loneRunMs = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext.loneRunMs = before) };
+}
+
+/** The steps each dispatch on the JavaScript thread decoded after its own (0 where it made no run). */
+function countBatchRuns(): { extraSteps: number[] } & Disposable {
+  const prototype = LlamaContext.prototype as unknown as { _runBatchAhead: (...args: unknown[]) => number };
+  const original = prototype._runBatchAhead;
+  const counts = { extraSteps: [] as number[], [Symbol.dispose]: () => void (prototype._runBatchAhead = original) };
+  prototype._runBatchAhead = function (this: unknown, ...args: unknown[]) {
+    const steps = original.apply(this, args);
+    counts.extraSteps.push(steps);
+    return steps;
+  };
+  return counts;
+}
+
+type CompletionOptions = Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1];
+
+async function complete(sequence: LlamaContextSequence, prompt: string, options: CompletionOptions) {
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    const { response, metadata } = await completion.generateCompletionWithMeta(prompt, { repeatPenalty: false, ...options });
+    return { text: response, stopReason: metadata.stopReason, contextTokens: [...sequence.contextTokens] };
+  } finally {
+    completion.dispose();
+  }
+}
+
+/** Two generations started together, one per slot, after a warm-up pair that times the steps. */
+async function together(runtime: ModelRuntime, generations: [string, CompletionOptions][]) {
+  await Promise.all(["xyz", "abd"].map((prompt, slot) => complete(runtime.sequences[slot]!, prompt, { maxTokens: 30 })));
+  return Promise.all(generations.map(([prompt, options], slot) => complete(runtime.sequences[slot]!, prompt, options)));
+}
+
+/** The same generations with runs and one step per dispatch, each on a fresh runtime. */
+async function bothWays(generations: [string, CompletionOptions][]) {
+  using counts = countBatchRuns();
+  let runs;
+  {
+    await using runtime = await tinyRuntime();
+    runs = await together(runtime, generations);
+  }
+  const extraSteps = counts.extraSteps.slice();
+  using _single = loneRunMs(0);
+  await using runtime = await tinyRuntime();
+  return { runs, single: await together(runtime, generations), extraSteps };
+}
+
+describe("a batch's runs", () => {
+  test("Should decode concurrent streams' steps in runs - each stream's exact greedy text, and the same tokens left in each sequence as one step per dispatch", async () => {
+    const { runs, single, extraSteps } = await bothWays([
+      ["abc", { maxTokens: 150 }],
+      ["hello there", { maxTokens: 97 }],
+    ]);
+    expect(runs.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 150, pair().options), expectedGreedyText("hello there", 97, pair().options)]);
+    expect(runs).toEqual(single);
+    expect(Math.max(...extraSteps)).toBeGreaterThan(1);
+  });
+
+  test("Should decode one step per dispatch with loneRunMs 0", async () => {
+    using _single = loneRunMs(0);
+    using counts = countBatchRuns();
+    await using runtime = await tinyRuntime();
+    await together(runtime, [
+      ["abc", { maxTokens: 100 }],
+      ["xyz", { maxTokens: 100 }],
+    ]);
+    expect(counts.extraSteps.length).toBeGreaterThan(50);
+    expect(counts.extraSteps.every((steps) => steps === 0)).toBe(true);
+  });
+
+  test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
+    await using runtime = await tinyRuntime();
+    await together(runtime, [
+      ["xyz", { maxTokens: 20 }],
+      ["abd", { maxTokens: 20 }],
+    ]);
+    using counts = countBatchRuns();
+    await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 80 }), complete(runtime.sequences[1]!, "hello", { maxTokens: 80 })]);
+    // A run decodes 1 + extra steps; the tokens given before it are the steps of the runs before.
+    let given = 1;
+    for (const extra of counts.extraSteps) {
+      expect(1 + extra).toBeLessThanOrEqual(given);
+      given += 1 + extra;
+    }
+  });
+
+  test("Should erase a run's tokens past one stream's stop string - both texts and the tokens left in each sequence as one step per dispatch", async () => {
+    const stop = expectedGreedyText("abc", 120, pair().options).slice(60, 63);
+    const { runs, single } = await bothWays([
+      ["abc", { maxTokens: 120, customStopTriggers: [stop] }],
+      ["hello there", { maxTokens: 120 }],
+    ]);
+    expect(runs[0]!.stopReason).toBe("customStopTrigger");
+    expect(runs[1]!.text).toBe(expectedGreedyText("hello there", 120, pair().options));
+    expect(runs).toEqual(single);
+  });
+
+  test("Should sample the same tokens in runs at a temperature - each sequence's from its last, as one step per dispatch does", async () => {
+    const { runs, single } = await bothWays([
+      ["abc", { maxTokens: 100, temperature: 0.9, seed: 7 }],
+      ["hello there", { maxTokens: 100, temperature: 0.7, seed: 11 }],
+    ]);
+    expect(runs).toEqual(single);
+  });
+
+  test("Should erase a run's tokens past an abort - the aborted sequence keeps what was given, the other's text is exact, and the next generation is exact", async () => {
+    await using runtime = await tinyRuntime();
+    await together(runtime, [
+      ["xyz", { maxTokens: 20 }],
+      ["abd", { maxTokens: 20 }],
+    ]);
+    const abort = new AbortController();
+    let given = 0;
+    const [aborted, other] = await Promise.all([
+      complete(runtime.sequences[0]!, "abc", {
+        maxTokens: 150,
+        signal: abort.signal,
+        stopOnAbortSignal: true,
+        onToken: (tokens) => {
+          given += tokens.length;
+          if (given >= 45) abort.abort();
+        },
+      }),
+      complete(runtime.sequences[1]!, "hello there", { maxTokens: 120 }),
+    ]);
+    expect(aborted.stopReason).toBe("abort");
+    const prompt = runtime.model.tokenize("abc", false, "trimLeadingSpace");
+    // BOS, the prompt, and every token given but the last (sampled, not decoded)
+    expect(aborted.contextTokens.length).toBe(1 + prompt.length + given - 1);
+    expect(other.text).toBe(expectedGreedyText("hello there", 120, pair().options));
+    expect((await complete(runtime.sequences[0]!, "hello", { maxTokens: 60 })).text).toBe(expectedGreedyText("hello", 60, pair().options));
+  });
+
+  test("Should let a stream that starts during others' runs join them - every text exact", async () => {
+    await using runtime = await tinyRuntime(3);
+    await together(runtime, [
+      ["xyz", { maxTokens: 20 }],
+      ["abd", { maxTokens: 20 }],
+    ]);
+    let started!: () => void;
+    const runningAlready = new Promise<void>((resolve) => (started = resolve));
+    let given = 0;
+    const texts = await Promise.all([
+      complete(runtime.sequences[0]!, "abc", { maxTokens: 150, onToken: (tokens) => void ((given += tokens.length) >= 40 && started()) }),
+      complete(runtime.sequences[1]!, "hello there", { maxTokens: 150 }),
+      runningAlready.then(() => complete(runtime.sequences[2]!, "xyz", { maxTokens: 60 })),
+    ]);
+    expect(texts.map(({ text }) => text)).toEqual([
+      expectedGreedyText("abc", 150, pair().options),
+      expectedGreedyText("hello there", 150, pair().options),
+      expectedGreedyText("xyz", 60, pair().options),
+    ]);
+  });
+});
