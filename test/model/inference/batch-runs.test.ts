@@ -30,11 +30,11 @@ const tinyRuntime = (parallel = 2) =>
     keepDrafting: () => false,
   });
 
-/** Sets LlamaContext.loneRunMs, which bounds batch runs too, for one test; 0 decodes one step per dispatch. */
-function loneRunMs(ms: number): Disposable {
-  const before = LlamaContext.loneRunMs;
-  LlamaContext.loneRunMs = ms;
-  return { [Symbol.dispose]: () => void (LlamaContext.loneRunMs = before) };
+/** Sets LlamaContext.batchRunMs for one test; 0 decodes one step per dispatch. */
+function batchRunMs(ms: number): Disposable {
+  const before = LlamaContext.batchRunMs;
+  LlamaContext.batchRunMs = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext.batchRunMs = before) };
 }
 
 /** The steps each dispatch on the JavaScript thread decoded after its own (0 where it made no run). */
@@ -77,7 +77,7 @@ async function bothWays(generations: [string, CompletionOptions][]) {
     runs = await together(runtime, generations);
   }
   const extraSteps = counts.extraSteps.slice();
-  using _single = loneRunMs(0);
+  using _single = batchRunMs(0);
   await using runtime = await tinyRuntime();
   return { runs, single: await together(runtime, generations), extraSteps };
 }
@@ -93,8 +93,8 @@ describe("a batch's runs", () => {
     expect(Math.max(...extraSteps)).toBeGreaterThan(1);
   });
 
-  test("Should decode one step per dispatch with loneRunMs 0", async () => {
-    using _single = loneRunMs(0);
+  test("Should decode one step per dispatch with batchRunMs 0", async () => {
+    using _single = batchRunMs(0);
     using counts = countBatchRuns();
     await using runtime = await tinyRuntime();
     await together(runtime, [
