@@ -189,3 +189,40 @@ describe("a batch's runs", () => {
     ]);
   });
 });
+
+describe("a batch's runs with a draft paused", () => {
+  // Drafting stops while other sequences generate: the speculative loop then decodes its lone token in the batch.
+  const draftRuntime = () => {
+    const draft = { path: pair().draft, min_tokens: 1, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true };
+    const config = modelConfig({ id: "tiny", path: pair().target, parallel: 2, context_size: 256, speculative: "draft", draft });
+    return loadModelRuntime({ llama: unlimited, config, mode: "draft", threads: { target: unlimited.cpuMathCores, draft: 1 }, keepDrafting: () => false });
+  };
+  const paused = (runtime: ModelRuntime) => runtime.predictors.forEach((predictor) => predictor!.draftThisRun({ drafting: false }));
+
+  test("Should sample the steps in the batch's decode and run ahead - each stream's exact greedy text", async () => {
+    await using runtime = await draftRuntime();
+    paused(runtime);
+    await together(runtime, [
+      ["xyz", { maxTokens: 20 }],
+      ["abd", { maxTokens: 20 }],
+    ]);
+    paused(runtime);
+    using counts = countBatchRuns();
+    const internal = runtime.context as unknown as { _ctx: Record<string, unknown> };
+    const addon = internal._ctx;
+    let sampledApart = 0;
+    internal._ctx = new Proxy(addon, {
+      get(target, property) {
+        const value = target[property as string];
+        if (typeof value !== "function") return value;
+        if (property === "sampleToken") sampledApart++;
+        return value.bind(target);
+      },
+    });
+    const texts = await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 120 }), complete(runtime.sequences[1]!, "hello there", { maxTokens: 90 })]);
+    expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 120, pair().options), expectedGreedyText("hello there", 90, pair().options)]);
+    expect(Math.max(...counts.extraSteps)).toBeGreaterThan(1);
+    // the prompts' first tokens only
+    expect(sampledApart).toBeLessThanOrEqual(2);
+  });
+});
