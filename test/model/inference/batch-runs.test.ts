@@ -132,6 +132,20 @@ describe("a batch's runs", () => {
     expect(runs).toEqual(single);
   });
 
+  test("Should fill the context in runs as one step per dispatch does - a generation of all the room left, as Enclave plans it, gives the same text and tokens", async () => {
+    const prompts = ["abc", "hello there"];
+    // Enclave's plan: max_tokens at most the context (256 per sequence) less the prompt, BOS included; no context shift
+    let rooms: number[];
+    {
+      await using probe = await tinyRuntime(1);
+      rooms = prompts.map((prompt) => 256 - 1 - probe.model.tokenize(prompt, false, "trimLeadingSpace").length);
+    }
+    const { runs, single, extraSteps } = await bothWays(prompts.map((prompt, slot) => [prompt, { maxTokens: rooms[slot]!, disableContextShift: true }]));
+    expect(runs).toEqual(single);
+    expect(runs.map(({ text }) => text)).toEqual(prompts.map((prompt, slot) => expectedGreedyText(prompt, rooms[slot]!, pair().options)));
+    expect(Math.max(...extraSteps)).toBeGreaterThan(1);
+  }, 20_000);
+
   test("Should sample the same tokens in runs at a temperature - each sequence's from its last, as one step per dispatch does", async () => {
     const { runs, single } = await bothWays([
       ["abc", { maxTokens: 100, temperature: 0.9, seed: 7 }],

@@ -123,6 +123,20 @@ describe("a lone sequence's runs", () => {
     expect(counts.tokens).toBe(36);
   });
 
+  test("Should fill the context in runs as one token per call does - a generation of all the room left, as Enclave plans it, gives the same text and tokens, without a context shift", async () => {
+    using counts = countRuns();
+    const { runs, single } = await bothWays(async (runtime) => {
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      // Enclave's plan: max_tokens at most the context less the prompt, BOS included
+      const room = 256 - 1 - runtime.model.tokenize("abc", false, "trimLeadingSpace").length;
+      return { room, ...(await complete(runtime.sequences[0]!, "abc", { maxTokens: room, disableContextShift: true })) };
+    });
+    expect(runs.text).toBe(expectedGreedyText("abc", runs.room, pair().options));
+    expect(runs.contextTokens.length).toBe(255);
+    expect(runs).toEqual(single);
+    expect(counts.calls).toBeLessThan(counts.tokens);
+  });
+
   test("Should erase a run's tokens past a stop string - the same text and the same tokens left in the sequence as one token per call", async () => {
     const stop = expectedGreedyText("abc", 60, pair().options).slice(30, 33);
     const { runs, single } = await bothWays(async (runtime) => {
