@@ -38,6 +38,16 @@ describe("llama engine on the tiny forged model", () => {
     expect(done?.usage.completionTokens).toBe(20);
   });
 
+  test("a completion without maxTokens fills the context - the forge's exact text for all the room left, finishReason length", async () => {
+    const { options } = forged.pairs.get(0.2)!;
+    const unlimited = { ...textRequest("", "").sampling, maxTokens: undefined };
+    const { text, done } = await collect(await engine.generate(textRequest("tiny", "abc", { sampling: unlimited })));
+    const room = done!.usage.completionTokens;
+    expect(room + done!.usage.promptTokens).toBe(256);
+    expect(text).toBe(expectedGreedyText("abc", room, options));
+    expect(done?.finishReason).toBe("length");
+  });
+
   test("a chat reply follows the model's own template and ends by itself with finishReason stop", async () => {
     const { options } = forged.pairs.get(0.2)!;
     const input = { kind: "chat" as const, messages: [{ role: "user" as const, content: "hello" }], tools: [], toolChoice: "auto" as const };
