@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { getLlama, LlamaCompletion, LlamaContext, type Llama, type LlamaContextSequence } from "node-llama-cpp";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { getLlama, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { forgeTinyPairs, modelConfig } from "./tiny-pair";
+import { complete, forgeTinyPairs, internals, modelConfig } from "./tiny-pair";
 
 // Where a batch's decode steps run on the JavaScript thread (the CPU computes them on every core), a step that holds a
 // token of every generating sequence runs ahead as a lone sequence does (lone-runs.test.ts): the next steps decode at
@@ -37,30 +37,13 @@ function batchRunMs(ms: number): Disposable {
   return { [Symbol.dispose]: () => void (LlamaContext.batchRunMs = before) };
 }
 
-/** The steps each dispatch on the JavaScript thread decoded after its own (0 where it made no run). */
-function countBatchRuns(): { extraSteps: number[] } & Disposable {
-  const prototype = LlamaContext.prototype as unknown as { _runBatchAhead: (...args: unknown[]) => number };
-  const original = prototype._runBatchAhead;
-  const counts = { extraSteps: [] as number[], [Symbol.dispose]: () => void (prototype._runBatchAhead = original) };
-  prototype._runBatchAhead = function (this: unknown, ...args: unknown[]) {
-    const steps = original.apply(this, args);
-    counts.extraSteps.push(steps);
-    return steps;
-  };
-  return counts;
+/** Each dispatch on the JavaScript thread: the steps it decoded after its own (0 where it made no run), in `extraSteps()`. */
+function countBatchRuns() {
+  const spy = spyOn(internals(LlamaContext.prototype), "_runBatchAhead");
+  return Object.assign(spy, { extraSteps: () => spy.mock.results.map(({ value }) => value as number) });
 }
 
-type CompletionOptions = Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1];
-
-async function complete(sequence: LlamaContextSequence, prompt: string, options: CompletionOptions) {
-  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-  try {
-    const { response, metadata } = await completion.generateCompletionWithMeta(prompt, { repeatPenalty: false, ...options });
-    return { text: response, stopReason: metadata.stopReason, contextTokens: [...sequence.contextTokens] };
-  } finally {
-    completion.dispose();
-  }
-}
+type CompletionOptions = Parameters<typeof complete>[2];
 
 /** Two generations started together, one per slot, after a warm-up pair that times the steps. */
 async function together(runtime: ModelRuntime, generations: [string, CompletionOptions][]) {
@@ -76,7 +59,7 @@ async function bothWays(generations: [string, CompletionOptions][]) {
     await using runtime = await tinyRuntime();
     runs = await together(runtime, generations);
   }
-  const extraSteps = counts.extraSteps.slice();
+  const extraSteps = counts.extraSteps();
   using _single = batchRunMs(0);
   await using runtime = await tinyRuntime();
   return { runs, single: await together(runtime, generations), extraSteps };
@@ -101,8 +84,8 @@ describe("a batch's runs", () => {
       ["abc", { maxTokens: 100 }],
       ["xyz", { maxTokens: 100 }],
     ]);
-    expect(counts.extraSteps.length).toBeGreaterThan(50);
-    expect(counts.extraSteps.every((steps) => steps === 0)).toBe(true);
+    expect(counts.extraSteps().length).toBeGreaterThan(50);
+    expect(counts.extraSteps().every((steps) => steps === 0)).toBe(true);
   });
 
   test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
@@ -115,7 +98,7 @@ describe("a batch's runs", () => {
     await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 80 }), complete(runtime.sequences[1]!, "hello", { maxTokens: 80 })]);
     // A run decodes 1 + extra steps; the tokens given before it are the steps of the runs before.
     let given = 1;
-    for (const extra of counts.extraSteps) {
+    for (const extra of counts.extraSteps()) {
       expect(1 + extra).toBeLessThanOrEqual(given);
       given += 1 + extra;
     }
@@ -235,7 +218,7 @@ describe("a batch's runs with a draft paused", () => {
     });
     const texts = await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 120 }), complete(runtime.sequences[1]!, "hello there", { maxTokens: 90 })]);
     expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 120, pair().options), expectedGreedyText("hello there", 90, pair().options)]);
-    expect(Math.max(...counts.extraSteps)).toBeGreaterThan(1);
+    expect(Math.max(...counts.extraSteps())).toBeGreaterThan(1);
     // the prompts' first tokens only
     expect(sampledApart).toBeLessThanOrEqual(2);
   });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { LlamaChat, LlamaCompletion, LlamaContext, type Llama, type LlamaContextSequence } from "node-llama-cpp";
+import { LlamaChat, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
+import { complete, forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
 
 // The patch decodes a lone sequence's tokens on the JavaScript thread in runs of up to
 // LlamaContext.loneRunMs: each token sampled from the last before the generation loop asks for it,
@@ -55,16 +55,6 @@ function countRuns(): { calls: number; tokens: number; lengths: number[] } & Dis
     return sampled;
   };
   return counts;
-}
-
-async function complete(sequence: LlamaContextSequence, prompt: string, options: Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1]) {
-  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-  try {
-    const { response, metadata } = await completion.generateCompletionWithMeta(prompt, { repeatPenalty: false, ...options });
-    return { text: response, stopReason: metadata.stopReason, contextTokens: [...sequence.contextTokens] };
-  } finally {
-    completion.dispose();
-  }
 }
 
 /** The same generation with runs and one token per call, each on a fresh sequence. */

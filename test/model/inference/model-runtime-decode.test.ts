@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { getLlama, LlamaCompletion, LlamaContext, type Llama, type Token } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
+import { forgeTinyPairs, internals, modelConfig, sharedLlama } from "./tiny-pair";
 
 // How a loaded model's context decodes: the flash attention setting reaches llama.cpp, and the patch
 // decodes a lone sequence's tokens past node-llama-cpp's batch queue (decode and sample in one call:
@@ -108,22 +108,12 @@ describe("a lone sequence's decode", () => {
     await using runtime = await loadModelRuntime({ llama, config: tinyConfig(1), mode: "none", threads: { target: 2, draft: 1 }, keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
     // A run (see lone-runs.test.ts) is one call of the lone path, which decodes up to LlamaContext.loneRunMs of tokens.
-    const prototype = LlamaContext.prototype as unknown as { _decodeOneAndSample: (...args: unknown[]) => Promise<unknown> };
-    const original = prototype._decodeOneAndSample;
-    let runs = 0;
-    prototype._decodeOneAndSample = function (this: unknown, ...args: unknown[]) {
-      runs++;
-      return original.apply(this, args);
-    };
-    try {
-      using turns = countTurns();
-      await generate(runtime, 0, "abc", 100);
-      expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
-      // Between n runs there are n - 1 gaps; the counter's first turn can fall in the same turn as the first run's.
-      expect(turns.count).toBeGreaterThanOrEqual(runs - 1);
-    } finally {
-      prototype._decodeOneAndSample = original;
-    }
+    using runs = spyOn(internals(LlamaContext.prototype), "_decodeOneAndSample");
+    using turns = countTurns();
+    await generate(runtime, 0, "abc", 100);
+    expect(counts.aloneHere).toBeGreaterThanOrEqual(50);
+    // Between n runs there are n - 1 gaps; the counter's first turn can fall in the same turn as the first run's.
+    expect(turns.count).toBeGreaterThanOrEqual(runs.mock.calls.length - 1);
   });
 
   test("Should decode on the worker threads while a sequence of another context generates - the JavaScript thread serves both", async () => {
@@ -217,22 +207,12 @@ describe("a batch's decode steps", () => {
     await using runtime = await loadModelRuntime({ llama: unlimited, config: tinyConfig(2), mode: "none", threads: everyCore(), keepDrafting: () => false });
     const counts = countDecodes(runtime.context);
     // A dispatch on the JavaScript thread decodes a step and the run after it (see batch-runs.test.ts), if any.
-    const prototype = LlamaContext.prototype as unknown as { _runBatchAhead: (...args: unknown[]) => number };
-    const original = prototype._runBatchAhead;
-    let runs = 0;
-    prototype._runBatchAhead = function (this: unknown, ...args: unknown[]) {
-      runs++;
-      return original.apply(this, args);
-    };
-    try {
-      using turns = countTurns();
-      await twoStreams(runtime);
-      expect(counts.batchHere).toBeGreaterThanOrEqual(60);
-      expect(runs).toBeGreaterThanOrEqual(5);
-      expect(turns.count).toBeGreaterThanOrEqual(runs - 1);
-    } finally {
-      prototype._runBatchAhead = original;
-    }
+    using runs = spyOn(internals(LlamaContext.prototype), "_runBatchAhead");
+    using turns = countTurns();
+    await twoStreams(runtime);
+    expect(counts.batchHere).toBeGreaterThanOrEqual(60);
+    expect(runs.mock.calls.length).toBeGreaterThanOrEqual(5);
+    expect(turns.count).toBeGreaterThanOrEqual(runs.mock.calls.length - 1);
   });
 
   test("Should keep the steps in async works when they take longer than decodeBatchOnJsThreadBelowMs - the same texts", async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getLlama, type Llama } from "node-llama-cpp";
+import { getLlama, type Llama, LlamaCompletion, type LlamaContextSequence } from "node-llama-cpp";
 import { configSchema, type ModelConfig } from "../../../src/config/schema";
 import { type ForgeOptions, forgePair, resolveForgeOptions } from "../../../src/forge";
 import type { GenerationEvent, GenerationRequest } from "../../../src/inference/types";
@@ -44,4 +44,20 @@ export async function collect(stream: AsyncIterable<GenerationEvent>) {
   const text = events.flatMap((event) => (event.type === "text" ? [event.text] : [])).join("");
   const done = events.find((event) => event.type === "done");
   return { events, text, done: done?.type === "done" ? done : undefined };
+}
+
+/** A greedy-by-default completion on a sequence that stays in use after it: its text, stop reason and the tokens left in the sequence. */
+export async function complete(sequence: LlamaContextSequence, prompt: string, options: Parameters<LlamaCompletion["generateCompletionWithMeta"]>[1]) {
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    const { response, metadata } = await completion.generateCompletionWithMeta(prompt, { repeatPenalty: false, ...options });
+    return { text: response, stopReason: metadata.stopReason, contextTokens: [...sequence.contextTokens] };
+  } finally {
+    completion.dispose();
+  }
+}
+
+/** An object's methods, the patch's internal ones included (they are not in its types), for spyOn. */
+export function internals(object: object): Record<string, (...args: unknown[]) => unknown> {
+  return object as Record<string, (...args: unknown[]) => unknown>;
 }
