@@ -82,7 +82,7 @@ const draftSchema = z.strictObject({
     .int()
     .min(1)
     .default(1)
-    .describe("tokens the draft must propose before the target validates; at least 1 so the target never runs ahead"),
+    .describe("fewest tokens the draft proposes before the target validates (at least 1 so the target never runs ahead); the length doubles while the target validates every proposal, up to max_tokens, and falls back here after a refuted one"),
   max_tokens: z.number().int().min(1).default(16).describe("most tokens drafted per step"),
   min_confidence: z.number().min(0).max(1).default(0.6).describe("stop drafting a step when the draft's confidence falls below this"),
   threads: z.number().int().min(0).default(0).describe("CPU threads for the draft context; 0 shares the target's"),

@@ -28,10 +28,15 @@ export class AdaptiveTokenPredictor extends TokenPredictor {
   // Only kept while a draft may still join: the run's tokens from the reset on.
   private stateTokens: Token[] = [];
 
-  constructor(inner: TokenPredictor, keepDrafting: () => boolean) {
+  // Sets the inner predictor's draft length for the next step from the target's validation counts (see draft-length.ts).
+  private readonly sizeDraft: ((target: LlamaContextSequence) => void) | undefined;
+  private target: LlamaContextSequence | undefined;
+
+  constructor(inner: TokenPredictor, keepDrafting: () => boolean, sizeDraft?: (target: LlamaContextSequence) => void) {
     super();
     this.inner = inner;
     this.keepDrafting = keepDrafting;
+    this.sizeDraft = sizeDraft;
   }
 
   /** Call before a request evaluates anything on the sequence. */
@@ -63,6 +68,7 @@ export class AdaptiveTokenPredictor extends TokenPredictor {
   }
 
   reset(params: ResetParams) {
+    this.target = params.targetSequence;
     if (this.mayJoin) {
       this.resetParams = params;
       this.stateTokens = params.stateTokens.slice();
@@ -79,7 +85,10 @@ export class AdaptiveTokenPredictor extends TokenPredictor {
   predictTokens(): Token[] | Promise<Token[]> {
     const sliceOver = this.switchAfter != null && this.change == null && this.generated >= this.switchAfter;
     if (this.drafting) {
-      if (!sliceOver && this.keepDrafting()) return this.inner.predictTokens();
+      if (!sliceOver && this.keepDrafting()) {
+        if (this.target != null) this.sizeDraft?.(this.target);
+        return this.inner.predictTokens();
+      }
       this.drafting = false;
       this.change = { afterTokens: this.generated, at: performance.now() };
       this.inner.stop();

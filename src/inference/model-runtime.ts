@@ -12,6 +12,7 @@ import {
 } from "node-llama-cpp";
 import type { ModelConfig } from "../config/schema";
 import { AdaptiveTokenPredictor } from "./adaptive-token-predictor";
+import { createDraftLength } from "./draft-length";
 import type { SpeculativeStatus } from "./types";
 
 export interface ThreadPlan {
@@ -76,7 +77,8 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
           maxTokens: config.draft.max_tokens,
           minConfidence: config.draft.min_confidence,
         });
-        return new AdaptiveTokenPredictor(draft, keepDrafting);
+        const draftLength = createDraftLength(draft.minTokens, draft.maxTokens);
+        return new AdaptiveTokenPredictor(draft, keepDrafting, (target) => void (draft.minTokens = draftLength.next(target.tokenPredictions)));
       }
       if (mode === "lookup") return new AdaptiveTokenPredictor(new InputLookupTokenPredictor(), keepDrafting);
       return undefined;

@@ -102,4 +102,19 @@ describe("adaptive token predictor", () => {
     expect(await predictor.predictTokens()).toEqual([7 as Token]);
     expect(predictor.modeChange?.afterTokens).toBe(2);
   });
+  test("Should size the draft from the target sequence before each drafting step, and never while the run does not draft", () => {
+    const inner = new RecordingPredictor();
+    const sized: unknown[] = [];
+    const target = { tokenPredictions: { validated: 3, refuted: 0 } } as never;
+    const predictor = new AdaptiveTokenPredictor(inner, () => true, (sequence) => sized.push(sequence));
+    predictor.draftThisRun({ drafting: false });
+    predictor.reset({ ...resetParams, targetSequence: target });
+    predictor.predictTokens();
+    expect(sized).toEqual([]);
+    predictor.draftThisRun({ drafting: true });
+    predictor.reset({ ...resetParams, targetSequence: target });
+    predictor.predictTokens();
+    predictor.predictTokens();
+    expect(sized).toEqual([target, target]);
+  });
 });
