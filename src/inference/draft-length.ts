@@ -10,7 +10,7 @@ export interface ValidationCounts {
  * to `floor` after a refutation. A draft waited for only `floor` (1 by default) took a step's
  * proposals from whatever it had drafted by then, which depended on scheduling: one more `await`
  * in the generation loop made an always-agreeing draft on the ~1B bench pair propose a third as
- * much. Growing while it agrees gave it 2.2x no-draft speed instead of 1.6x, and drafting forced
+ * much. Growing while it agrees gave it 2.2-2.4x no-draft speed instead of 1.6-1.7x, and drafting forced
  * on at 10-35% disagreement was no slower than at a fixed `floor` (bench:spec, 2-core EPYC).
  */
 export function createDraftLength(floor: number, ceiling: number) {
