@@ -350,7 +350,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       if (stoppedByAbort || abort.signal.aborted) return () => endAborted(channel, abort.signal);
       capture?.check();
       const accepted = sequence.tokenPredictions.used - before.used;
-      const usage = { promptTokens: plan.promptTokens, completionTokens, cachedTokens, ...(drafting || predictor?.modeChange != null ? { draftTokensAccepted: accepted } : {}) };
+      const usage = { promptTokens: plan.promptTokens, completionTokens, cachedTokens, ...(drafting || (predictor?.modeChanges.length ?? 0) > 0 ? { draftTokensAccepted: accepted } : {}) };
       return () => {
         channel.push({ type: "done", finishReason, toolCalls, usage, ...(finishReason === "stop" && stopSequence != null && { stopSequence }) });
         channel.end();
@@ -365,7 +365,7 @@ export function createLlamaEngine(deps: LlamaEngineDeps): Engine {
       capture?.[Symbol.dispose]();
       const after = sequence.tokenPredictions;
       entry.controller.finish(speculativeRun, {
-        phases: runPhases(drafting, tokenTimes, predictor?.modeChange),
+        phases: runPhases(drafting, tokenTimes, predictor?.modeChanges),
         proposed: after.validated - before.validated + (after.refuted - before.refuted),
         accepted: after.used - before.used,
       });

@@ -39,6 +39,11 @@ export interface SpeculativeRun {
   readonly drafting: boolean;
   /** After this many generated tokens the run changes to the other mode: a slice that re-measures the losing mode. */
   readonly switchAfter?: number;
+  /**
+   * Set on a run that measures both modes: after a second slice, as long as the first, in the
+   * other mode, this picks the mode of the rest of the run (true: drafting) from the two slices.
+   */
+  readonly chooseRest?: (slices: readonly RunPhase[]) => boolean;
 }
 
 export interface SpeculativeController {
@@ -97,8 +102,8 @@ function createRateEstimate(windowTokens: number) {
  * speed. It keeps a running tokens/s for uncontended runs with and without the draft, drafts
  * when drafting is faster, and now and then re-measures the losing mode (less often the longer
  * it keeps losing, so a bad draft costs little) on a short slice at the start of a request whose
- * rest runs the winner; before both speeds are known, a request's slice drafts and its rest runs
- * without the draft, so the very first request measures both. Concurrency also turns drafting off: with
+ * rest runs the winner; before both speeds are known, a request measures both on two slices,
+ * drafted and plain, and runs its rest in the faster mode. Concurrency also turns drafting off: with
  * several sequences generating, batching them uses the compute a draft would take. Greedy output
  * does not depend on any of this: the target validates every draft token, so the controller
  * only ever trades speed.
@@ -128,6 +133,15 @@ export function createSpeculativeController(options: SpeculativeControllerOption
     const without = plain.perSecond;
     return withDraft == null || without == null || withDraft >= without * DRAFT_MARGIN;
   };
+  const fasterInSlices = (slices: readonly RunPhase[]) => {
+    const speed = (drafting: boolean) => {
+      const slice = slices.find((phase) => phase.drafting === drafting);
+      return slice == null || slice.decodedTokens < minRunTokens || slice.decodeMs <= 0 ? null : slice.decodedTokens / slice.decodeMs;
+    };
+    const withDraft = speed(true);
+    const without = speed(false);
+    return withDraft != null && without != null && withDraft >= without * DRAFT_MARGIN;
+  };
   const measuring = () => drafted.perSecond == null || plain.perSecond == null;
 
   return {
@@ -139,9 +153,10 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       if (choice === "on" || !options.adaptive) return run(true);
       if (contended) return run(false);
       if (!measurable) return run(draftIsFaster());
-      // The draft goes first and only for the slice: a losing draft (at high disagreement it runs at
-      // half the plain speed) costs its slice alone, and a winning one drafts from the next request.
-      if (measuring()) return run(true, sliceTokens);
+      // The draft goes first, then as long a slice without it, and the rest of the request runs the
+      // faster: a losing draft (at high disagreement it runs at half the plain speed) costs its slice
+      // alone, and a winning one costs one plain slice.
+      if (measuring()) return { ...run(true, sliceTokens), chooseRest: fasterInSlices };
       const best = draftIsFaster();
       if (++sinceExplore < exploreEvery) return run(best);
       sinceExplore = 0;

@@ -108,9 +108,43 @@ describe("speculative decoding on the tiny forged pair", () => {
       sequence.tokenPredictor?.stop();
       completion.dispose();
     }
-    expect(predictor.modeChange?.afterTokens).toBe(20);
+    expect(predictor.modeChanges.map((change) => change.afterTokens)).toEqual([20]);
     expect(sequence.tokenPredictions.refuted).toBe(0);
     // The 80 tokens after the slice were drafted; the first 20 were not.
+    expect(sequence.tokenPredictions.used).toBeGreaterThan(40);
+    expect(sequence.tokenPredictions.used).toBeLessThanOrEqual(80);
+  });
+
+  test("a run that measures both modes drafts a slice, runs a plain one, then lets the draft rejoin - the text unchanged", async () => {
+    const pair = forged.pairs.get(0)!;
+    const config = modelConfig({
+      id: "tiny",
+      path: pair.target,
+      parallel: 1,
+      speculative: "draft",
+      draft: { path: pair.draft, min_tokens: 4, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true },
+    });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
+    const sequence = runtime.sequences[0]!;
+    const predictor = runtime.predictors[0]!;
+    const slices: boolean[][] = [];
+    predictor.draftThisRun({ drafting: true, switchAfter: 20, chooseRest: (seen) => slices.push(seen.map((slice) => slice.drafting)) > 0 });
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
+      expect(text).toBe(expectedGreedyText("abc", 100, pair.options));
+    } finally {
+      sequence.tokenPredictor?.stop();
+      completion.dispose();
+    }
+    expect(slices).toEqual([[true, false]]);
+    // A drafted step gives several tokens: the first slice ends at the step that reached 20, the plain one 20 tokens later.
+    const [draftedUntil, plainUntil] = predictor.modeChanges.map((change) => change.afterTokens);
+    expect(predictor.modeChanges).toHaveLength(2);
+    expect(draftedUntil).toBeGreaterThanOrEqual(20);
+    expect(plainUntil).toBe(draftedUntil! + 20);
+    expect(sequence.tokenPredictions.refuted).toBe(0);
+    // Drafted: the first slice and the tokens after the plain one.
     expect(sequence.tokenPredictions.used).toBeGreaterThan(40);
     expect(sequence.tokenPredictions.used).toBeLessThanOrEqual(80);
   });

@@ -20,12 +20,21 @@ function phase(drafting: boolean, decodedTokens: number, tokensPerSecond: number
   return { drafting, decodedTokens, decodeMs: (decodedTokens / tokensPerSecond) * 1000 };
 }
 
-/** A run of 97 tokens (96 decoded), sliced as the controller decided, at the given speeds. */
+/**
+ * A run of 97 tokens (96 decoded), sliced as the controller decided, at the given speeds: with
+ * `chooseRest`, a second slice in the other mode, then the rest in the mode the slices chose.
+ */
 function stats(run: SpeculativeRun, draftSpeed: number, plainSpeed: number, extra: Partial<RunStats> = {}): RunStats {
   const speed = (drafting: boolean) => (drafting ? draftSpeed : plainSpeed);
-  const phases = run.switchAfter == null
+  const slice = run.switchAfter;
+  const phases = slice == null
     ? [phase(run.drafting, 96, speed(run.drafting))]
-    : [phase(run.drafting, run.switchAfter - 1, speed(run.drafting)), phase(!run.drafting, 97 - run.switchAfter, speed(!run.drafting))];
+    : [phase(run.drafting, slice - 1, speed(run.drafting)), phase(!run.drafting, 97 - slice, speed(!run.drafting))];
+  if (slice != null && run.chooseRest != null) {
+    const second = phase(!run.drafting, slice, speed(!run.drafting));
+    const restDrafts = run.chooseRest([phases[0]!, second]);
+    if (restDrafts === run.drafting) phases.splice(1, 1, second, phase(restDrafts, 97 - 2 * slice, speed(restDrafts)));
+  }
   return { phases, proposed: 60, accepted: 50, ...extra };
 }
 
@@ -41,13 +50,29 @@ function serve(speculative: ReturnType<typeof controller>, count: number, draftS
 }
 
 describe("speculative controller", () => {
-  test("Should measure both modes on the first request - a drafted slice, then without the draft", () => {
+  test("Should measure both modes on the first request - a drafted slice, a plain one, then the faster for the rest", () => {
     const speculative = controller();
     const [first, second] = serve(speculative, 2, 40, 20);
     expect(first!.run).toEqual(expect.objectContaining({ drafting: true, switchAfter: SLICE }));
+    expect(first!.plain).toBe(SLICE);
     expect(speculative.status().tokensPerSecond).toEqual({ withDraft: expect.closeTo(40), withoutDraft: expect.closeTo(20) });
     expect(second!.run.drafting).toBe(true);
     expect(second!.run.switchAfter).toBeUndefined();
+    expect(second!.run.chooseRest).toBeUndefined();
+  });
+
+  test("Should let the first request's slices choose its rest - the draft only when clearly faster, never on a slice too short to judge", () => {
+    const { chooseRest } = controller().begin();
+    expect(chooseRest!([phase(true, SLICE - 1, 44), phase(false, SLICE, 40)])).toBe(true);
+    expect(chooseRest!([phase(true, SLICE - 1, 41), phase(false, SLICE, 40)])).toBe(false);
+    expect(chooseRest!([phase(true, SLICE - 1, 10), phase(false, SLICE, 40)])).toBe(false);
+    expect(chooseRest!([phase(true, SLICE - 1, 80), phase(false, 4, 40)])).toBe(false);
+    expect(chooseRest!([phase(true, SLICE - 1, 80)])).toBe(false);
+  });
+
+  test("Should cost a losing draft its first slice alone - the first request's rest runs plain", () => {
+    const [first] = serve(controller(), 1, 10, 30);
+    expect(first!.drafted).toBe(SLICE - 1);
   });
 
   test("Should keep drafting while it is faster - re-measuring the plain mode on slices, ever less often", () => {
