@@ -8,7 +8,10 @@ export interface SpeculativeControllerOptions {
   busySequences: () => number;
   /** Generated tokens over which speeds and acceptance are averaged; older runs fade out by half per window. */
   windowTokens?: number;
-  /** Runs (or parts of a run) shorter than this, in decoded tokens, say too little about decode speed to count. */
+  /**
+   * Runs (or parts of a run) shorter than this, in decoded tokens, say too little about decode speed
+   * to count alone: they are pooled, per mode, until they are this long together.
+   */
   minRunTokens?: number;
   /** Tokens at the start of a request spent in the losing mode to re-measure it; the rest of the request runs the winner. */
   sliceTokens?: number;
@@ -103,7 +106,8 @@ function createRateEstimate(windowTokens: number) {
  * when drafting is faster, and now and then re-measures the losing mode (less often the longer
  * it keeps losing, so a bad draft costs little) on a short slice at the start of a request whose
  * rest runs the winner; before both speeds are known, a request measures both on two slices,
- * drafted and plain, and runs its rest in the faster mode. Concurrency also turns drafting off: with
+ * drafted and plain, and runs its rest in the faster mode (short replies measure a mode each, and
+ * replies too short to measure alone are pooled). Concurrency also turns drafting off: with
  * several sequences generating, batching them uses the compute a draft would take. Greedy output
  * does not depend on any of this: the target validates every draft token, so the controller
  * only ever trades speed.
@@ -142,6 +146,19 @@ export function createSpeculativeController(options: SpeculativeControllerOption
     const without = speed(false);
     return withDraft != null && without != null && withDraft >= without * DRAFT_MARGIN;
   };
+  // Short phases of each mode (drafting: 1), pooled until together they reach minRunTokens.
+  const shortPhases = [false, true].map((drafting): RunPhase => ({ drafting, decodedTokens: 0, decodeMs: 0 }));
+  const longEnough = (phase: RunPhase): RunPhase | undefined => {
+    if (phase.decodedTokens >= minRunTokens) return phase;
+    const pool = shortPhases[Number(phase.drafting)]!;
+    pool.decodedTokens += phase.decodedTokens;
+    pool.decodeMs += phase.decodeMs;
+    if (pool.decodedTokens < minRunTokens) return undefined;
+    const pooled = { ...pool };
+    pool.decodedTokens = 0;
+    pool.decodeMs = 0;
+    return pooled;
+  };
   const measuring = () => drafted.perSecond == null || plain.perSecond == null;
 
   return {
@@ -155,8 +172,9 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       if (!measurable) return run(draftIsFaster());
       // The draft goes first, then as long a slice without it, and the rest of the request runs the
       // faster: a losing draft (at high disagreement it runs at half the plain speed) costs its slice
-      // alone, and a winning one costs one plain slice.
-      if (measuring()) return { ...run(true, sliceTokens), chooseRest: fasterInSlices };
+      // alone, and a winning one costs one plain slice. Replies too short for both slices measure
+      // one mode each: once the draft's speed is known, the plain slice goes first.
+      if (measuring()) return { ...run(drafted.perSecond == null, sliceTokens), chooseRest: fasterInSlices };
       const best = draftIsFaster();
       if (++sinceExplore < exploreEvery) return run(best);
       sinceExplore = 0;
@@ -180,8 +198,8 @@ export function createSpeculativeController(options: SpeculativeControllerOption
       if (sharedSpeed || !run.measured) return;
       const wasMeasuring = measuring();
       const bestBefore = draftIsFaster();
-      for (const phase of stats.phases) {
-        if (phase.decodedTokens < minRunTokens || phase.decodeMs <= 0) continue;
+      for (const phase of stats.phases.map(longEnough)) {
+        if (phase == null || phase.decodeMs <= 0) continue;
         const withoutDraft = plain.perSecond;
         // What this drafted stretch saved against the current no-draft speed (negative when drafting cost time).
         if (phase.drafting && withoutDraft != null) savedSeconds += phase.decodedTokens / withoutDraft - phase.decodeMs / 1000;

@@ -138,6 +138,26 @@ describe("adaptive token predictor", () => {
     expect(predictor.modeChanges.map((change) => change.afterTokens)).toEqual([1]);
   });
 
+  test("Should let a plain slice go first - the draft joins for the second slice and stops when the slices choose plain", async () => {
+    const inner = new RecordingPredictor();
+    const predictor = new AdaptiveTokenPredictor(inner, () => true);
+    const slices: boolean[][] = [];
+    predictor.draftThisRun({ drafting: false, switchAfter: 2, chooseRest: (seen) => (slices.push(seen.map((slice) => slice.drafting)), false) });
+    predictor.reset(resetParams);
+    predictor.pushTokens([3 as Token]);
+    expect(predictor.predictTokens()).toEqual([]);
+    predictor.pushTokens([4 as Token]);
+    expect(await predictor.predictTokens()).toEqual([7 as Token]);
+    expect(inner.stateTokens).toEqual([1, 2, 3, 4] as Token[]);
+    predictor.pushTokens([5 as Token]);
+    expect(predictor.predictTokens()).toEqual([7 as Token]);
+    predictor.pushTokens([6 as Token]);
+    expect(predictor.predictTokens()).toEqual([]);
+    expect(slices).toEqual([[false, true]]);
+    expect(predictor.mayRunAhead()).toBe(true);
+    expect(predictor.modeChanges.map((change) => change.afterTokens)).toEqual([2, 4]);
+  });
+
   test("Should not choose after a draft that contention stopped - its slice measured a shared speed", () => {
     const inner = new RecordingPredictor();
     let keep = true;

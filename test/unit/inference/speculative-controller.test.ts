@@ -21,28 +21,28 @@ function phase(drafting: boolean, decodedTokens: number, tokensPerSecond: number
 }
 
 /**
- * A run of 97 tokens (96 decoded), sliced as the controller decided, at the given speeds: with
- * `chooseRest`, a second slice in the other mode, then the rest in the mode the slices chose.
+ * A run of `generated` tokens (one fewer decoded: the first is the prompt's), sliced as the
+ * controller decided, at the given speeds: with `chooseRest`, a second slice in the other mode,
+ * then the rest in the mode the slices chose.
  */
-function stats(run: SpeculativeRun, draftSpeed: number, plainSpeed: number, extra: Partial<RunStats> = {}): RunStats {
+function stats(run: SpeculativeRun, draftSpeed: number, plainSpeed: number, extra: Partial<RunStats> = {}, generated = 97): RunStats {
   const speed = (drafting: boolean) => (drafting ? draftSpeed : plainSpeed);
   const slice = run.switchAfter;
-  const phases = slice == null
-    ? [phase(run.drafting, 96, speed(run.drafting))]
-    : [phase(run.drafting, slice - 1, speed(run.drafting)), phase(!run.drafting, 97 - slice, speed(!run.drafting))];
-  if (slice != null && run.chooseRest != null) {
+  const phases = [phase(run.drafting, (slice == null ? generated : Math.min(slice, generated)) - 1, speed(run.drafting))];
+  if (slice != null && generated > slice) {
+    const rest = phase(!run.drafting, generated - slice, speed(!run.drafting));
     const second = phase(!run.drafting, slice, speed(!run.drafting));
-    const restDrafts = run.chooseRest([phases[0]!, second]);
-    if (restDrafts === run.drafting) phases.splice(1, 1, second, phase(restDrafts, 97 - 2 * slice, speed(restDrafts)));
+    const restDrafts = run.chooseRest != null && generated > 2 * slice ? run.chooseRest([phases[0]!, second]) : !run.drafting;
+    phases.push(...(restDrafts === run.drafting ? [second, phase(restDrafts, generated - 2 * slice, speed(restDrafts))] : [rest]));
   }
   return { phases, proposed: 60, accepted: 50, ...extra };
 }
 
-/** Serves `count` requests; returns each request's decoded tokens spent drafting and spent plain. */
-function serve(speculative: ReturnType<typeof controller>, count: number, draftSpeed: number, plainSpeed: number) {
+/** Serves `count` requests of `generated` tokens; returns each request's decoded tokens spent drafting and spent plain. */
+function serve(speculative: ReturnType<typeof controller>, count: number, draftSpeed: number, plainSpeed: number, generated = 97) {
   return Array.from({ length: count }, () => {
     const run = speculative.begin();
-    const done = stats(run, draftSpeed, plainSpeed);
+    const done = stats(run, draftSpeed, plainSpeed, {}, generated);
     speculative.finish(run, done);
     const tokens = (drafting: boolean) => done.phases.filter((p) => p.drafting === drafting).reduce((sum, p) => sum + p.decodedTokens, 0);
     return { run, drafted: tokens(true), plain: tokens(false) };
@@ -68,6 +68,23 @@ describe("speculative controller", () => {
     expect(chooseRest!([phase(true, SLICE - 1, 10), phase(false, SLICE, 40)])).toBe(false);
     expect(chooseRest!([phase(true, SLICE - 1, 80), phase(false, 4, 40)])).toBe(false);
     expect(chooseRest!([phase(true, SLICE - 1, 80)])).toBe(false);
+  });
+
+  test("Should learn from replies too short for both slices - a drafted one, then a plain one, then the faster", () => {
+    const speculative = controller();
+    const served = serve(speculative, 24, 10, 30, SLICE + 5);
+    expect(served.slice(0, 2).map((s) => s.run.drafting)).toEqual([true, false]);
+    expect(speculative.status().tokensPerSecond).toEqual({ withDraft: expect.closeTo(10), withoutDraft: expect.closeTo(30) });
+    // Only the rare re-measuring requests draft after the first.
+    expect(served.slice(1).filter((s) => s.drafted > 0).length).toBeLessThanOrEqual(3);
+    expect(speculative.status().active).toBe(false);
+  });
+
+  test("Should pool replies shorter than a measurement until together they are long enough", () => {
+    const speculative = controller();
+    serve(speculative, 6, 40, 20, 9);
+    expect(speculative.status().tokensPerSecond).toEqual({ withDraft: expect.closeTo(40), withoutDraft: expect.closeTo(20) });
+    expect(speculative.begin().drafting).toBe(true);
   });
 
   test("Should cost a losing draft its first slice alone - the first request's rest runs plain", () => {
