@@ -3,6 +3,7 @@ import { LlamaCompletion, type Llama } from "node-llama-cpp";
 import { expectedChatReply, expectedGreedyText } from "../../../src/forge";
 import { createLlamaEngine } from "../../../src/inference/llama-engine";
 import { loadModelRuntime } from "../../../src/inference/model-runtime";
+import type { SpeculativeRun } from "../../../src/inference/speculative-controller";
 import { collect, forgeTinyPairs, modelConfig, sharedLlama, textRequest } from "./tiny-pair";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -87,7 +88,8 @@ describe("speculative decoding on the tiny forged pair", () => {
     expect(stats.used).toBeGreaterThan(60);
   });
 
-  test("a draft that joins a run after its plain slice keeps the text and drafts the rest", async () => {
+  /** 100 greedy tokens of "abc" on the d0 pair's one sequence, the run sliced as given; the text must be the forge's. */
+  async function slicedRun(run: SpeculativeRun) {
     const pair = forged.pairs.get(0)!;
     const config = modelConfig({
       id: "tiny",
@@ -99,7 +101,7 @@ describe("speculative decoding on the tiny forged pair", () => {
     await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
     const sequence = runtime.sequences[0]!;
     const predictor = runtime.predictors[0]!;
-    predictor.draftThisRun({ drafting: false, switchAfter: 20 });
+    predictor.draftThisRun(run);
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     try {
       const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
@@ -108,44 +110,30 @@ describe("speculative decoding on the tiny forged pair", () => {
       sequence.tokenPredictor?.stop();
       completion.dispose();
     }
-    expect(predictor.modeChanges.map((change) => change.afterTokens)).toEqual([20]);
-    expect(sequence.tokenPredictions.refuted).toBe(0);
+    return { changes: predictor.modeChanges.map((change) => change.afterTokens), predictions: sequence.tokenPredictions };
+  }
+
+  test("a draft that joins a run after its plain slice keeps the text and drafts the rest", async () => {
+    const { changes, predictions } = await slicedRun({ drafting: false, switchAfter: 20 });
+    expect(changes).toEqual([20]);
+    expect(predictions.refuted).toBe(0);
     // The 80 tokens after the slice were drafted; the first 20 were not.
-    expect(sequence.tokenPredictions.used).toBeGreaterThan(40);
-    expect(sequence.tokenPredictions.used).toBeLessThanOrEqual(80);
+    expect(predictions.used).toBeGreaterThan(40);
+    expect(predictions.used).toBeLessThanOrEqual(80);
   });
 
   test("a run that measures both modes drafts a slice, runs a plain one, then lets the draft rejoin - the text unchanged", async () => {
-    const pair = forged.pairs.get(0)!;
-    const config = modelConfig({
-      id: "tiny",
-      path: pair.target,
-      parallel: 1,
-      speculative: "draft",
-      draft: { path: pair.draft, min_tokens: 4, max_tokens: 8, min_confidence: 0, threads: 1, adaptive: true },
-    });
-    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => true });
-    const sequence = runtime.sequences[0]!;
-    const predictor = runtime.predictors[0]!;
     const slices: boolean[][] = [];
-    predictor.draftThisRun({ drafting: true, switchAfter: 20, chooseRest: (seen) => slices.push(seen.map((slice) => slice.drafting)) > 0 });
-    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-    try {
-      const text = await completion.generateCompletion("abc", { maxTokens: 100, repeatPenalty: false });
-      expect(text).toBe(expectedGreedyText("abc", 100, pair.options));
-    } finally {
-      sequence.tokenPredictor?.stop();
-      completion.dispose();
-    }
+    const { changes, predictions } = await slicedRun({ drafting: true, switchAfter: 20, chooseRest: (seen) => slices.push(seen.map((slice) => slice.drafting)) > 0 });
     expect(slices).toEqual([[true, false]]);
     // A drafted step gives several tokens: the first slice ends at the step that reached 20, the plain one 20 tokens later.
-    const [draftedUntil, plainUntil] = predictor.modeChanges.map((change) => change.afterTokens);
-    expect(predictor.modeChanges).toHaveLength(2);
+    const [draftedUntil, plainUntil] = changes;
+    expect(changes).toHaveLength(2);
     expect(draftedUntil).toBeGreaterThanOrEqual(20);
     expect(plainUntil).toBe(draftedUntil! + 20);
-    expect(sequence.tokenPredictions.refuted).toBe(0);
+    expect(predictions.refuted).toBe(0);
     // Drafted: the first slice and the tokens after the plain one.
-    expect(sequence.tokenPredictions.used).toBeGreaterThan(40);
-    expect(sequence.tokenPredictions.used).toBeLessThanOrEqual(80);
+    expect(predictions.used).toBeGreaterThan(40);
+    expect(predictions.used).toBeLessThanOrEqual(80);
   });
 });
