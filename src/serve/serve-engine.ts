@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
-import type { Llama } from "node-llama-cpp";
+import { type Llama, LlamaContext } from "node-llama-cpp";
 import type { Config } from "../config/schema";
 import { upstreamCredentials } from "../config/upstream-credentials";
 import type { Engine } from "../inference/engine";
 import { createLlamaEngine } from "../inference/llama-engine";
 import { loadLlama } from "../inference/load-llama";
 import { createModelPool, type ModelPool } from "../inference/model-pool";
+import { createSocketInputCheck } from "../inference/socket-input";
 import type { Logger } from "../logging/logger";
 import { withUpstreams } from "../upstreams/with-upstreams";
 
@@ -41,6 +42,8 @@ export function createServeEngine(deps: ServeEngineDeps): EngineStack {
   let llama: Promise<Llama> | undefined;
   const shared = () =>
     (llama ??= loadLlama(config.engine, budget, logger).then((loaded) => {
+      // A request that arrives while a decode run holds the event loop joins at the run's next step.
+      LlamaContext.runInterrupted ??= createSocketInputCheck();
       deps.onLlamaLoaded?.(loaded);
       return loaded;
     }));

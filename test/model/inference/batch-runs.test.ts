@@ -88,6 +88,25 @@ describe("a batch's runs", () => {
     expect(counts.extraSteps().every((steps) => steps === 0)).toBe(true);
   });
 
+  test("Should end a run where runInterrupted says so - one step per dispatch while it does, each stream's exact text", async () => {
+    const before = LlamaContext.runInterrupted;
+    let asked = 0;
+    LlamaContext.runInterrupted = () => ++asked > 0;
+    try {
+      using counts = countBatchRuns();
+      await using runtime = await tinyRuntime();
+      const texts = await together(runtime, [
+        ["abc", { maxTokens: 100 }],
+        ["xyz", { maxTokens: 100 }],
+      ]);
+      expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
+      expect(asked).toBeGreaterThan(50);
+      expect(counts.extraSteps().every((steps) => steps === 0)).toBe(true);
+    } finally {
+      LlamaContext.runInterrupted = before;
+    }
+  });
+
   test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
     await using runtime = await tinyRuntime();
     await together(runtime, [

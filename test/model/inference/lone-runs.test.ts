@@ -87,6 +87,22 @@ describe("a lone sequence's runs", () => {
     expect(counts.calls).toBe(counts.tokens);
   });
 
+  test("Should end a run where runInterrupted says so - one token per call while it does, the forge's exact text", async () => {
+    const before = LlamaContext.runInterrupted;
+    let asked = 0;
+    LlamaContext.runInterrupted = () => ++asked > 0;
+    try {
+      await using runtime = await tinyRuntime();
+      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      using counts = countRuns();
+      expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
+      expect(asked).toBeGreaterThan(10);
+      expect(counts.calls).toBe(counts.tokens);
+    } finally {
+      LlamaContext.runInterrupted = before;
+    }
+  });
+
   test("Should give a cached prompt's first token alone and grow runs no faster than the generation - its answer starts after one token's decode, and a burst's requests join before runs grow", async () => {
     await using runtime = await tinyRuntime();
     await complete(runtime.sequences[0]!, "abc", { maxTokens: 20 });
