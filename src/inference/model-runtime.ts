@@ -77,7 +77,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
           maxTokens: config.draft.max_tokens,
           minConfidence: config.draft.min_confidence,
         });
-        const draftLength = createDraftLength(draft.minTokens, draft.maxTokens);
+        const draftLength = createDraftLength(config.draft.min_tokens, config.draft.max_tokens);
         return new AdaptiveTokenPredictor(draft, keepDrafting, (target) => void (draft.minTokens = draftLength.next(target.tokenPredictions)));
       }
       if (mode === "lookup") return new AdaptiveTokenPredictor(new InputLookupTokenPredictor(), keepDrafting);

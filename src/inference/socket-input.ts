@@ -4,9 +4,9 @@ import { readdirSync, readlinkSync } from "node:fs";
 /** How long the list of the process's sockets is reused: a run asks every few milliseconds, and sockets change rarely. */
 const SOCKETS_TTL_MS = 50;
 /**
- * The least time between two polls: a system call between every two decode steps cost two demo
- * streams 4% of their speed (the step after it ran slower), and a request waits for the run's
- * end anyway no more than this plus a step.
+ * The least time between two polls, so a run of short steps makes a system call every few steps
+ * rather than every one (whether one per step costs speed was within the A/B's noise), while a
+ * request waits for the run's end no more than this plus a step.
  */
 const POLL_EVERY_MS = 4;
 const POLLIN = 0x001;
