@@ -15,15 +15,17 @@
  * both are idle (see untilIdle), and a last table sets the two side by side. With `--repeats K` each
  * step runs K times per server, still taking turns: a 2-core machine drifts 10-20% between runs a
  * few seconds apart, and the table then gives the median of the K paired ratios and their range.
+ * `--mmap` sets the model's `mmap` and llama-server's `--no-mmap` (off) alike.
  */
 import { resolve } from "node:path";
+import { modelSchema } from "../src/config/schema";
 import { SeededRandom } from "../src/forge/seeded-random";
 import { fixed, forgedModel, machineInfo, median, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 import { numberArg, scriptArgs } from "./script-args";
 
-const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1]", {
+const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1] [--mmap auto|on|off]", {
   preset: { type: "string", default: "bench" },
   levels: { type: "string", default: "1,2,4,8" },
   slots: { type: "string" },
@@ -34,6 +36,7 @@ const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--pre
   "kv-unified": { type: "string", default: "false" },
   warmup: { type: "string", default: "15" },
   repeats: { type: "string", default: "1" },
+  mmap: { type: "string", default: "auto" },
   cache: { type: "string", default: "./.cache/forge" },
 });
 const levels = values.levels.split(",").map((level) => numberArg("levels", level));
@@ -45,6 +48,7 @@ const slots = values.slots == null ? Math.max(...levels) : numberArg("slots", va
 const repeats = numberArg("repeats", values.repeats, 1);
 const warmup = numberArg("warmup", values.warmup);
 const kvUnified = values["kv-unified"] !== "false";
+const mmap = modelSchema.shape.mmap.parse(values.mmap);
 const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
@@ -134,7 +138,7 @@ async function startEnclave(): Promise<Running> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${slots}`,
-      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`,
+      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`, `mmap = "${mmap}"`,
     ].join("\n"),
     // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
     tables: `[limits]\nconcurrency = ${slots}\naccount_concurrency = ${slots}`,
@@ -153,7 +157,7 @@ async function startEnclave(): Promise<Running> {
 }
 
 async function startPeer(binary: string): Promise<Running> {
-  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified });
+  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified, mmap: mmap !== "off" });
   return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, pid: peer.pid, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 
@@ -226,4 +230,4 @@ else {
   );
   if (repeats > 1) console.log(`medians of ${repeats} runs per server and step; the ratio is the median of the ${repeats} back-to-back pairs' ratios`);
 }
-writeResults("bench-concurrency", machine, { tokens, rounds, seed, slots, contextSize, repeats, rows });
+writeResults("bench-concurrency", machine, { tokens, rounds, seed, slots, contextSize, repeats, mmap, rows });

@@ -16,7 +16,8 @@
  * run against it on the same files and threads, alternated with Enclave's so both see the same
  * load, and the table gains the ratio.
  *
- * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike.
+ * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike; `--mmap` the
+ * model's `mmap` and llama-server's `--no-mmap` (off) alike.
  */
 import path from "node:path";
 import { modelSchema } from "../src/config/schema";
@@ -26,7 +27,7 @@ import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
 import { numberArg, scriptArgs } from "./script-args";
 
-const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off]", {
+const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off] [--mmap auto|on|off]", {
   presets: { type: "string", default: "tiny,demo,bench" },
   tokens: { type: "string", default: "400" },
   repeats: { type: "string", default: "3" },
@@ -34,6 +35,7 @@ const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets t
   warmup: { type: "string", default: "100" },
   threads: { type: "string", default: "2" },
   "flash-attention": { type: "string", default: "auto" },
+  mmap: { type: "string", default: "auto" },
   cache: { type: "string", default: "./.cache/forge" },
 });
 const presets = values.presets.split(",");
@@ -48,6 +50,7 @@ const decodePauseMs = 300;
 /** First tokens are timed twice: 30 ms apart, as an agent's calls follow each other, and after 1 s idle, as a person's do. */
 const firstTokenPauses = { busy: 30, idle: 1_000 } as const;
 const flashAttention = modelSchema.shape.flash_attention.parse(values["flash-attention"]);
+const mmap = modelSchema.shape.mmap.parse(values.mmap);
 const machine = machineInfo(threads, values.presets);
 printMachine(machine);
 const addon = (await Bun.file(path.join((await addonPaths()).installed, "llama-addon.node")).exists()) ? "rebuilt (persistent threadpool)" : "prebuilt";
@@ -138,10 +141,10 @@ async function benchPreset(preset: string): Promise<PresetResult> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(path.resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, "parallel = 1",
-      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`,
+      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`,
     ].join("\n"),
   });
-  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention });
+  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention, mmap: mmap !== "off" });
   const targets: Target[] = [{ server: "enclave", url: enclave.url, headers: enclave.headers }, ...(peer == null ? [] : [{ server: "llama-server" as const, url: peer.url, headers: {} }])];
   let runs: Run[];
   const firstTokens: PresetResult["firstTokens"] = { busy: [], idle: [] };
@@ -200,7 +203,7 @@ console.table(
     ),
   })),
 );
-console.log(`flash attention: ${flashAttention}`);
+console.log(`flash attention: ${flashAttention}; mmap: ${mmap}`);
 console.log(`first token: a ${results[0]?.firstTokenPromptTokens ?? "?"}-token prompt, ${firstTokenRepeats} times per server and pause, after ${values.warmup} unmeasured`);
 if (peerBinary == null) console.log("set LLAMA_SERVER to a llama-server binary to run it side by side");
-writeResults("bench-overhead", machine, { tokens, repeats, firstTokenRepeats, contextSize, flashAttention, addon, results });
+writeResults("bench-overhead", machine, { tokens, repeats, firstTokenRepeats, contextSize, flashAttention, mmap, addon, results });

@@ -38,6 +38,8 @@ export interface LlamaServerOptions {
   flashAttention?: "auto" | "on" | "off";
   /** One KV cache for all slots (`-kvu`); llama-server's default with an explicit `-np` is one per slot. */
   kvUnified?: boolean;
+  /** false reads the model into its memory (`--no-mmap`); it maps the file by default. */
+  mmap?: boolean;
   port?: number;
 }
 
@@ -84,6 +86,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "--no-webui",
     ...(options.flashAttention != null ? ["-fa", options.flashAttention] : []),
     ...(options.kvUnified === true ? ["-kvu"] : []),
+    ...(options.mmap === false ? ["--no-mmap"] : []),
     ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.

@@ -9,7 +9,8 @@ const BACKENDS: Record<string, string> = { cuda: "CUDA", vulkan: "Vulkan", metal
 /**
  * The "model ready" log line: what the admin got, as llama.cpp reports it after loading: the
  * backend, how many layers it offloaded (gpu_layers = "auto" decides that from free VRAM), the
- * VRAM in use, context and sequences, and the draft.
+ * VRAM in use, whether the weights are mapped from the file (mmap = "auto" decides that too), context
+ * and sequences, and the draft.
  */
 export async function loadedModelSummary(
   llama: Llama,
@@ -33,11 +34,12 @@ export async function loadedModelSummary(
       gpuLayers,
       totalLayers,
       vramUsedBytes,
+      mmap: runtime.model.useMmap ? "on" : "off",
       contextSize: runtime.contextSize,
       sequences: runtime.sequences.length,
       speculative: mode,
       draft: mode === "draft" ? (config.draft?.path ?? null) : null,
     },
-    message: `model ${config.id} ready in ${ms} ms: ${backend}, ${gpuLayers}/${totalLayers} layers on the GPU${vram}, context ${runtime.contextSize} x ${runtime.sequences.length} sequences, ${draft}`,
+    message: `model ${config.id} ready in ${ms} ms: ${backend}, ${gpuLayers}/${totalLayers} layers on the GPU${vram}, weights ${runtime.model.useMmap ? "mapped from the file" : "read into memory"}, context ${runtime.contextSize} x ${runtime.sequences.length} sequences, ${draft}`,
   };
 }

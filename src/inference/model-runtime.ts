@@ -55,13 +55,14 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
   };
   // The default of every context made from the model: target, draft and embedding contexts alike.
   const defaultContextFlashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
+  const useMmap = config.mmap === "auto" ? "auto" : config.mmap === "on";
   try {
-    const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention });
+    const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention, useMmap });
     undo.push(() => model.dispose());
 
     let draftContext: LlamaContext | undefined;
     if (mode === "draft" && config.draft != null) {
-      const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention });
+      const draftModel = await llama.loadModel({ modelPath: config.draft.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention, useMmap });
       undo.push(() => draftModel.dispose());
       const context = await draftModel.createContext({ contextSize: config.context_size, sequences: config.parallel, threads: threads.draft, kvUnified: config.kv_unified });
       undo.push(() => context.dispose());

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { getLlama, LlamaCompletion, LlamaContext, type Llama, type Token } from "node-llama-cpp";
+import { modelSchema } from "../../../src/config/schema";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { forgeTinyPairs, internals, modelConfig, sharedLlama } from "./tiny-pair";
@@ -397,5 +398,22 @@ describe("flash_attention", () => {
     } finally {
       completion.dispose();
     }
+  });
+});
+
+describe("mmap", () => {
+  test.each([
+    ["on", true],
+    ["off", false],
+    // On the CPU nothing is gained by reading the file instead of mapping it.
+    ["auto", true],
+  ] as const)("Should load the target and its draft with mmap = %p and decode the forge's exact greedy text", async (setting, mapped) => {
+    const pair = forged.pairs.get(0.2)!;
+    const draft = modelSchema.shape.draft.unwrap().parse({ path: pair.draft });
+    const config = modelConfig({ id: "tiny", path: pair.target, parallel: 1, context_size: 256, speculative: "draft", draft, mmap: setting });
+    await using runtime = await loadModelRuntime({ llama, config, mode: "draft", threads: { target: 1, draft: 1 }, keepDrafting: () => false });
+    expect(runtime.model.useMmap).toBe(mapped);
+    expect(runtime.draftSequences[0]!.model.useMmap).toBe(mapped);
+    expect(await generate(runtime, 0, "abc", 100)).toBe(expectedGreedyText("abc", 100, pair.options));
   });
 });
