@@ -15,7 +15,7 @@
  * both are idle (see untilIdle), and a last table sets the two side by side. With `--repeats K` each
  * step runs K times per server, still taking turns: a 2-core machine drifts 10-20% between runs a
  * few seconds apart, and the table then gives the median of the K paired ratios and their range.
- * `--mmap` sets the model's `mmap` and llama-server's `--no-mmap` (off) alike.
+ * `--mmap` sets the model's `mmap` and, as Enclave resolves it, llama-server's `--no-mmap`.
  */
 import { resolve } from "node:path";
 import { modelSchema } from "../src/config/schema";
@@ -157,7 +157,7 @@ async function startEnclave(): Promise<Running> {
 }
 
 async function startPeer(binary: string): Promise<Running> {
-  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified, mmap: mmap !== "off" });
+  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified, mmap });
   return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, pid: peer.pid, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 

@@ -17,7 +17,7 @@
  * load, and the table gains the ratio.
  *
  * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike; `--mmap` the
- * model's `mmap` and llama-server's `--no-mmap` (off) alike.
+ * model's `mmap` and, as Enclave resolves it, llama-server's `--no-mmap`.
  */
 import path from "node:path";
 import { modelSchema } from "../src/config/schema";
@@ -144,7 +144,7 @@ async function benchPreset(preset: string): Promise<PresetResult> {
       'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`,
     ].join("\n"),
   });
-  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention, mmap: mmap !== "off" });
+  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention, mmap });
   const targets: Target[] = [{ server: "enclave", url: enclave.url, headers: enclave.headers }, ...(peer == null ? [] : [{ server: "llama-server" as const, url: peer.url, headers: {} }])];
   let runs: Run[];
   const firstTokens: PresetResult["firstTokens"] = { busy: [], idle: [] };

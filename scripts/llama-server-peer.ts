@@ -14,6 +14,8 @@
 import { mkdir, readlink, symlink, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import type { ModelConfig } from "../src/config/schema";
+import { useMmapFor } from "../src/inference/weights-in-memory";
 import { freePort } from "../test/support/free-port";
 import { addonPaths, linkedLibraries } from "./build-addon";
 
@@ -38,8 +40,8 @@ export interface LlamaServerOptions {
   flashAttention?: "auto" | "on" | "off";
   /** One KV cache for all slots (`-kvu`); llama-server's default with an explicit `-np` is one per slot. */
   kvUnified?: boolean;
-  /** false reads the model into its memory (`--no-mmap`); it maps the file by default. */
-  mmap?: boolean;
+  /** Enclave's model setting, resolved as Enclave resolves it on the CPU (see useMmapFor): read gives `--no-mmap`. Default "auto". */
+  mmap?: ModelConfig["mmap"];
   port?: number;
 }
 
@@ -86,7 +88,7 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "--no-webui",
     ...(options.flashAttention != null ? ["-fa", options.flashAttention] : []),
     ...(options.kvUnified === true ? ["-kvu"] : []),
-    ...(options.mmap === false ? ["--no-mmap"] : []),
+    ...(useMmapFor({ mmap: options.mmap ?? "auto", gpu_layers: 0, path: options.model }, false) === false ? ["--no-mmap"] : []),
     ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.

@@ -14,6 +14,7 @@ import type { ModelConfig } from "../config/schema";
 import { AdaptiveTokenPredictor } from "./adaptive-token-predictor";
 import { createDraftLength } from "./draft-length";
 import type { SpeculativeStatus } from "./types";
+import { useMmapFor } from "./weights-in-memory";
 
 export interface ThreadPlan {
   target: number;
@@ -55,7 +56,7 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
   };
   // The default of every context made from the model: target, draft and embedding contexts alike.
   const defaultContextFlashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
-  const useMmap = config.mmap === "auto" ? "auto" : config.mmap === "on";
+  const useMmap = useMmapFor(config, llama.gpu !== false);
   try {
     const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention, useMmap });
     undo.push(() => model.dispose());

@@ -35,8 +35,8 @@ describe("llama engine log", () => {
     try {
       await engine.start();
       const line = logged.find((entry) => entry.model === "tiny" && typeof entry.backend === "string");
-      expect(line).toMatchObject({ backend: "CPU", gpuLayers: 0, totalLayers: expect.any(Number), vramUsedBytes: null, mmap: "on", contextSize: 256, sequences: 2, speculative: "draft", draft: pair.draft });
-      expect(line?.msg).toMatch(/^model tiny ready in \d+ ms: CPU, 0\/\d+ layers on the GPU, weights mapped from the file, context 256 x 2 sequences, draft tiny-d20-draft\.gguf$/);
+      expect(line).toMatchObject({ backend: "CPU", gpuLayers: 0, totalLayers: expect.any(Number), vramUsedBytes: null, mmap: "off", contextSize: 256, sequences: 2, speculative: "draft", draft: pair.draft });
+      expect(line?.msg).toMatch(/^model tiny ready in \d+ ms: CPU, 0\/\d+ layers on the GPU, weights read into memory, context 256 x 2 sequences, draft tiny-d20-draft\.gguf$/);
     } finally {
       await engine[Symbol.asyncDispose]();
     }
