@@ -18,6 +18,12 @@ export function useMmapFor(
 ): "auto" | boolean {
   if (config.mmap !== "auto") return config.mmap === "on";
   if (computesOnGpu && config.gpu_layers !== 0) return "auto";
-  const weights = [config.path, config.draft?.path].reduce((sum, path) => sum + (path == null ? 0 : statSync(path).size), 0);
+  let weights = 0;
+  try {
+    for (const path of [config.path, config.draft?.path]) if (path != null) weights += statSync(path).size;
+  } catch {
+    // A file that cannot be read fails the load itself, with node-llama-cpp's own error.
+    return "auto";
+  }
   return weights * 1.25 < freeBytes() ? false : "auto";
 }

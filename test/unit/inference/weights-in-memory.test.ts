@@ -46,6 +46,10 @@ describe("useMmapFor", () => {
     expect(useMmapFor(model("auto", "max"), true, () => 1e12)).toBe("auto");
   });
 
+  test("Should leave a file it cannot read to the load - which fails with node-llama-cpp's own error", () => {
+    expect(useMmapFor({ ...model("auto"), path: join(dir, "missing.gguf") }, false, () => 1e12)).toBe("auto");
+  });
+
   test("Should treat gpu_layers = 0 on a GPU build as the CPU alone", () => {
     expect(useMmapFor(model("auto", 0), true, () => 1e12)).toBe(false);
   });
