@@ -112,7 +112,7 @@ export const modelSchema = z.strictObject({
     .enum(["auto", "on", "off"])
     .default("auto")
     .describe(
-      "how llama.cpp holds the GGUF file's CPU-side weights: on maps the file (its pages stay in the OS page cache, shared and reclaimable); off reads them into the process's own memory at load; auto reads them where the model computes on the CPU alone and fits in free memory, else maps the file unless reading it lets more layers fit on the GPU",
+      "how llama.cpp holds the GGUF file's CPU-side weights: on maps the file (its pages stay in the OS page cache, shared and reclaimable); off reads them into the process's own memory at load; auto reads them where the model computes on the CPU alone and fits in the memory Enclave may still take (a cgroup limit included), else maps the file unless reading it lets more layers fit on the GPU",
     ),
   queue_size: z.number().int().min(0).default(32).describe("requests that may wait for a free sequence; beyond it 503"),
   threads: z.number().int().min(0).default(0).describe("CPU threads for this model's context; 0 means engine.max_threads"),

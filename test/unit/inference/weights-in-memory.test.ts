@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { useMmapFor } from "../../../src/inference/weights-in-memory";
+import { availableMemoryBytes, useMmapFor } from "../../../src/inference/weights-in-memory";
 
 let dir: string;
 let target: string;
@@ -52,5 +52,18 @@ describe("useMmapFor", () => {
 
   test("Should treat gpu_layers = 0 on a GPU build as the CPU alone", () => {
     expect(useMmapFor(model("auto", 0), true, () => 1e12)).toBe(false);
+  });
+});
+
+describe("availableMemoryBytes", () => {
+  test("Should give what a cgroup's limit leaves the process when that is less than the system's free memory - a container or a systemd MemoryMax", () => {
+    using limit = spyOn(process, "constrainedMemory").mockReturnValue(process.memoryUsage.rss() + 1_000_000);
+    expect(availableMemoryBytes()).toBeLessThanOrEqual(1_000_000);
+    expect(limit).toHaveBeenCalled();
+  });
+
+  test("Should give the system's free memory without a limit", () => {
+    using _ = spyOn(process, "constrainedMemory").mockReturnValue(0);
+    expect(availableMemoryBytes()).toBeGreaterThan(1_000_000);
   });
 });
