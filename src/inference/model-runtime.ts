@@ -56,7 +56,8 @@ export async function loadModelRuntime({ llama, config, mode, threads, keepDraft
   };
   // The default of every context made from the model: target, draft and embedding contexts alike.
   const defaultContextFlashAttention = config.flash_attention === "auto" ? "auto" : config.flash_attention === "on";
-  const useMmap = useMmapFor(config, llama.gpu !== false);
+  // The draft's weights count only where the draft is loaded.
+  const useMmap = useMmapFor({ ...config, draft: mode === "draft" ? config.draft : undefined }, llama.gpu !== false);
   try {
     const model = await llama.loadModel({ modelPath: config.path, gpuLayers: config.gpu_layers, defaultContextFlashAttention, useMmap });
     undo.push(() => model.dispose());
