@@ -8,7 +8,8 @@
  * Only the addon is rebuilt because only it changes (patches/node-llama-cpp@3.21.1.patch attaches a
  * persistent ggml threadpool to each context, gives it a unified KV cache option, copies sequence
  * states to memory, decodes a lone sequence's token with the sampling of the next in one call, decodes
- * short batch steps on the calling thread, and keeps that thread on the CPU it last decoded from), so
+ * short batch steps on the calling thread, decodes runs of steps in one async work, and keeps that
+ * thread on the CPU it last decoded from), so
  * this takes seconds instead of the many minutes a
  * llama.cpp build takes on a small machine. The result is cached in .cache/addon/ by a hash of
  * everything it is built from. Without a compiler, git or headers it warns once and leaves the

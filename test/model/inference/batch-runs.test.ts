@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { getLlama, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { complete, forgeTinyPairs, internals, modelConfig } from "./tiny-pair";
 
-// Where a batch's decode steps run on the JavaScript thread (the CPU computes them on every core), a step that holds a
-// token of every generating sequence runs ahead as a lone sequence does (lone-runs.test.ts): the next steps decode at
-// once, each sequence's token sampled from its last, and the tokens a generation never asks for are erased. These hold
-// such runs to what one step per dispatch gives: each sequence's text, its tokens, and the tokens left in it.
+// A batch's decode step that holds a token of every generating sequence runs ahead as a lone sequence does
+// (lone-runs.test.ts): the next steps decode at once, each sequence's token sampled from its last, and the tokens a
+// generation never asks for are erased. The steps run on the JavaScript thread where the CPU computes them on every
+// core, and in one async work of the addon (decodeRun) elsewhere (a GPU, or a CPU with cores to spare). These hold such
+// runs, both ways, to what one step per dispatch gives: each sequence's text, its tokens, and the tokens left in it.
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 // Steps decode on the JavaScript thread only with a thread per core: a Llama without the tests' thread limit.
@@ -30,17 +31,41 @@ const tinyRuntime = (parallel = 2) =>
     keepDrafting: () => false,
   });
 
-/** Sets LlamaContext.batchRunMs for one test; 0 decodes one step per dispatch. */
+/**
+ * Where the runs decode: on the JavaScript thread, or in async works, forced here by a limit of 0 for steps on the
+ * JavaScript thread; each with its own run length and the method that makes its runs.
+ */
+const places = [
+  { place: "on the JavaScript thread", runLimit: "batchRunMs" as RunLimit, runs: "_runBatchAhead", inWorker: false },
+  { place: "in async works", runLimit: "workerRunMs" as RunLimit, runs: "_runBatchAheadInWorker", inWorker: true },
+];
+type RunLimit = "batchRunMs" | "workerRunMs";
+
+let place = places[0]!;
+
+/** Sets the runs' length limit for one test; 0 decodes one step per dispatch. */
 function batchRunMs(ms: number): Disposable {
-  const before = LlamaContext.batchRunMs;
-  LlamaContext.batchRunMs = ms;
-  return { [Symbol.dispose]: () => void (LlamaContext.batchRunMs = before) };
+  const limit = place.runLimit;
+  const before = LlamaContext[limit];
+  LlamaContext[limit] = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext[limit] = before) };
 }
 
-/** Each dispatch on the JavaScript thread: the steps it decoded after its own (0 where it made no run), in `extraSteps()`. */
+/** Each dispatch's run: the steps it decoded after its own (0 where it made no run), in `extraSteps()`. */
 function countBatchRuns() {
-  const spy = spyOn(internals(LlamaContext.prototype), "_runBatchAhead");
-  return Object.assign(spy, { extraSteps: () => spy.mock.results.map(({ value }) => value as number) });
+  const spy = spyOn(internals(LlamaContext.prototype), place.runs);
+  return Object.assign(spy, { extraSteps: () => Promise.all(spy.mock.results.map(({ value }) => value as number | Promise<number>)) });
+}
+
+/** Ends every run in an async work at its first step, as a decode queued during it does. */
+function interruptEveryWorkerRun(): Disposable {
+  const prototype = internals(LlamaContext.prototype);
+  const original = prototype._decodeRunInWorker!;
+  prototype._decodeRunInWorker = function (this: { _ctx: { interruptRun(): void } }, ...args: unknown[]) {
+    this._ctx.interruptRun();
+    return original.apply(this, args);
+  };
+  return { [Symbol.dispose]: () => void (prototype._decodeRunInWorker = original) };
 }
 
 type CompletionOptions = Parameters<typeof complete>[2];
@@ -59,13 +84,24 @@ async function bothWays(generations: [string, CompletionOptions][]) {
     await using runtime = await tinyRuntime();
     runs = await together(runtime, generations);
   }
-  const extraSteps = counts.extraSteps();
+  const extraSteps = await counts.extraSteps();
   using _single = batchRunMs(0);
   await using runtime = await tinyRuntime();
   return { runs, single: await together(runtime, generations), extraSteps };
 }
 
-describe("a batch's runs", () => {
+describe.each(places)("a batch's runs $place", (where) => {
+  let before = 0;
+  beforeEach(() => {
+    place = where;
+    before = LlamaContext.decodeBatchOnJsThreadBelowMs;
+    if (where.inWorker) LlamaContext.decodeBatchOnJsThreadBelowMs = 0;
+  });
+  afterEach(() => {
+    place = places[0]!;
+    LlamaContext.decodeBatchOnJsThreadBelowMs = before;
+  });
+
   test("Should decode concurrent streams' steps in runs - each stream's exact greedy text, and the same tokens left in each sequence as one step per dispatch", async () => {
     const { runs, single, extraSteps } = await bothWays([
       ["abc", { maxTokens: 150 }],
@@ -84,15 +120,34 @@ describe("a batch's runs", () => {
       ["abc", { maxTokens: 100 }],
       ["xyz", { maxTokens: 100 }],
     ]);
-    expect(counts.extraSteps().length).toBeGreaterThan(50);
-    expect(counts.extraSteps().every((steps) => steps === 0)).toBe(true);
+    expect((await counts.extraSteps()).length).toBeGreaterThan(50);
+    expect((await counts.extraSteps()).every((steps) => steps === 0)).toBe(true);
   });
 
-  test("Should end a run where runInterrupted says so - one step per dispatch while it does, each stream's exact text", async () => {
-    const before = LlamaContext.runInterrupted;
-    let asked = 0;
-    LlamaContext.runInterrupted = () => ++asked > 0;
-    try {
+  if (!where.inWorker) {
+    test("Should end a run where runInterrupted says so - one step per dispatch while it does, each stream's exact text", async () => {
+      const before = LlamaContext.runInterrupted;
+      let asked = 0;
+      LlamaContext.runInterrupted = () => ++asked > 0;
+      try {
+        using counts = countBatchRuns();
+        await using runtime = await tinyRuntime();
+        const texts = await together(runtime, [
+          ["abc", { maxTokens: 100 }],
+          ["xyz", { maxTokens: 100 }],
+        ]);
+        expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
+        expect(asked).toBeGreaterThan(50);
+        expect((await counts.extraSteps()).every((steps) => steps === 0)).toBe(true);
+      } finally {
+        LlamaContext.runInterrupted = before;
+      }
+    });
+  }
+
+  if (where.inWorker) {
+    test("Should end a run at its next step where interruptRun says so - its first step only while it does, each stream's exact text", async () => {
+      using _interrupted = interruptEveryWorkerRun();
       using counts = countBatchRuns();
       await using runtime = await tinyRuntime();
       const texts = await together(runtime, [
@@ -100,12 +155,9 @@ describe("a batch's runs", () => {
         ["xyz", { maxTokens: 100 }],
       ]);
       expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
-      expect(asked).toBeGreaterThan(50);
-      expect(counts.extraSteps().every((steps) => steps === 0)).toBe(true);
-    } finally {
-      LlamaContext.runInterrupted = before;
-    }
-  });
+      expect((await counts.extraSteps()).every((steps) => steps <= 1)).toBe(true);
+    });
+  }
 
   test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
     await using runtime = await tinyRuntime();
@@ -117,7 +169,7 @@ describe("a batch's runs", () => {
     await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 80 }), complete(runtime.sequences[1]!, "hello", { maxTokens: 80 })]);
     // A run decodes 1 + extra steps; the tokens given before it are the steps of the runs before.
     let given = 1;
-    for (const extra of counts.extraSteps()) {
+    for (const extra of await counts.extraSteps()) {
       expect(1 + extra).toBeLessThanOrEqual(given);
       given += 1 + extra;
     }
@@ -237,7 +289,7 @@ describe("a batch's runs with a draft paused", () => {
     });
     const texts = await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 120 }), complete(runtime.sequences[1]!, "hello there", { maxTokens: 90 })]);
     expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 120, pair().options), expectedGreedyText("hello there", 90, pair().options)]);
-    expect(Math.max(...counts.extraSteps())).toBeGreaterThan(1);
+    expect(Math.max(...(await counts.extraSteps()))).toBeGreaterThan(1);
     // the prompts' first tokens only
     expect(sampledApart).toBeLessThanOrEqual(2);
   });

@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { LlamaChat, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { complete, forgeTinyPairs, modelConfig, sharedLlama } from "./tiny-pair";
+import { complete, forgeTinyPairs, internals, modelConfig, sharedLlama } from "./tiny-pair";
 
-// The patch decodes a lone sequence's tokens on the JavaScript thread in runs of up to
-// LlamaContext.loneRunMs: each token sampled from the last before the generation loop asks for it,
-// and the ones it never asks for (a stop, an abort, a caller that takes another token) erased from
-// the sequence. These hold a run to what decoding one token per call gives: the same text, the same
-// tokens left in the sequence, and no run where sampling follows the text (functions, a grammar).
+// The patch decodes a lone sequence's tokens in runs: on the JavaScript thread for up to
+// LlamaContext.loneRunMs (a fast model on the CPU), or in one async work of the addon for up to
+// LlamaContext.workerRunMs (a GPU, or a CPU with cores to spare): each token sampled from the last
+// before the generation loop asks for it, and the ones it never asks for (a stop, an abort, a caller
+// that takes another token) erased from the sequence. These hold a run, both ways, to what decoding
+// one token per call gives: the same text, the same tokens left in the sequence, and no run where
+// sampling follows the text (functions, a grammar).
 
 let forged: Awaited<ReturnType<typeof forgeTinyPairs>>;
 let llama: Llama;
@@ -30,11 +32,36 @@ const tinyRuntime = (contextSize = 256) =>
     keepDrafting: () => false,
   });
 
-/** Sets LlamaContext.loneRunMs for one test; 0 decodes one token per call. */
+type RunLimit = "loneRunMs" | "workerRunMs";
+
+/**
+ * Where the runs decode: on the JavaScript thread, or in async works, forced here by a limit of 0 for tokens on the
+ * JavaScript thread; each with its own run length.
+ */
+const places = [
+  { place: "on the JavaScript thread", runLimit: "loneRunMs" as RunLimit, inWorker: false },
+  { place: "in async works", runLimit: "workerRunMs" as RunLimit, inWorker: true },
+];
+
+let runLimit: RunLimit = "loneRunMs";
+
+/** Sets the runs' length limit for one test; 0 decodes one token per call. */
 function loneRunMs(ms: number): Disposable {
-  const before = LlamaContext.loneRunMs;
-  LlamaContext.loneRunMs = ms;
-  return { [Symbol.dispose]: () => void (LlamaContext.loneRunMs = before) };
+  const limit = runLimit;
+  const before = LlamaContext[limit];
+  LlamaContext[limit] = ms;
+  return { [Symbol.dispose]: () => void (LlamaContext[limit] = before) };
+}
+
+/** Ends every run in an async work at its first token, as a decode queued during it does. */
+function interruptEveryWorkerRun(): Disposable {
+  const prototype = internals(LlamaContext.prototype);
+  const original = prototype._decodeRunInWorker!;
+  prototype._decodeRunInWorker = function (this: { _ctx: { interruptRun(): void } }, ...args: unknown[]) {
+    this._ctx.interruptRun();
+    return original.apply(this, args);
+  };
+  return { [Symbol.dispose]: () => void (prototype._decodeRunInWorker = original) };
 }
 
 /** Counts the lone path's calls (one per run) and the tokens they decode. */
@@ -66,7 +93,19 @@ async function bothWays<T>(generate: (runtime: ModelRuntime) => Promise<T>): Pro
   return { runs, single: await generate(runtime) };
 }
 
-describe("a lone sequence's runs", () => {
+describe.each(places)("a lone sequence's runs $place", ({ runLimit: limit, inWorker }) => {
+  const jsThreadLimits = ["decodeOnJsThreadBelowMs", "decodeOnFullCpuJsThreadBelowMs"] as const;
+  let before: number[] = [];
+  beforeEach(() => {
+    runLimit = limit;
+    before = jsThreadLimits.map((name) => LlamaContext[name]);
+    if (inWorker) for (const name of jsThreadLimits) LlamaContext[name] = 0;
+  });
+  afterEach(() => {
+    runLimit = "loneRunMs";
+    jsThreadLimits.forEach((name, index) => void (LlamaContext[name] = before[index]!));
+  });
+
   test("Should decode a fast lone stream in runs - the forge's exact greedy text in fewer calls than tokens, and the same tokens left in the sequence as one token per call", async () => {
     using counts = countRuns();
     const { runs, single } = await bothWays(async (runtime) => {
@@ -87,21 +126,34 @@ describe("a lone sequence's runs", () => {
     expect(counts.calls).toBe(counts.tokens);
   });
 
-  test("Should end a run where runInterrupted says so - one token per call while it does, the forge's exact text", async () => {
-    const before = LlamaContext.runInterrupted;
-    let asked = 0;
-    LlamaContext.runInterrupted = () => ++asked > 0;
-    try {
+  if (!inWorker) {
+    test("Should end a run where runInterrupted says so - one token per call while it does, the forge's exact text", async () => {
+      const before = LlamaContext.runInterrupted;
+      let asked = 0;
+      LlamaContext.runInterrupted = () => ++asked > 0;
+      try {
+        await using runtime = await tinyRuntime();
+        await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+        using counts = countRuns();
+        expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
+        expect(asked).toBeGreaterThan(10);
+        expect(counts.calls).toBe(counts.tokens);
+      } finally {
+        LlamaContext.runInterrupted = before;
+      }
+    });
+  }
+
+  if (inWorker) {
+    test("Should end a run at its next token where interruptRun says so - one token per call while it does, the forge's exact text", async () => {
       await using runtime = await tinyRuntime();
       await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+      using _interrupted = interruptEveryWorkerRun();
       using counts = countRuns();
       expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
-      expect(asked).toBeGreaterThan(10);
       expect(counts.calls).toBe(counts.tokens);
-    } finally {
-      LlamaContext.runInterrupted = before;
-    }
-  });
+    });
+  }
 
   test("Should give a cached prompt's first token alone and grow runs no faster than the generation - its answer starts after one token's decode, and a burst's requests join before runs grow", async () => {
     await using runtime = await tinyRuntime();
