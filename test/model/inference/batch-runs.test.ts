@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, spyOn, te
 import { getLlama, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { complete, forgeTinyPairs, internals, modelConfig } from "./tiny-pair";
+import { complete, forgeTinyPairs, internals, interruptEveryRun, modelConfig } from "./tiny-pair";
 
 // A batch's decode step that holds a token of every generating sequence runs ahead as a lone sequence does
 // (lone-runs.test.ts): the next steps decode at once, each sequence's token sampled from its last, and the tokens a
@@ -55,17 +55,6 @@ function batchRunMs(ms: number): Disposable {
 function countBatchRuns() {
   const spy = spyOn(internals(LlamaContext.prototype), place.runs);
   return Object.assign(spy, { extraSteps: () => Promise.all(spy.mock.results.map(({ value }) => value as number | Promise<number>)) });
-}
-
-/** Ends every run in an async work at its first step, as a decode queued during it does. */
-function interruptEveryWorkerRun(): Disposable {
-  const prototype = internals(LlamaContext.prototype);
-  const original = prototype._decodeRunInWorker!;
-  prototype._decodeRunInWorker = function (this: { _ctx: { interruptRun(): void } }, ...args: unknown[]) {
-    this._ctx.interruptRun();
-    return original.apply(this, args);
-  };
-  return { [Symbol.dispose]: () => void (prototype._decodeRunInWorker = original) };
 }
 
 type CompletionOptions = Parameters<typeof complete>[2];
@@ -124,40 +113,19 @@ describe.each(places)("a batch's runs $place", (where) => {
     expect((await counts.extraSteps()).every((steps) => steps === 0)).toBe(true);
   });
 
-  if (!where.inWorker) {
-    test("Should end a run where runInterrupted says so - one step per dispatch while it does, each stream's exact text", async () => {
-      const before = LlamaContext.runInterrupted;
-      let asked = 0;
-      LlamaContext.runInterrupted = () => ++asked > 0;
-      try {
-        using counts = countBatchRuns();
-        await using runtime = await tinyRuntime();
-        const texts = await together(runtime, [
-          ["abc", { maxTokens: 100 }],
-          ["xyz", { maxTokens: 100 }],
-        ]);
-        expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
-        expect(asked).toBeGreaterThan(50);
-        expect((await counts.extraSteps()).every((steps) => steps === 0)).toBe(true);
-      } finally {
-        LlamaContext.runInterrupted = before;
-      }
-    });
-  }
-
-  if (where.inWorker) {
-    test("Should end a run at its next step where interruptRun says so - its first step only while it does, each stream's exact text", async () => {
-      using _interrupted = interruptEveryWorkerRun();
-      using counts = countBatchRuns();
-      await using runtime = await tinyRuntime();
-      const texts = await together(runtime, [
-        ["abc", { maxTokens: 100 }],
-        ["xyz", { maxTokens: 100 }],
-      ]);
-      expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
-      expect((await counts.extraSteps()).every((steps) => steps <= 1)).toBe(true);
-    });
-  }
+  test("Should end a run where it is interrupted - each stream's exact text, in a step per dispatch on the JavaScript thread and a step per async work's run", async () => {
+    using interrupted = interruptEveryRun(where.inWorker);
+    using counts = countBatchRuns();
+    await using runtime = await tinyRuntime();
+    const texts = await together(runtime, [
+      ["abc", { maxTokens: 100 }],
+      ["xyz", { maxTokens: 100 }],
+    ]);
+    expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 100, pair().options)]);
+    expect(interrupted.interrupts).toBeGreaterThan(50);
+    // a run in an async work decodes its first step before it can see the interrupt
+    expect((await counts.extraSteps()).every((steps) => steps <= (where.inWorker ? 1 : 0))).toBe(true);
+  });
 
   test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
     await using runtime = await tinyRuntime();

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { LlamaChat, LlamaContext, type Llama } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
-import { complete, forgeTinyPairs, internals, modelConfig, sharedLlama } from "./tiny-pair";
+import { complete, forgeTinyPairs, interruptEveryRun, modelConfig, sharedLlama } from "./tiny-pair";
 
 // The patch decodes a lone sequence's tokens in runs: on the JavaScript thread for up to
 // LlamaContext.loneRunMs (a fast model on the CPU), or in one async work of the addon for up to
@@ -51,17 +51,6 @@ function loneRunMs(ms: number): Disposable {
   const before = LlamaContext[limit];
   LlamaContext[limit] = ms;
   return { [Symbol.dispose]: () => void (LlamaContext[limit] = before) };
-}
-
-/** Ends every run in an async work at its first token, as a decode queued during it does. */
-function interruptEveryWorkerRun(): Disposable {
-  const prototype = internals(LlamaContext.prototype);
-  const original = prototype._decodeRunInWorker!;
-  prototype._decodeRunInWorker = function (this: { _ctx: { interruptRun(): void } }, ...args: unknown[]) {
-    this._ctx.interruptRun();
-    return original.apply(this, args);
-  };
-  return { [Symbol.dispose]: () => void (prototype._decodeRunInWorker = original) };
 }
 
 /** Counts the lone path's calls (one per run) and the tokens they decode. */
@@ -126,34 +115,15 @@ describe.each(places)("a lone sequence's runs $place", ({ runLimit: limit, inWor
     expect(counts.calls).toBe(counts.tokens);
   });
 
-  if (!inWorker) {
-    test("Should end a run where runInterrupted says so - one token per call while it does, the forge's exact text", async () => {
-      const before = LlamaContext.runInterrupted;
-      let asked = 0;
-      LlamaContext.runInterrupted = () => ++asked > 0;
-      try {
-        await using runtime = await tinyRuntime();
-        await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
-        using counts = countRuns();
-        expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
-        expect(asked).toBeGreaterThan(10);
-        expect(counts.calls).toBe(counts.tokens);
-      } finally {
-        LlamaContext.runInterrupted = before;
-      }
-    });
-  }
-
-  if (inWorker) {
-    test("Should end a run at its next token where interruptRun says so - one token per call while it does, the forge's exact text", async () => {
-      await using runtime = await tinyRuntime();
-      await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
-      using _interrupted = interruptEveryWorkerRun();
-      using counts = countRuns();
-      expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
-      expect(counts.calls).toBe(counts.tokens);
-    });
-  }
+  test("Should end a run where it is interrupted - one token per call while it is, the forge's exact text", async () => {
+    await using runtime = await tinyRuntime();
+    await complete(runtime.sequences[0]!, "xyz", { maxTokens: 20 });
+    using interrupted = interruptEveryRun(inWorker);
+    using counts = countRuns();
+    expect((await complete(runtime.sequences[0]!, "abc", { maxTokens: 100 })).text).toBe(expectedGreedyText("abc", 100, pair().options));
+    expect(interrupted.interrupts).toBeGreaterThan(10);
+    expect(counts.calls).toBe(counts.tokens);
+  });
 
   test("Should give a cached prompt's first token alone and grow runs no faster than the generation - its answer starts after one token's decode, and a burst's requests join before runs grow", async () => {
     await using runtime = await tinyRuntime();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getLlama, type Llama, LlamaCompletion, type LlamaContextSequence } from "node-llama-cpp";
+import { getLlama, type Llama, LlamaCompletion, LlamaContext, type LlamaContextSequence } from "node-llama-cpp";
 import { configSchema, type ModelConfig } from "../../../src/config/schema";
 import { type ForgeOptions, forgePair, resolveForgeOptions } from "../../../src/forge";
 import type { GenerationEvent, GenerationRequest } from "../../../src/inference/types";
@@ -60,4 +60,27 @@ export async function complete(sequence: LlamaContextSequence, prompt: string, o
 /** An object's methods, the patch's internal ones included (they are not in its types), for spyOn. */
 export function internals(object: object): Record<string, (...args: unknown[]) => unknown> {
   return object as Record<string, (...args: unknown[]) => unknown>;
+}
+
+/**
+ * Interrupts every run from now until disposed, counting the interrupts: on the JavaScript thread through
+ * `LlamaContext.runInterrupted` (the run ends before its next token or step), in async works through the addon's
+ * interruptRun as each decodeRun starts (it ends after its first), as a decode queued during it does.
+ */
+export function interruptEveryRun(inWorker: boolean): { interrupts: number } & Disposable {
+  if (!inWorker) {
+    const before = LlamaContext.runInterrupted;
+    const counts = { interrupts: 0, [Symbol.dispose]: () => void (LlamaContext.runInterrupted = before) };
+    LlamaContext.runInterrupted = () => ++counts.interrupts > 0;
+    return counts;
+  }
+  const prototype = internals(LlamaContext.prototype);
+  const original = prototype._decodeRunInWorker!;
+  const counts = { interrupts: 0, [Symbol.dispose]: () => void (prototype._decodeRunInWorker = original) };
+  prototype._decodeRunInWorker = function (this: { _ctx: { interruptRun(): void } }, ...args: unknown[]) {
+    counts.interrupts++;
+    this._ctx.interruptRun();
+    return original.apply(this, args);
+  };
+  return counts;
 }
