@@ -127,6 +127,27 @@ describe.each(places)("a batch's runs $place", (where) => {
     expect((await counts.extraSteps()).every((steps) => steps <= (where.inWorker ? 1 : 0))).toBe(true);
   });
 
+  if (where.inWorker) {
+    test("Should keep each stream's exact text when a run in an async work fails - the step before it stands, and the streams go on a step per dispatch", async () => {
+      const prototype = internals(LlamaContext.prototype);
+      const original = prototype._decodeRunInWorker!;
+      // a batch's runs fail; a lone sequence's run is its decode, whose failure is the generation's
+      prototype._decodeRunInWorker = function (this: unknown, ...args: unknown[]) {
+        return (args[0] as unknown[]).length > 1 ? Promise.reject(new Error("the run failed")) : original.apply(this, args);
+      };
+      try {
+        await using runtime = await tinyRuntime();
+        const texts = await together(runtime, [
+          ["abc", { maxTokens: 100 }],
+          ["xyz", { maxTokens: 80 }],
+        ]);
+        expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 100, pair().options), expectedGreedyText("xyz", 80, pair().options)]);
+      } finally {
+        prototype._decodeRunInWorker = original;
+      }
+    });
+  }
+
   test("Should grow runs no faster than the generations - a request that arrives with others joins them before runs grow", async () => {
     await using runtime = await tinyRuntime();
     await together(runtime, [
