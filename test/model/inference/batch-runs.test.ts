@@ -101,7 +101,7 @@ describe.each(places)("a batch's runs $place", (where) => {
     expect(Math.max(...extraSteps)).toBeGreaterThan(1);
   });
 
-  test("Should decode one step per dispatch with batchRunMs 0", async () => {
+  test("Should decode one step per dispatch with the run limit at 0 - batchRunMs on the JavaScript thread, workerRunMs in async works", async () => {
     using _single = batchRunMs(0);
     using counts = countBatchRuns();
     await using runtime = await tinyRuntime();

@@ -107,7 +107,7 @@ describe.each(places)("a lone sequence's runs $place", ({ runLimit: limit, inWor
     expect(counts.calls).toBeLessThan(counts.tokens);
   });
 
-  test("Should decode one token per call with loneRunMs 0 - every call a token", async () => {
+  test("Should decode one token per call with the run limit at 0 (loneRunMs, or workerRunMs in async works) - every call a token", async () => {
     using _single = loneRunMs(0);
     await using runtime = await tinyRuntime();
     using counts = countRuns();
