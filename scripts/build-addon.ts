@@ -1,7 +1,8 @@
 /**
  * Rebuilds node-llama-cpp's native addon (llama-addon.node) from its patched source against the
- * prebuilt llama.cpp libraries of @node-llama-cpp/linux-x64, and installs both in node-llama-cpp's
- * own bins/linux-x64/, the first place it looks for a binary.
+ * prebuilt llama.cpp libraries of @node-llama-cpp/linux-x64, and of @node-llama-cpp/linux-x64-cuda
+ * where that is installed, and installs each beside its libraries in node-llama-cpp's own
+ * bins/linux-x64/ and bins/linux-x64-cuda/, the first places it looks for a binary.
  *
  *   bun scripts/build-addon.ts        (postinstall; `bun run build` calls it too)
  *
@@ -28,6 +29,24 @@ const prebuiltFolder = "linux-x64";
 const headerDirs = ["include", "ggml/include", "common", "src", "vendor"];
 /** The libraries the prebuilt addon links, found in its own directory at run time ($ORIGIN). */
 export const linkedLibraries = ["libllama-common.so", "libllama.v0.4.0.so", "libggml.v0.4.0.so", "libggml-base.so"];
+/**
+ * A prebuilt variant of node-llama-cpp the addon is linked for: its bins folder, the packages that
+ * fill it (cuda-ext's fallback/ merges into cuda's folder), and the libraries the addon links there.
+ * The CUDA build names its llama.cpp and ggml libraries apart and loads its GPU backend
+ * (libggml-cuda.so) at run time, so the same objects link against it without a CUDA toolkit; left
+ * prebuilt, a GPU server ran none of the patch's native code (the JavaScript falls back without it).
+ */
+interface AddonVariant {
+  folder: string;
+  packages: string[];
+  libraries: string[];
+}
+
+const addonVariants: AddonVariant[] = [
+  { folder: prebuiltFolder, packages: [prebuiltFolder], libraries: linkedLibraries },
+  { folder: "linux-x64-cuda", packages: ["linux-x64-cuda", "linux-x64-cuda-ext"], libraries: ["libllama-common.so", "libllama.cuda.v0.4.0.so", "libggml.cuda.v0.4.0.so", "libggml-base.so"] },
+];
+
 /** As node-llama-cpp's CMakeLists.txt compiles the addon in its Release build. */
 const compileFlags = ["-std=c++17", "-O3", "-DNDEBUG", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_SHARED"];
 
@@ -104,13 +123,28 @@ async function llamaCppHeaders(paths: AddonPaths, commit: string): Promise<strin
   return dir;
 }
 
-async function compile(paths: AddonPaths, headers: string, sources: string[], output: string): Promise<void> {
+/** A variant's prebuilt folders, the first holding its libraries and addon, where its packages are installed. */
+function variantPrebuilt(variant: AddonVariant): string[] {
+  return variant.packages.map((name) => path.join(root, "node_modules", "@node-llama-cpp", name, "bins", variant.folder));
+}
+
+/** The variants whose prebuilt package is installed (the CPU one always is where the addon builds). */
+async function installedVariants(): Promise<AddonVariant[]> {
+  const found: AddonVariant[] = [];
+  for (const variant of addonVariants) {
+    if (await Bun.file(path.join(variantPrebuilt(variant)[0]!, "llama-addon.node")).exists()) found.push(variant);
+  }
+  return found;
+}
+
+/** Compiles the addon's sources once and links them into one addon per variant, at `outputDir/<folder>/llama-addon.node`. */
+async function compile(headers: string, sources: string[], variants: AddonVariant[], outputDir: string): Promise<void> {
   const includes = [
     ...["include", "ggml/include", "", "common", "src", "vendor"].map((dir) => `-I${path.join(headers, dir)}`),
     `-I${path.join(root, "node_modules", "node-addon-api")}`,
     `-I${path.join(root, "node_modules", "node-api-headers", "include")}`,
   ];
-  const objectsDir = path.join(path.dirname(output), "obj");
+  const objectsDir = path.join(outputDir, "obj");
   await mkdir(objectsDir, { recursive: true });
   const objects = sources.map((source, i) => path.join(objectsDir, `${i}-${path.basename(source)}.o`));
   const queue = sources.map((source, i) => ["g++", ...compileFlags, ...includes, "-c", source, "-o", objects[i]!]);
@@ -119,61 +153,77 @@ async function compile(paths: AddonPaths, headers: string, sources: string[], ou
   };
   await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
   // Node-API symbols stay undefined: the runtime that loads the addon (Bun) provides them.
-  await run(["g++", "-shared", "-o", output, ...objects, `-L${paths.prebuilt}`, ...linkedLibraries.map((lib) => `-l:${lib}`), "-Wl,-rpath,$ORIGIN"]);
+  for (const variant of variants) {
+    const output = path.join(outputDir, variant.folder, "llama-addon.node");
+    await mkdir(path.dirname(output), { recursive: true });
+    const libraries = variant.libraries.map((lib) => `-l:${lib}`);
+    await run(["g++", "-shared", "-o", output, ...objects, `-L${variantPrebuilt(variant)[0]}`, ...libraries, "-Wl,-rpath,$ORIGIN"]);
+  }
   await rm(objectsDir, { recursive: true, force: true });
 }
 
 /** A hash of everything the addon is built from: its source, the llama.cpp commit, the libraries, the compiler and flags. */
-async function buildKey(sources: string[], commit: string, paths: AddonPaths, compiler: string): Promise<string> {
+async function buildKey(sources: string[], commit: string, paths: AddonPaths, compiler: string, variants: AddonVariant[]): Promise<string> {
   const hash = createHash("sha256");
   hash.update(`${commit}\0${compiler}\0${compileFlags.join(" ")}\0`);
   for (const file of [...sources, ...(await listFiles(path.join(paths.nodeLlamaCpp, "llama", "addon"), /\.h$/))]) {
     hash.update(`${path.relative(paths.nodeLlamaCpp, file)}\0`);
     hash.update(await Bun.file(file).bytes());
   }
-  for (const lib of linkedLibraries) hash.update(await Bun.file(path.join(paths.prebuilt, lib)).bytes());
+  for (const variant of variants) {
+    hash.update(`${variant.folder}\0`);
+    for (const lib of variant.libraries) hash.update(await Bun.file(path.join(variantPrebuilt(variant)[0]!, lib)).bytes());
+  }
   return hash.digest("hex").slice(0, 16);
 }
 
-async function buildAndInstall(paths: AddonPaths): Promise<string> {
+/** Builds (or finds in the cache) the addon of each installed variant and installs them; returns their paths by folder. */
+async function buildAndInstall(paths: AddonPaths): Promise<Map<string, string>> {
   if (process.platform !== "linux" || process.arch !== "x64") throw new Error(`no rebuild for ${process.platform}-${process.arch}`);
   if (!(await Bun.file(path.join(paths.prebuilt, "llama-addon.node")).exists())) throw new Error(`${paths.prebuilt} has no prebuilt addon`);
+  const variants = await installedVariants();
   const bundle = path.join(paths.nodeLlamaCpp, "llama", "gitRelease.bundle");
   const commit = (await run(["git", "bundle", "list-heads", bundle])).split(/\s/)[0]!;
   const compiler = (await run(["g++", "--version"])).split("\n")[0]!;
   const sources = await listFiles(path.join(paths.nodeLlamaCpp, "llama", "addon"), /\.cpp$/);
-  const key = await buildKey(sources, commit, paths, compiler);
+  const key = await buildKey(sources, commit, paths, compiler, variants);
 
-  const built = path.join(cacheDir, "addon", key, "llama-addon.node");
-  if (!(await Bun.file(built).exists())) {
+  const builtDir = path.join(cacheDir, "addon", key);
+  const built = new Map(variants.map((variant) => [variant.folder, path.join(builtDir, variant.folder, "llama-addon.node")]));
+  if (!(await Promise.all([...built.values()].map((file) => Bun.file(file).exists()))).every(Boolean)) {
     const started = performance.now();
     const headers = await llamaCppHeaders(paths, commit);
-    await writeDirectory(path.dirname(built), (staging) => compile(paths, headers, sources, path.join(staging, "llama-addon.node")));
-    console.log(`enclave: rebuilt llama-addon.node with a persistent threadpool in ${((performance.now() - started) / 1000).toFixed(1)} s (${path.relative(root, built)})`);
+    await writeDirectory(builtDir, (staging) => compile(headers, sources, variants, staging));
+    const folders = variants.map((variant) => variant.folder).join(", ");
+    console.log(`enclave: rebuilt llama-addon.node (${folders}) with a persistent threadpool in ${((performance.now() - started) / 1000).toFixed(1)} s (${path.relative(root, builtDir)})`);
   }
 
-  const installedAddon = path.join(paths.installed, "llama-addon.node");
-  const current = await Bun.file(installedAddon).exists() ? Bun.hash(await Bun.file(installedAddon).bytes()) : null;
-  if (current !== Bun.hash(await Bun.file(built).bytes())) {
-    await writeDirectory(paths.installed, async (staging) => {
-      await cp(paths.prebuilt, staging, { recursive: true });
-      await cp(built, path.join(staging, "llama-addon.node"));
+  for (const variant of variants) {
+    const addon = built.get(variant.folder)!;
+    const installed = path.join(paths.nodeLlamaCpp, "bins", variant.folder);
+    const installedAddon = path.join(installed, "llama-addon.node");
+    const current = (await Bun.file(installedAddon).exists()) ? Bun.hash(await Bun.file(installedAddon).bytes()) : null;
+    if (current === Bun.hash(await Bun.file(addon).bytes())) continue;
+    await writeDirectory(installed, async (staging) => {
+      for (const prebuilt of variantPrebuilt(variant)) await cp(prebuilt, staging, { recursive: true });
+      await cp(addon, path.join(staging, "llama-addon.node"));
     });
   }
   return built;
 }
 
 /**
- * Builds (or finds in the cache) and installs the rebuilt addon; returns its path, or null after one
- * warning when it cannot be built, with node-llama-cpp's prebuilt addon left to load instead.
+ * Builds (or finds in the cache) and installs the rebuilt addons; returns their paths by bins folder,
+ * or null after one warning when they cannot be built, with node-llama-cpp's prebuilt addons left to
+ * load instead.
  */
-export async function buildAddon(): Promise<string | null> {
+export async function buildAddon(): Promise<Map<string, string> | null> {
   const paths = await addonPaths();
   try {
     return await buildAndInstall(paths);
   } catch (error) {
     // A stale rebuild from other sources must not stay where node-llama-cpp looks first.
-    await rm(paths.installed, { recursive: true, force: true });
+    for (const variant of addonVariants) await rm(path.join(paths.nodeLlamaCpp, "bins", variant.folder), { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
     console.warn(`enclave: warning: using node-llama-cpp's prebuilt addon (${reason}); with threads > 1 each token then costs milliseconds more, concurrent streams batch only on consecutive sequences, and prompt_cache_mb is off; the rebuild needs g++ and git`);
     return null;

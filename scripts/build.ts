@@ -74,11 +74,10 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /**
- * Maps each file to embed to its path relative to node-llama-cpp's package root. The CPU addon is
- * the one scripts/build-addon.ts rebuilt, when it could; the GPU variants keep their prebuilt addon,
- * which links GPU libraries under other names and has no toolkit here to rebuild against.
+ * Maps each file to embed to its path relative to node-llama-cpp's package root. The addons are the
+ * ones scripts/build-addon.ts rebuilt, when it could (CPU and CUDA); Vulkan keeps its prebuilt addon.
  */
-async function collectRuntimeFiles(gpu: Gpu, cpuAddon: string | null): Promise<Map<string, string>> {
+async function collectRuntimeFiles(gpu: Gpu, addons: Map<string, string> | null): Promise<Map<string, string>> {
   const version: string = (await Bun.file(path.join(nodeLlamaCppDir, "package.json")).json()).version;
   const files = new Map<string, string>();
   for (const name of prebuiltPackages[gpu]) {
@@ -92,7 +91,10 @@ async function collectRuntimeFiles(gpu: Gpu, cpuAddon: string | null): Promise<M
       files.set(path.relative(packageDir, file), file);
     }
   }
-  if (cpuAddon != null) files.set("bins/linux-x64/llama-addon.node", cpuAddon);
+  for (const [folder, addon] of addons ?? []) {
+    const relative = `bins/${folder}/llama-addon.node`;
+    if (files.has(relative)) files.set(relative, addon);
+  }
   files.set("package.json", path.join(nodeLlamaCppDir, "package.json"));
   for (const file of await listFiles(path.join(nodeLlamaCppDir, "llama"))) {
     const relative = path.relative(nodeLlamaCppDir, file);
@@ -151,8 +153,8 @@ function enclavePlugin(embeddedRuntimePath: string, appliedEdits: Set<string>, u
 async function build(gpu: Gpu): Promise<void> {
   const started = performance.now();
   const enclaveVersion: string = (await Bun.file(path.join(root, "package.json")).json()).version;
-  const cpuAddon = await buildAddon();
-  const files = await collectRuntimeFiles(gpu, cpuAddon);
+  const addons = await buildAddon();
+  const files = await collectRuntimeFiles(gpu, addons);
   const runtimeId = `${enclaveVersion}-${await hashFiles(files)}`;
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), "enclave-build-"));
@@ -210,7 +212,7 @@ async function build(gpu: Gpu): Promise<void> {
 
   const size = Bun.file(outfile).size / 2 ** 20;
   const seconds = (performance.now() - started) / 1000;
-  const built = `${path.relative(root, outfile)} (${gpu}, runtime ${runtimeId}, ${cpuAddon != null ? "rebuilt" : "prebuilt"} CPU addon)`;
+  const built = `${path.relative(root, outfile)} (${gpu}, runtime ${runtimeId}, ${addons != null ? "rebuilt" : "prebuilt"} addon)`;
   console.log(`built ${built}: ${size.toFixed(0)} MiB in ${seconds.toFixed(1)} s`);
 }
 
