@@ -23,9 +23,9 @@ import { SeededRandom } from "../src/forge/seeded-random";
 import { fixed, forgedModel, machineInfo, median, percentile, printMachine, PROMPT, streamCompletion, type StreamResult, untilIdle, writeResults } from "./bench-support";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
-import { numberArg, scriptArgs } from "./script-args";
+import { choiceArg, numberArg, scriptArgs } from "./script-args";
 
-const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1] [--mmap auto|on|off]", {
+const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--preset bench|demo] [--levels 1,2,4,8] [--tokens 128] [--rounds 3] [--threads 2] [--seed 1] [--kv-unified true|false] [--warmup 15] [--repeats 1] [--mmap auto|on|off] [--gpu cpu|cuda]", {
   preset: { type: "string", default: "bench" },
   levels: { type: "string", default: "1,2,4,8" },
   slots: { type: "string" },
@@ -37,6 +37,7 @@ const values = scriptArgs("bench:concurrency", "bun run bench:concurrency [--pre
   warmup: { type: "string", default: "15" },
   repeats: { type: "string", default: "1" },
   mmap: { type: "string", default: "auto" },
+  gpu: { type: "string", default: "cpu" },
   cache: { type: "string", default: "./.cache/forge" },
 });
 const levels = values.levels.split(",").map((level) => numberArg("levels", level));
@@ -49,6 +50,9 @@ const repeats = numberArg("repeats", values.repeats, 1);
 const warmup = numberArg("warmup", values.warmup);
 const kvUnified = values["kv-unified"] !== "false";
 const mmap = modelSchema.shape.mmap.parse(values.mmap);
+/** "cuda": every layer on the GPU on both sides (Enclave's `gpu_layers = "max"`, llama-server's `-ngl 999`), on the same CUDA libraries. */
+const gpu = choiceArg("gpu", values.gpu, ["cpu", "cuda"]);
+const gpuLayers = gpu === "cuda" ? ['gpu_layers = "max"'] : [];
 const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
@@ -138,8 +142,9 @@ async function startEnclave(): Promise<Running> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${slots}`,
-      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`, `mmap = "${mmap}"`,
+      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`, `mmap = "${mmap}"`, ...gpuLayers,
     ].join("\n"),
+    gpu,
     // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.
     tables: `[limits]\nconcurrency = ${slots}\naccount_concurrency = ${slots}`,
   });
@@ -157,7 +162,7 @@ async function startEnclave(): Promise<Running> {
 }
 
 async function startPeer(binary: string): Promise<Running> {
-  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified, mmap });
+  const peer = await startLlamaServer(binary, { model: model.target, parallel: slots, contextPerSlot: contextSize, threads, kvUnified, mmap, gpu });
   return { target: { server: "llama-server", url: `${peer.url}/v1/completions`, headers: {} }, pid: peer.pid, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 

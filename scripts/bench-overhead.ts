@@ -17,7 +17,9 @@
  * load, and the table gains the ratio.
  *
  * `--flash-attention` sets the model's `flash_attention` and llama-server's `-fa` alike; `--mmap` the
- * model's `mmap` and, as Enclave resolves it, llama-server's `--no-mmap`.
+ * model's `mmap` and, as Enclave resolves it, llama-server's `--no-mmap`; `--gpu cuda` puts every
+ * layer on the GPU on both sides, llama-server on the CUDA libraries of Enclave's CUDA addon (a CPU
+ * build of llama-server then computes on the GPU: ggml loads its CUDA backend at run time).
  */
 import path from "node:path";
 import { modelSchema } from "../src/config/schema";
@@ -25,9 +27,9 @@ import { fixed, forgedModel, machineInfo, median, printMachine, PROMPT, streamCo
 import { addonPaths } from "./build-addon";
 import { startEnclaveServe } from "./enclave-serve-process";
 import { llamaServerBinary, startLlamaServer } from "./llama-server-peer";
-import { numberArg, scriptArgs } from "./script-args";
+import { choiceArg, numberArg, scriptArgs } from "./script-args";
 
-const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off] [--mmap auto|on|off]", {
+const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets tiny,demo,bench] [--tokens 400] [--repeats 3] [--first-token-repeats 10] [--warmup 100] [--threads 2] [--flash-attention auto|on|off] [--mmap auto|on|off] [--gpu cpu|cuda]", {
   presets: { type: "string", default: "tiny,demo,bench" },
   tokens: { type: "string", default: "400" },
   repeats: { type: "string", default: "3" },
@@ -36,6 +38,7 @@ const values = scriptArgs("bench:overhead", "bun run bench:overhead [--presets t
   threads: { type: "string", default: "2" },
   "flash-attention": { type: "string", default: "auto" },
   mmap: { type: "string", default: "auto" },
+  gpu: { type: "string", default: "cpu" },
   cache: { type: "string", default: "./.cache/forge" },
 });
 const presets = values.presets.split(",");
@@ -51,6 +54,9 @@ const decodePauseMs = 300;
 const firstTokenPauses = { busy: 30, idle: 1_000 } as const;
 const flashAttention = modelSchema.shape.flash_attention.parse(values["flash-attention"]);
 const mmap = modelSchema.shape.mmap.parse(values.mmap);
+/** "cuda": every layer on the GPU on both sides (Enclave's `gpu_layers = "max"`, llama-server's `-ngl 999`), on the same CUDA libraries. */
+const gpu = choiceArg("gpu", values.gpu, ["cpu", "cuda"]);
+const gpuLayers = gpu === "cuda" ? ['gpu_layers = "max"'] : [];
 const machine = machineInfo(threads, values.presets);
 printMachine(machine);
 const addon = (await Bun.file(path.join((await addonPaths()).installed, "llama-addon.node")).exists()) ? "rebuilt (persistent threadpool)" : "prebuilt";
@@ -141,10 +147,11 @@ async function benchPreset(preset: string): Promise<PresetResult> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(path.resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, "parallel = 1",
-      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`,
+      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`, ...gpuLayers,
     ].join("\n"),
+    gpu,
   });
-  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention, mmap });
+  const peer = peerBinary == null ? null : await startLlamaServer(peerBinary, { model: model.target, parallel: 1, contextPerSlot: contextSize, threads, flashAttention, mmap, gpu });
   const targets: Target[] = [{ server: "enclave", url: enclave.url, headers: enclave.headers }, ...(peer == null ? [] : [{ server: "llama-server" as const, url: peer.url, headers: {} }])];
   let runs: Run[];
   const firstTokens: PresetResult["firstTokens"] = { busy: [], idle: [] };

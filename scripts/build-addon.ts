@@ -36,13 +36,13 @@ export const linkedLibraries = ["libllama-common.so", "libllama.v0.4.0.so", "lib
  * (libggml-cuda.so) at run time, so the same objects link against it without a CUDA toolkit; left
  * prebuilt, a GPU server ran none of the patch's native code (the JavaScript falls back without it).
  */
-interface AddonVariant {
+export interface AddonVariant {
   folder: string;
   packages: string[];
   libraries: string[];
 }
 
-const addonVariants: AddonVariant[] = [
+export const addonVariants: AddonVariant[] = [
   { folder: prebuiltFolder, packages: [prebuiltFolder], libraries: linkedLibraries },
   { folder: "linux-x64-cuda", packages: ["linux-x64-cuda", "linux-x64-cuda-ext"], libraries: ["libllama-common.so", "libllama.cuda.v0.4.0.so", "libggml.cuda.v0.4.0.so", "libggml-base.so"] },
 ];

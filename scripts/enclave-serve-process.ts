@@ -28,6 +28,8 @@ export interface EnclaveServeOptions {
   threads: number;
   /** More TOML tables, e.g. `[limits]`. */
   tables?: string;
+  /** `[engine] gpu`; default "cpu". */
+  gpu?: "cpu" | "cuda";
 }
 
 export async function startEnclaveServe(options: EnclaveServeOptions): Promise<EnclaveServeProcess> {
@@ -39,7 +41,7 @@ export async function startEnclaveServe(options: EnclaveServeOptions): Promise<E
     [
       "[server]", 'host = "127.0.0.1"', `port = ${port}`,
       "[storage]", `data_dir = ${JSON.stringify(join(dir, "data"))}`,
-      "[engine]", 'gpu = "cpu"', `max_threads = ${options.threads}`,
+      "[engine]", `gpu = "${options.gpu ?? "cpu"}"`, `max_threads = ${options.threads}`,
       "[logging]", 'level = "warn"',
       options.tables ?? "",
       "[[models]]", options.models, "",

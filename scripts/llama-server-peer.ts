@@ -12,12 +12,12 @@
  * It runs in Enclave's runtime folder, where ggml looks for its CPU variants.
  */
 import { mkdir, readlink, symlink, unlink } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import type { ModelConfig } from "../src/config/schema";
 import { useMmapFor } from "../src/inference/weights-in-memory";
 import { freePort } from "../test/support/free-port";
-import { addonPaths, linkedLibraries } from "./build-addon";
+import { addonPaths, addonVariants } from "./build-addon";
 
 export interface LlamaServerPeer extends AsyncDisposable {
   /** Base URL, e.g. http://127.0.0.1:41234 (OpenAI routes under /v1). */
@@ -40,8 +40,10 @@ export interface LlamaServerOptions {
   flashAttention?: "auto" | "on" | "off";
   /** One KV cache for all slots (`-kvu`); llama-server's default with an explicit `-np` is one per slot. */
   kvUnified?: boolean;
-  /** Enclave's model setting, resolved as Enclave resolves it on the CPU (see useMmapFor): read gives `--no-mmap`. Default "auto". */
+  /** Enclave's model setting, resolved as Enclave resolves it (see useMmapFor): read gives `--no-mmap`. Default "auto". */
   mmap?: ModelConfig["mmap"];
+  /** "cuda": every layer on the GPU (`-ngl 999`), on the libraries of Enclave's CUDA addon. Default "cpu". */
+  gpu?: "cpu" | "cuda";
   port?: number;
 }
 
@@ -51,16 +53,16 @@ export function llamaServerBinary(): string | null {
   return binary == null || binary === "" ? null : binary;
 }
 
-/** The soname a llama.cpp CMake build links for one of node-llama-cpp's libraries: libggml.v0.4.0.so is libggml.so.0. */
+/** The soname a llama.cpp CMake build links for one of node-llama-cpp's libraries: libggml.v0.4.0.so and libggml.cuda.v0.4.0.so are libggml.so.0. */
 function cmakeSoname(library: string): string {
-  return `${library.replace(/\.v[0-9.]+\.so$/, ".so")}.0`;
+  return `${library.replace(/(\.cuda)?\.v[0-9.]+\.so$/, ".so")}.0`;
 }
 
 /** A folder beside the binary linking the sonames it needs to the libraries in `runtime`. */
-async function enclaveLibraryLinks(binary: string, runtime: string): Promise<string> {
-  const folder = join(dirname(binary), "enclave-runtime-libs");
+async function enclaveLibraryLinks(binary: string, runtime: string, libraries: string[]): Promise<string> {
+  const folder = join(dirname(binary), `enclave-runtime-libs-${basename(runtime)}`);
   await mkdir(folder, { recursive: true });
-  for (const library of linkedLibraries) {
+  for (const library of libraries) {
     const link = join(folder, cmakeSoname(library));
     const target = join(runtime, library);
     if ((await readlink(link).catch(() => null)) === target) continue;
@@ -75,8 +77,9 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
   // A fixed default port would reach a llama-server left over from an earlier run, which answers
   // /health while this one exits on "couldn't bind".
   const port = options.port ?? freePort();
-  const runtime = (await addonPaths()).installed;
-  const libraries = await enclaveLibraryLinks(resolve(binary), runtime);
+  const variant = addonVariants.find(({ folder }) => folder === (options.gpu === "cuda" ? "linux-x64-cuda" : "linux-x64"))!;
+  const runtime = join((await addonPaths()).nodeLlamaCpp, "bins", variant.folder);
+  const libraries = await enclaveLibraryLinks(resolve(binary), runtime, variant.libraries);
   const args = [
     "-m", resolve(options.model),
     "--host", "127.0.0.1",
@@ -88,7 +91,8 @@ export async function startLlamaServer(binary: string, options: LlamaServerOptio
     "--no-webui",
     ...(options.flashAttention != null ? ["-fa", options.flashAttention] : []),
     ...(options.kvUnified === true ? ["-kvu"] : []),
-    ...(useMmapFor({ mmap: options.mmap ?? "auto", gpu_layers: 0, path: options.model }, false) === false ? ["--no-mmap"] : []),
+    ...(options.gpu === "cuda" ? ["-ngl", "999"] : []),
+    ...(useMmapFor({ mmap: options.mmap ?? "auto", gpu_layers: options.gpu === "cuda" ? "max" : 0, path: options.model }, options.gpu === "cuda") === false ? ["--no-mmap"] : []),
     ...(options.draft != null ? ["-md", resolve(options.draft), "--spec-type", "draft-simple", "-td", "1"] : []),
   ];
   // Its log goes to a file: an undrained pipe fills after some requests and blocks the server mid-benchmark.

@@ -31,3 +31,9 @@ export function numberArg(name: string, value: string, min = 0): number {
   if (value.trim() === "" || !Number.isFinite(parsed) || parsed < min) throw new Error(`--${name} must be a number of at least ${min}; got "${value}"`);
   return parsed;
 }
+
+/** An option that must be one of `choices`: a clear error for `--gpu rocm`. */
+export function choiceArg<const C extends string>(name: string, value: string, choices: readonly C[]): C {
+  if (!(choices as readonly string[]).includes(value)) throw new Error(`--${name} must be one of ${choices.join(", ")}; got "${value}"`);
+  return value as C;
+}
