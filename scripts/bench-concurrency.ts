@@ -52,7 +52,6 @@ const kvUnified = values["kv-unified"] !== "false";
 const mmap = modelSchema.shape.mmap.parse(values.mmap);
 /** "cuda": every layer on the GPU on both sides (Enclave's `gpu_layers = "max"`, llama-server's `-ngl 999`), on the same CUDA libraries. */
 const gpu = choiceArg("gpu", values.gpu, ["cpu", "cuda"]);
-const gpuLayers = gpu === "cuda" ? ['gpu_layers = "max"'] : [];
 const contextSize = 512;
 const machine = machineInfo(threads, values.preset);
 printMachine(machine);
@@ -142,7 +141,7 @@ async function startEnclave(): Promise<Running> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, `parallel = ${slots}`,
-      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`, `mmap = "${mmap}"`, ...gpuLayers,
+      "queue_size = 32", 'speculative = "none"', "keep_alive_seconds = 0", `kv_unified = ${kvUnified}`, `mmap = "${mmap}"`,
     ].join("\n"),
     gpu,
     // Key and account limits at the slot count, so what is measured is the engine, not the gate's queue.

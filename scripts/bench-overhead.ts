@@ -56,7 +56,6 @@ const flashAttention = modelSchema.shape.flash_attention.parse(values["flash-att
 const mmap = modelSchema.shape.mmap.parse(values.mmap);
 /** "cuda": every layer on the GPU on both sides (Enclave's `gpu_layers = "max"`, llama-server's `-ngl 999`), on the same CUDA libraries. */
 const gpu = choiceArg("gpu", values.gpu, ["cpu", "cuda"]);
-const gpuLayers = gpu === "cuda" ? ['gpu_layers = "max"'] : [];
 const machine = machineInfo(threads, values.presets);
 printMachine(machine);
 const addon = (await Bun.file(path.join((await addonPaths()).installed, "llama-addon.node")).exists()) ? "rebuilt (persistent threadpool)" : "prebuilt";
@@ -147,7 +146,7 @@ async function benchPreset(preset: string): Promise<PresetResult> {
     threads,
     models: [
       'id = "bench"', `path = ${JSON.stringify(path.resolve(model.target))}`, "default = true", `context_size = ${contextSize}`, "parallel = 1",
-      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`, ...gpuLayers,
+      'speculative = "none"', "keep_alive_seconds = 0", `flash_attention = "${flashAttention}"`, `mmap = "${mmap}"`,
     ].join("\n"),
     gpu,
   });

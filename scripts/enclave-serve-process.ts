@@ -28,7 +28,7 @@ export interface EnclaveServeOptions {
   threads: number;
   /** More TOML tables, e.g. `[limits]`. */
   tables?: string;
-  /** `[engine] gpu`; default "cpu". */
+  /** `[engine] gpu`, default "cpu"; "cuda" also puts every layer of the model on the GPU (`gpu_layers = "max"`). */
   gpu?: "cpu" | "cuda";
 }
 
@@ -44,7 +44,7 @@ export async function startEnclaveServe(options: EnclaveServeOptions): Promise<E
       "[engine]", `gpu = "${options.gpu ?? "cpu"}"`, `max_threads = ${options.threads}`,
       "[logging]", 'level = "warn"',
       options.tables ?? "",
-      "[[models]]", options.models, "",
+      "[[models]]", options.models, ...(options.gpu === "cuda" ? ['gpu_layers = "max"'] : []), "",
     ].join("\n"),
   );
   const created = Bun.spawnSync([process.execPath, main, "keys", "create", "--role", "admin", "--name", "bench", "--config", config, "--json", "--init"], { stdout: "pipe", stderr: "pipe" });

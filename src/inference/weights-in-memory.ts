@@ -3,15 +3,6 @@ import { freemem } from "node:os";
 import type { ModelConfig } from "../config/schema";
 
 /**
- * What a model's `mmap` setting asks node-llama-cpp for (`useMmap`). "auto" reads the weights into
- * the process's memory where llama.cpp computes on the CPU alone and the memory it may still take
- * holds them with a quarter to spare (the KV cache comes on top), as ollama does for CPU loads: on this project's dev
- * VM a mapped 1 GB model's first token after a second idle took 221-266 ms against 34-45 ms read,
- * and it decoded 22-25 against 32-33 tokens/s (its mapped pages went cold between requests, for
- * llama-server alike). Elsewhere it is node-llama-cpp's "auto": the file is mapped, unless reading
- * it lets more layers onto the GPU; a model too large to read stays mapped, so that it still loads.
- */
-/**
  * Memory this process may still take: the system's free memory, or what its cgroup's limit (a
  * container's, a systemd unit's MemoryMax) leaves, if that is less. Bun's `availableMemory()` gives
  * the system's alone; its `constrainedMemory()` reads the limit.
@@ -22,6 +13,15 @@ export function availableMemoryBytes(): number {
   return limit > 0 ? Math.min(free, limit - process.memoryUsage.rss()) : free;
 }
 
+/**
+ * What a model's `mmap` setting asks node-llama-cpp for (`useMmap`). "auto" reads the weights into
+ * the process's memory where llama.cpp computes on the CPU alone and the memory it may still take
+ * holds them with a quarter to spare (the KV cache comes on top), as ollama does for CPU loads: on this project's dev
+ * VM a mapped 1 GB model's first token after a second idle took 221-266 ms against 34-45 ms read,
+ * and it decoded 22-25 against 32-33 tokens/s (its mapped pages went cold between requests, for
+ * llama-server alike). Elsewhere it is node-llama-cpp's "auto": the file is mapped, unless reading
+ * it lets more layers onto the GPU; a model too large to read stays mapped, so that it still loads.
+ */
 export function useMmapFor(
   config: Pick<ModelConfig, "mmap" | "gpu_layers" | "path"> & { draft?: Pick<NonNullable<ModelConfig["draft"]>, "path"> },
   computesOnGpu: boolean,
