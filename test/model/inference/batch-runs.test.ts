@@ -128,6 +128,35 @@ describe.each(places)("a batch's runs $place", (where) => {
   });
 
   if (where.inWorker) {
+    test("Should start each run as the last one ends, before the generations take its tokens - they take what it decoded: exact texts, the same tokens left as without, in fewer dispatches", async () => {
+      const generations: [string, CompletionOptions][] = [
+        ["abc", { maxTokens: 150 }],
+        ["hello there", { maxTokens: 97 }],
+      ];
+      const byWay = async (followUps: boolean) => {
+        const before = LlamaContext.workerFollowUps;
+        LlamaContext.workerFollowUps = followUps;
+        using counts = countBatchRuns();
+        using settles = spyOn(internals(LlamaContext.prototype), "_settleFollowUp");
+        try {
+          await using runtime = await tinyRuntime();
+          const texts = await together(runtime, generations);
+          const chained = (await Promise.all(settles.mock.results.map(({ value }) => value as Promise<boolean>))).filter(Boolean).length;
+          return { texts, dispatches: counts.mock.calls.length, chained };
+        } finally {
+          LlamaContext.workerFollowUps = before;
+        }
+      };
+      const followed = await byWay(true);
+      const without = await byWay(false);
+      expect(followed.texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 150, pair().options), expectedGreedyText("hello there", 97, pair().options)]);
+      expect(followed.texts).toEqual(without.texts);
+      // a follow-up that goes on was answered: the generations asked for the very tokens it started from
+      expect(followed.chained).toBeGreaterThan(2);
+      expect(without.chained).toBe(0);
+      expect(followed.dispatches).toBeLessThan(without.dispatches);
+    });
+
     test("Should keep each stream's exact text when a run in an async work fails - the step before it stands, and the streams go on a step per dispatch", async () => {
       const prototype = internals(LlamaContext.prototype);
       const original = prototype._decodeRunInWorker!;
