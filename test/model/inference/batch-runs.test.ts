@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { getLlama, LlamaContext, type Llama } from "node-llama-cpp";
+import { getLlama, LlamaContext, type Llama, type Token } from "node-llama-cpp";
 import { expectedGreedyText } from "../../../src/forge";
 import { loadModelRuntime, type ModelRuntime } from "../../../src/inference/model-runtime";
 import { complete, forgeTinyPairs, internals, interruptEveryRun, modelConfig } from "./tiny-pair";
@@ -155,6 +155,32 @@ describe.each(places)("a batch's runs $place", (where) => {
       expect(followed.chained).toBeGreaterThan(2);
       expect(without.chained).toBe(0);
       expect(followed.dispatches).toBeLessThan(without.dispatches);
+    });
+
+    test("Should let a caller waiting for the context lock in between a chain's runs - one that asks after a run ended, with none in flight to interrupt, is through long before the streams end", async () => {
+      await using runtime = await tinyRuntime(3);
+      await together(runtime, []);
+      let given = 0;
+      let erased: Promise<number> | undefined;
+      const prototype = internals(LlamaContext.prototype);
+      const settle = prototype._settleFollowUp!;
+      // an erase on the idle sequence, asked for once a follow-up has ended and before it is settled
+      prototype._settleFollowUp = async function (this: { _followUp?: { tokens: Promise<unknown> } }, ...args: unknown[]) {
+        if (given >= 30 && erased == null) {
+          await this._followUp?.tokens;
+          erased = runtime.sequences[2]!.eraseContextTokenRanges([]).then(() => given);
+        }
+        return settle.apply(this, args);
+      };
+      try {
+        const onToken = (tokens: Token[]) => void (given += tokens.length);
+        const texts = await Promise.all([complete(runtime.sequences[0]!, "abc", { maxTokens: 150, onToken }), complete(runtime.sequences[1]!, "hello there", { maxTokens: 150 })]);
+        expect(texts.map(({ text }) => text)).toEqual([expectedGreedyText("abc", 150, pair().options), expectedGreedyText("hello there", 150, pair().options)]);
+      } finally {
+        prototype._settleFollowUp = settle;
+      }
+      // the settled run's tokens, then at most one dispatch's step and run before the erase has the lock
+      expect(await erased).toBeLessThan(30 + 2 * (LlamaContext.loneRunMaxTokens + 1));
     });
 
     test("Should keep each stream's exact text when a run in an async work fails - the step before it stands, and the streams go on a step per dispatch", async () => {
